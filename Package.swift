@@ -1,0 +1,94 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Targets and their import direction follow DESIGN.md §1:
+/// pbxd → Dialplan → PBXCore → {SIPStack, RTPMedia}.
+let package = Package(
+    name: "pbxd",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "pbxd", targets: ["pbxd"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+    ],
+    targets: [
+        .target(
+            name: "SIPStack",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "RTPMedia",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "PBXCore",
+            dependencies: [
+                "SIPStack", "RTPMedia",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "Dialplan",
+            dependencies: [
+                "PBXCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "pbxd",
+            dependencies: [
+                "Dialplan", "PBXCore", "SIPStack", "RTPMedia",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "pbxd-bench",
+            dependencies: [
+                "SIPStack", "RTPMedia",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "bench/Sources/pbxd-bench"
+        ),
+        .testTarget(
+            name: "SIPStackTests",
+            dependencies: [
+                "SIPStack",
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "RTPMediaTests",
+            dependencies: ["RTPMedia", .product(name: "NIOEmbedded", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "PBXCoreTests",
+            dependencies: ["PBXCore", .product(name: "NIOEmbedded", package: "swift-nio")],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "DialplanTests",
+            dependencies: ["Dialplan"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

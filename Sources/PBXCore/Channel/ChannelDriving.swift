@@ -1,0 +1,58 @@
+/// The contract between the dialplan and a channel's technology (SIP today; others later).
+/// The dialplan executor and its applications only ever talk to a channel through this, so
+/// dialplan tests drive it with a fake and the SIP channel driver implements it for real.
+public protocol CallChannel: AnyObject, Sendable {
+    /// `SIP/1001-00000001`
+    var name: String { get }
+    /// `1732200000.12`
+    var uniqueID: String { get }
+    var linkedID: String { get }
+    /// Caller ID as received (`CALLERID(num)` / `CALLERID(name)`).
+    var callerIDNumber: String { get async }
+    var callerIDName: String { get async }
+    var state: ChannelState { get async }
+
+    /// Answers an inbound channel (200 OK). No-op when already up.
+    func answer() async throws
+    /// Sends ringing/progress/busy/congestion to the caller without answering.
+    func indicate(_ indication: ChannelIndication) async
+    /// Ends the channel with a cause; returns once the hangup is sent.
+    func hangup(cause: HangupCause) async
+    /// Whether the far end has hung up (the dialplan stops at the next priority).
+    var isHungUp: Bool { get async }
+    /// Suspends until the channel hangs up or the duration passes; returns true if it hung up.
+    func waitForHangup(timeout: Duration) async -> Bool
+}
+
+/// Places outbound calls for Dial(): creates the callee channels, rings them, bridges the
+/// first to answer with the caller and returns when the bridge ends (or the dial fails).
+public protocol CallDialer: Sendable {
+    func dial(from caller: any CallChannel, request: DialRequest) async -> DialResult
+}
+
+/// Dial(SIP/1002&SIP/1003,30,options) as data.
+public struct DialRequest: Sendable {
+    /// `tech/resource` pairs, e.g. ("SIP", "1002").
+    public var targets: [(technology: String, resource: String)]
+    public var timeout: Duration?
+    public var options: String
+
+    public init(targets: [(technology: String, resource: String)], timeout: Duration?, options: String = "") {
+        self.targets = targets
+        self.timeout = timeout
+        self.options = options
+    }
+}
+
+public struct DialResult: Sendable {
+    public var status: DialStatus
+    /// The callee's hangup cause when the dial failed (for HANGUPCAUSE).
+    public var cause: HangupCause?
+    /// The channel that answered, if any (`DIALEDPEERNAME`).
+    public var answeredChannelName: String?
+    public init(status: DialStatus, cause: HangupCause? = nil, answeredChannelName: String? = nil) {
+        self.status = status
+        self.cause = cause
+        self.answeredChannelName = answeredChannelName
+    }
+}

@@ -1,0 +1,4 @@
+import Testing
+@testable import Dialplan
+
+@Test func moduleLinks() { #expect(Bool(true)) }

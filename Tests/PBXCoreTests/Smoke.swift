@@ -1,0 +1,4 @@
+import Testing
+@testable import PBXCore
+
+@Test func moduleLinks() { #expect(Bool(true)) }

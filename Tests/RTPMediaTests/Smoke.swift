@@ -1,0 +1,4 @@
+import Testing
+@testable import RTPMedia
+
+@Test func moduleLinks() { #expect(Bool(true)) }

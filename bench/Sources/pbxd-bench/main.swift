@@ -1,0 +1,1 @@
+print("usage: pbxd-bench <parser|relay>")
