@@ -6,7 +6,8 @@
 /// so it gets its own transaction; ``cancelledInviteKey`` finds the INVITE it cancels.
 ///
 /// Older (RFC 2543) requests fall back to the request's Request-URI, From tag, Call-ID, CSeq
-/// number, top Via sent-by and method. The To tag, part of RFC 2543 matching, is left out so that the ACK
+/// number, top Via (transport, sent-by, branch; not the `received`/`rport` this server adds) and
+/// method. The To tag, part of RFC 2543 matching, is left out so that the ACK
 /// (which carries the tag of our response) matches its INVITE without remembering that tag; the
 /// From tag, Call-ID and CSeq number keep distinct requests apart.
 public struct TransactionKey: Hashable, Sendable, CustomStringConvertible {
@@ -27,7 +28,7 @@ public struct TransactionKey: Hashable, Sendable, CustomStringConvertible {
             storage = .rfc2543(
                 requestURI: request.uri.description, fromTag: request.headers.from.tag,
                 callID: request.headers.callID, cseq: request.headers.cseq.number,
-                topVia: Self.sentBy(via), method: method
+                topVia: "\(via.transport.uppercased()) \(Self.sentBy(via));branch=\(via.branch ?? "")", method: method
             )
         }
     }
