@@ -227,3 +227,20 @@ import Testing
         #expect(h2.user.requests.first?.request.headers.vias[0].parameters.contains("received") == false)
     }
 }
+
+extension TransactionServerTests {
+    /// Some UAs ACK a 2xx with the INVITE's own branch; RFC 6026's Accepted state passes that ACK
+    /// to the TU as well, and it still stops the 2xx retransmissions.
+    @Test func ackFor2xxReusingInviteBranchStillReachesTU() throws {
+        let h = TxnHarness()
+        h.receive(invite)
+        let handle = try #require(h.user.requests.first?.handle)
+        h.layer.respond(SIPResponse(replyingTo: invite, statusCode: 200, toTag: "pbx1"), on: handle)
+        h.receive(TxnFixture.request(.ack, toTag: "pbx1"))
+        #expect(h.user.acks.count == 1)
+        #expect(h.layer.pendingAckCount == 0)
+        h.advance(seconds: 32)
+        #expect(h.sent.responses.map(\.statusCode) == [100, 200])
+        #expect(h.layer.count == 0)
+    }
+}
