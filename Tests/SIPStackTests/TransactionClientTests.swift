@@ -222,3 +222,27 @@ import Testing
         #expect(h.layer.clientTransactionCount == 1)
     }
 }
+
+extension TransactionClientTests {
+    /// Re-sending an INVITE with credentials after a 407 while the first transaction is still in
+    /// Completed must not reuse its branch.
+    @Test func reusedBranchGetsAFreshOne() throws {
+        let h = TxnHarness()
+        let first = EventLog()
+        let second = EventLog()
+        h.layer.sendRequest(invite, to: TxnFixture.trunk, onResponse: first.handler)
+        h.receive(TxnFixture.response(407, to: invite))
+        var retry = invite
+        retry.headers.cseq.number = 2
+        let handle = h.layer.sendRequest(retry, to: TxnFixture.trunk, onResponse: second.handler)
+        let sentRetry = try #require(h.sent.requests.last)
+        #expect(sentRetry.headers.cseq.number == 2)
+        #expect(sentRetry.headers.vias[0].branch != "z9hG4bKout1")
+        #expect(handle.key.branch == sentRetry.headers.vias[0].branch)
+        h.receive(TxnFixture.response(407, to: invite))  // retransmission: ACKed by the first one
+        #expect(second.events.isEmpty)
+        h.receive(TxnFixture.response(180, to: sentRetry))
+        #expect(second.statusCodes == [180])
+        #expect(first.statusCodes == [407])
+    }
+}

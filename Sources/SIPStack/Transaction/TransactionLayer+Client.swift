@@ -65,8 +65,9 @@ extension TransactionLayer {
 
     /// Starts a client transaction for `request` (any method but ACK; use ``sendAck(_:to:)``).
     ///
-    /// The request must carry its top Via (sent-by); when that Via has no branch the layer adds a
-    /// fresh `z9hG4bK…` one (§8.1.1.7). `onResponse` is called on the loop for each provisional,
+    /// The request must carry its top Via (sent-by); when that Via has no branch, or its branch is
+    /// already used by a live client transaction of the same method, the layer puts a fresh
+    /// `z9hG4bK…` one there (§8.1.1.7). The handle's `key.branch` is the branch actually sent. `onResponse` is called on the loop for each provisional,
     /// then once with the final response, `.timeout` or `.transportError`.
     @discardableResult
     public func sendRequest(
@@ -75,9 +76,14 @@ extension TransactionLayer {
     ) -> ClientTransactionHandle {
         eventLoop.assertInEventLoop()
         precondition(request.method != .ack, "ACK is not a transaction; use sendAck(_:to:)")
-        let request = Self.withBranch(request)
-        let key = ClientTransactionKey(branch: request.headers.vias[0].branch!, method: request.method)
-        precondition(clientTransactions[key] == nil, "duplicate client transaction \(key)")
+        var request = Self.withBranch(request)
+        var key = ClientTransactionKey(branch: request.headers.vias[0].branch!, method: request.method)
+        if clientTransactions[key] != nil {
+            // A reused branch (typically a request re-sent with credentials after 401/407, whose
+            // first transaction is still in Completed) would steal the old transaction's responses.
+            request.headers.vias[0].parameters["branch"] = Via.makeBranch()
+            key = ClientTransactionKey(branch: request.headers.vias[0].branch!, method: request.method)
+        }
         let reliable = destination.transport.isReliable
         let machine: ClientMachine = request.method == .invite
             ? .invite(ClientInviteTransaction(request: request, reliable: reliable, timers: timers))
@@ -99,8 +105,8 @@ extension TransactionLayer {
     /// Cancels a client INVITE (§9.1). The CANCEL is its own non-INVITE transaction with the
     /// INVITE's branch; its outcome goes to `onResponse`, and the INVITE's outcome (normally 487)
     /// still arrives on the INVITE's callback. If no provisional has arrived yet the CANCEL waits
-    /// for one (it would otherwise race the INVITE); if a final response comes first nothing is
-    /// sent. Once sent, the INVITE is given 64·T1 to finish before it is reported as `.timeout`.
+    /// for one (it would otherwise race the INVITE); if a final response, a timeout or a transport
+    /// error ends the INVITE first, nothing is sent and `onResponse` is never called. Once sent, the INVITE is given 64·T1 to finish before it is reported as `.timeout`.
     ///
     /// Returns `false` if the handle is not a live INVITE transaction without a final response,
     /// or a CANCEL was already requested.
