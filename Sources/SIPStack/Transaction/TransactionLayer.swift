@@ -14,6 +14,12 @@ import NIOCore
 /// `received` address with the sent-by port) breaks them and gains nothing for a PBX that talks
 /// to its own phones. The top Via of each request is still stamped with `received`/`rport`
 /// (§18.2.1, RFC 3581 §4) so responses show what the server saw.
+///
+/// Table hygiene: transactions leave the tables when their state machine terminates, with their
+/// timers cancelled. RFC 3261 gives a server transaction no timer before the TU's final response,
+/// so the TU must answer every request it is given (pbxd answers or 487s every INVITE).
+///
+/// Not `Sendable`: hold it where the loop is the owner (a channel handler, or `NIOLoopBound`).
 public final class TransactionLayer {
     public let eventLoop: any EventLoop
     public let timers: TransactionTimers
