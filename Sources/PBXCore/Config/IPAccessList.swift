@@ -106,7 +106,9 @@ extension IPAddress {
 
 /// sip.conf `permit=` / `deny=` in order, evaluated like Asterisk's `ast_apply_ha`: start from
 /// "allow", every rule that matches sets the result, so the *last* matching rule wins. A rule
-/// written `!net` matches addresses outside `net`. An IPv4 rule never matches an IPv6 address.
+/// written `!net` matches addresses outside `net`. An IPv4 rule never matches an IPv6 address,
+/// except a `/0` rule (`deny=0.0.0.0/0.0.0.0`), which means "everyone" in both families — so the
+/// usual "deny all, permit the office" list does not leave IPv6 open.
 public struct IPAccessList: Sendable, Hashable {
     public enum Sense: String, Sendable, Hashable {
         case permit, deny
@@ -148,8 +150,9 @@ public struct IPAccessList: Sendable, Hashable {
 
     public func allows(_ address: IPAddress) -> Bool {
         var result = Sense.permit
-        for rule in rules where rule.network.address.isIPv4 == address.isIPv4 {
-            if rule.network.contains(address) != rule.negated { result = rule.sense }
+        for rule in rules where rule.network.prefixLength == 0 || rule.network.address.isIPv4 == address.isIPv4 {
+            let matches = rule.network.prefixLength == 0 || rule.network.contains(address)
+            if matches != rule.negated { result = rule.sense }
         }
         return result == .permit
     }
