@@ -75,6 +75,7 @@ struct SIPConfigTests {
         #expect(trunk.insecure == [.port, .invite])
         #expect(trunk.host == .fixed("192.0.2.10"))
         #expect(config.peer(named: "nobody") == nil)
+        #expect(config.peer(named: "TRUNK")?.name == "trunk")
     }
 
     @Test func codecOrderingFollowsAllowAndDisallow() throws {
@@ -158,7 +159,7 @@ struct SIPConfigTests {
             ("[general]\nallowguest=maybe", "sip.conf:2: allowguest: expected yes or no"),
             ("[p]\ntype=peer\nhost=192.0.2.1\nnat=sometimes", "sip.conf:4: nat"),
             ("[p]\nhost=dynamic", "sip.conf:1: peer [p] has host=dynamic but no secret"),
-            ("[p]\ntype=peer\nhost=192.0.2.1\n[p]\ntype=peer\nhost=192.0.2.2", "sip.conf:4: duplicate peer [p]"),
+            ("[p]\ntype=peer\nhost=192.0.2.1\n[P]\ntype=peer\nhost=192.0.2.2", "sip.conf:4: duplicate peer [P]"),
         ]
         for (text, expected) in cases {
             do {
@@ -175,6 +176,7 @@ struct SIPConfigTests {
             [general]
             bogus=1
             srvlookup=yes
+            secret=everyone
             [p]
             secret=x
             frobnicate=yes
@@ -183,9 +185,12 @@ struct SIPConfigTests {
         #expect(config.warnings.map(\.description) == [
             "sip.conf:2: unknown option 'bogus' in [general]; ignored",
             "sip.conf:3: 'srvlookup' in [general] is not supported by pbxd; ignored",
-            "sip.conf:6: unknown option 'frobnicate' in peer [p]; ignored",
-            "sip.conf:7: 'callgroup' in peer [p] is not supported by pbxd; ignored",
+            "sip.conf:4: 'secret' belongs in a peer section; ignored in [general]",
+            "sip.conf:7: unknown option 'frobnicate' in peer [p]; ignored",
+            "sip.conf:8: 'callgroup' in peer [p] is not supported by pbxd; ignored",
         ])
+        #expect(config.peer(named: "p")?.secret == "x")
+        #expect(config.general.peerDefaults.secret == nil)
     }
 
     @Test func bindAddresses() throws {

@@ -91,7 +91,9 @@ public struct SIPConfig: Sendable {
         self.peers = peers
         self.warnings = warnings
         self.indexByName = [:]
-        for (index, peer) in peers.enumerated() { indexByName[peer.name] = index }
+        for (index, peer) in peers.enumerated() where indexByName[peer.name.lowercased()] == nil {
+            indexByName[peer.name.lowercased()] = index
+        }
     }
 
     public static func load(path: String) throws(ConfigError) -> SIPConfig {
@@ -113,10 +115,10 @@ public struct SIPConfig: Sendable {
                 warnings.append(ConfigWarning("[authentication] (outbound credentials) is not supported yet; ignored", at: section.location))
                 continue
             }
-            if let previous = seen[section.name] {
+            if let previous = seen[section.name.lowercased()] {
                 throw ConfigError("duplicate peer [\(section.name)] (first defined at \(previous))", at: section.location)
             }
-            seen[section.name] = section.location
+            seen[section.name.lowercased()] = section.location
             var peer = general.peerDefaults
             peer.name = section.name
             peer.location = section.location
@@ -132,9 +134,10 @@ public struct SIPConfig: Sendable {
 
     // MARK: Lookups
 
-    /// The peer with this section name (the SIP user name of a phone).
+    /// The peer with this section name (the SIP user name of a phone), ignoring case like
+    /// chan_sip's peer table.
     public func peer(named name: String) -> SIPPeer? {
-        indexByName[name].map { peers[$0] }
+        indexByName[name.lowercased()].map { peers[$0] }
     }
 
     /// The peer a request from `address:port` belongs to by source address, Asterisk style: a
@@ -219,13 +222,11 @@ public struct SIPConfig: Sendable {
                 general.localNets.append(network)
             case "register":
                 general.registrations.append(entry)
+            case let key where SIPPeer.peerOnlyKeys.contains(key):
+                // `secret=` in [general] must not become every peer's password.
+                warnings.append(ConfigWarning("'\(entry.key)' belongs in a peer section; ignored in [general]", at: entry.location))
             default:
-                if try general.peerDefaults.apply(entry, warnings: &warnings) {
-                    if SIPPeer.peerOnlyKeys.contains(entry.key.lowercased()) {
-                        warnings.append(ConfigWarning("'\(entry.key)' belongs in a peer section; ignored in [general]", at: entry.location))
-                    }
-                    continue
-                }
+                if try general.peerDefaults.apply(entry, warnings: &warnings) { continue }
                 warnings.append(unknownKeyWarning(entry, in: "[general]"))
             }
         }

@@ -102,7 +102,7 @@ public struct DigestAuthenticator: Sendable {
     public func challenges(now: ContinuousClock.Instant, stale: Bool = false) -> [String] {
         let nonce = makeNonce(now: now)
         return settings.algorithms.map { algorithm in
-            var value = "Digest realm=\(quoted(settings.realm)), nonce=\"\(nonce)\", opaque=\"\(opaque)\", algorithm=\(algorithm.rawValue), qop=\"auth\""
+            var value = "Digest realm=\(digestQuoted(settings.realm)), nonce=\"\(nonce)\", opaque=\"\(opaque)\", algorithm=\(algorithm.rawValue), qop=\"auth\""
             if stale { value += ", stale=true" }
             return value
         }

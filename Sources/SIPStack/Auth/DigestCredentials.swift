@@ -90,11 +90,11 @@ public struct DigestCredentials: Sendable, Hashable, CustomStringConvertible {
     /// The wire form, for clients (trunk registration) and tests.
     public var description: String {
         var parts = [
-            "username=\(quoted(username))", "realm=\(quoted(realm))", "nonce=\(quoted(nonce))",
-            "uri=\(quoted(uri))", "response=\(quoted(response))", "algorithm=\(algorithmToken)",
+            "username=\(digestQuoted(username))", "realm=\(digestQuoted(realm))", "nonce=\(digestQuoted(nonce))",
+            "uri=\(digestQuoted(uri))", "response=\(digestQuoted(response))", "algorithm=\(algorithmToken)",
         ]
-        if let cnonce { parts.append("cnonce=\(quoted(cnonce))") }
-        if let opaque { parts.append("opaque=\(quoted(opaque))") }
+        if let cnonce { parts.append("cnonce=\(digestQuoted(cnonce))") }
+        if let opaque { parts.append("opaque=\(digestQuoted(opaque))") }
         if let qop, let nc {
             parts.append("qop=\(qop)")
             parts.append("nc=\(nc)")
@@ -103,7 +103,7 @@ public struct DigestCredentials: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-func quoted(_ text: String) -> String {
+func digestQuoted(_ text: String) -> String {
     var out = "\""
     for ch in text {
         if ch == "\"" || ch == "\\" { out.append("\\") }
