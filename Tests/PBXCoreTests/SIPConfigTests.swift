@@ -71,6 +71,7 @@ struct SIPConfigTests {
 
         let trunk = try #require(config.peer(named: "trunk"))
         #expect(trunk.context == "public")  // [general] context
+        #expect(config.general.context == "public")
         #expect(trunk.nat == NATSettings())  // [general] nat=no
         #expect(trunk.insecure == [.port, .invite])
         #expect(trunk.host == .fixed("192.0.2.10"))

@@ -49,6 +49,10 @@ struct RegistrarTests {
         let second = registrar.register(makeRegister(aor: "1002"), aor: "1002", source: natSource, now: now)
         #expect(second.decision == .ok(contacts: [registrar.bindings(for: "1002", now: now)[0].contactHeader(now: now)]))
         #expect(registrar.bindings(for: "1002", now: now)[0].remainingSeconds(now: now) == 120)
+        let ok = second.decision.response(to: makeRegister(aor: "1002"), toTag: "tag9")
+        #expect(ok.statusCode == 200)
+        #expect(ok.headers.contacts.first?.parameters["expires"] == "120")
+        #expect(ok.headers["Expires"] == "120")
     }
 
     @Test func tooBriefIsRejectedWith423AndChangesNothing() {

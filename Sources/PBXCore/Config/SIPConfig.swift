@@ -74,6 +74,12 @@ public struct SIPGeneralConfig: Sendable {
     public init(location: SourceLocation = SourceLocation(file: "sip.conf", line: 0)) {
         peerDefaults = SIPPeer(name: "general", location: location)
     }
+
+    /// `context=` of `[general]`: where guest calls go (when `allowGuest`), and every peer's
+    /// default context.
+    public var context: String { peerDefaults.context }
+    /// `qualifyfreq=` of `[general]`, the default for peers.
+    public var qualifyFrequency: Int { peerDefaults.qualifyFrequency }
 }
 
 /// sip.conf in Asterisk chan_sip syntax (DESIGN.md §4): `[general]` and one section per peer,

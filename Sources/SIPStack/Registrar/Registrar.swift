@@ -28,6 +28,8 @@ public enum RegistrarDecision: Sendable, Hashable {
         switch self {
         case .ok(let contacts):
             headers.contacts = contacts
+            // chan_sip also sends the granted interval as an Expires header; older phones read it.
+            if let granted = contacts.first?.parameters["expires"] { headers.add("Expires", granted) }
             return SIPResponse(statusCode: 200, headers: headers)
         case .intervalTooBrief(let minExpires):
             headers.add("Min-Expires", String(minExpires))
