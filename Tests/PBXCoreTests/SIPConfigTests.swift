@@ -159,6 +159,8 @@ struct SIPConfigTests {
             ("[general]\nbindaddr=example.com", "sip.conf:2: bindaddr"),
             ("[general]\nallowguest=maybe", "sip.conf:2: allowguest: expected yes or no"),
             ("[p]\ntype=peer\nhost=192.0.2.1\nnat=sometimes", "sip.conf:4: nat"),
+            ("[p]\ntype=peer\nhost=192.0.2.1:5060", "sip.conf:3: host"),
+            ("[p]\ntype=peer\nhost=192.0.2.1\nmd5secret=abc", "sip.conf:4: md5secret"),
             ("[p]\nhost=dynamic", "sip.conf:1: peer [p] has host=dynamic but no secret"),
             ("[p]\ntype=peer\nhost=192.0.2.1\n[P]\ntype=peer\nhost=192.0.2.2", "sip.conf:4: duplicate peer [P]"),
         ]

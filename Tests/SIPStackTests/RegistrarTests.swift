@@ -142,7 +142,7 @@ struct RegistrarTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pbxd-reg-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = RegistrationStore(directory: directory)
+        let store = RegistrationStore(directory: directory + "/data")  // created on first save
         #expect(try store.load(now: now).isEmpty)
 
         var registrar = Registrar()

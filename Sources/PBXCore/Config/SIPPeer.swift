@@ -266,6 +266,9 @@ public struct SIPPeer: Sendable {
                 guard !value.isEmpty, !value.contains(where: { $0 == " " || $0 == "/" }) else {
                     throw entry.invalid("expected dynamic or an address")
                 }
+                if value.filter({ $0 == ":" }).count == 1 {
+                    throw entry.invalid("expected dynamic or an address (put the port in port=)")
+                }
                 var hostValue = value
                 if hostValue.hasPrefix("["), hostValue.hasSuffix("]") { hostValue = String(hostValue.dropFirst().dropLast()) }
                 host = .fixed(hostValue)

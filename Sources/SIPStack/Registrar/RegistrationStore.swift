@@ -32,7 +32,8 @@ public struct RegistrationStore: Sendable {
         }
     }
 
-    /// Writes all bindings, replacing the previous file atomically.
+    /// Writes all bindings, replacing the previous file atomically (creating the data directory
+    /// if needed). Blocking file I/O: call it from the registrar's owner off the event loops.
     public func save(_ bindings: [RegistrarBinding]) throws(StoreError) {
         let file = StoredFile(version: 1, bindings: bindings.map(StoredBinding.init))
         let data: Data
@@ -43,6 +44,14 @@ public struct RegistrationStore: Sendable {
             data = try encoder.encode(file)
         } catch {
             throw .corrupt("cannot encode: \(error)")
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty && !FileManager.default.fileExists(atPath: directory) {
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            } catch {
+                throw .io("create \(directory)", errno: errno)
+            }
         }
         let temporary = path + ".tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
@@ -72,7 +81,6 @@ public struct RegistrationStore: Sendable {
             throw .io("rename \(temporary) to \(path)", errno: code)
         }
         // Make the rename itself durable.
-        let directory = (path as NSString).deletingLastPathComponent
         let dirFD = open(directory.isEmpty ? "." : directory, O_RDONLY)
         if dirFD >= 0 {
             _ = fsync(dirFD)
