@@ -1,0 +1,47 @@
+import Foundation
+
+/// Audio codecs pbxd can negotiate, by their Asterisk names (`allow=ulaw,alaw,g722,opus`).
+public enum Codec: String, Sendable, Hashable, CaseIterable {
+    case ulaw, alaw, g722, opus
+
+    /// Asterisk's default when nothing is configured, minus the codecs pbxd lacks (gsm, h263).
+    public static let asteriskDefault: [Codec] = [.ulaw, .alaw]
+
+    /// Asterisk codec names pbxd recognises but does not implement: an `allow=` naming one is
+    /// a warning (the codec is skipped), not an error, so existing sip.conf files still load.
+    static let knownUnsupported: Set<String> = [
+        "gsm", "g729", "g723", "g726", "g726aal2", "adpcm", "ilbc", "speex", "speex16", "speex32", "lpc10",
+        "slin", "slin12", "slin16", "slin24", "slin32", "slin44", "slin48", "slin96", "slin192", "siren7",
+        "siren14", "g719", "testlaw", "silk", "silk8", "silk12", "silk16", "silk24", "h261", "h263", "h263p",
+        "h264", "h265", "mpeg4", "vp8", "vp9", "t140", "t140red", "red", "jpeg", "png",
+    ]
+
+    /// Applies one `allow=` or `disallow=` value to an ordered preference list, Asterisk style:
+    /// `disallow=all` empties it, `allow=all` adds every codec, `allow=x` appends x unless
+    /// already listed, `disallow=x` removes it. `ulaw:20` framing suffixes are ignored.
+    static func apply(
+        _ entry: ConfigEntry, allow: Bool, to codecs: inout [Codec], warnings: inout [ConfigWarning]
+    ) throws(ConfigError) {
+        for item in entry.value.split(whereSeparator: { $0 == "," || $0 == "&" }) {
+            let name = item.split(separator: ":").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+            if name.isEmpty { continue }
+            if name == "all" {
+                if allow {
+                    for codec in Codec.allCases where !codecs.contains(codec) { codecs.append(codec) }
+                } else {
+                    codecs.removeAll()
+                }
+            } else if let codec = Codec(rawValue: name) ?? (name == "mulaw" ? .ulaw : nil) {
+                if allow {
+                    if !codecs.contains(codec) { codecs.append(codec) }
+                } else {
+                    codecs.removeAll { $0 == codec }
+                }
+            } else if knownUnsupported.contains(name) {
+                if allow { warnings.append(ConfigWarning("codec '\(name)' is not supported by pbxd; ignored", at: entry.location)) }
+            } else {
+                throw ConfigError("\(entry.key): unknown codec '\(name)'", at: entry.location)
+            }
+        }
+    }
+}
