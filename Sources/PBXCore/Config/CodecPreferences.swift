@@ -1,11 +1,12 @@
 import Foundation
+import RTPMedia
 
 /// Audio codecs pbxd can negotiate, by their Asterisk names (`allow=ulaw,alaw,g722,opus`).
-public enum Codec: String, Sendable, Hashable, CaseIterable {
+public enum CodecName: String, Sendable, Hashable, CaseIterable {
     case ulaw, alaw, g722, opus
 
     /// Asterisk's default when nothing is configured, minus the codecs pbxd lacks (gsm, h263).
-    public static let asteriskDefault: [Codec] = [.ulaw, .alaw]
+    public static let asteriskDefault: [CodecName] = [.ulaw, .alaw]
 
     /// Asterisk codec names pbxd recognises but does not implement: an `allow=` naming one is
     /// a warning (the codec is skipped), not an error, so existing sip.conf files still load.
@@ -20,18 +21,18 @@ public enum Codec: String, Sendable, Hashable, CaseIterable {
     /// `disallow=all` empties it, `allow=all` adds every codec, `allow=x` appends x unless
     /// already listed, `disallow=x` removes it. `ulaw:20` framing suffixes are ignored.
     static func apply(
-        _ entry: ConfigEntry, allow: Bool, to codecs: inout [Codec], warnings: inout [ConfigWarning]
+        _ entry: ConfigEntry, allow: Bool, to codecs: inout [CodecName], warnings: inout [ConfigWarning]
     ) throws(ConfigError) {
         for item in entry.value.split(whereSeparator: { $0 == "," || $0 == "&" }) {
             let name = item.split(separator: ":").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
             if name.isEmpty { continue }
             if name == "all" {
                 if allow {
-                    for codec in Codec.allCases where !codecs.contains(codec) { codecs.append(codec) }
+                    for codec in CodecName.allCases where !codecs.contains(codec) { codecs.append(codec) }
                 } else {
                     codecs.removeAll()
                 }
-            } else if let codec = Codec(rawValue: name) ?? (name == "mulaw" ? .ulaw : nil) {
+            } else if let codec = CodecName(rawValue: name) ?? (name == "mulaw" ? .ulaw : nil) {
                 if allow {
                     if !codecs.contains(codec) { codecs.append(codec) }
                 } else {
@@ -42,6 +43,19 @@ public enum Codec: String, Sendable, Hashable, CaseIterable {
             } else {
                 throw ConfigError("\(entry.key): unknown codec '\(name)'", at: entry.location)
             }
+        }
+    }
+}
+
+extension CodecName {
+    /// The SDP codec for this name (static payload types where they exist; Opus on the usual
+    /// dynamic type, which the offer/answer carries through unchanged).
+    public var sdpCodec: RTPMedia.Codec {
+        switch self {
+        case .ulaw: .pcmu
+        case .alaw: .pcma
+        case .g722: .g722
+        case .opus: RTPMedia.Codec(name: "opus", clockRate: 48000, payloadType: 111, channels: 2)
         }
     }
 }

@@ -180,7 +180,7 @@ public struct SIPPeer: Sendable {
     public var md5secret: String?
     public var context = "default"
     public var callerID: CallerID?
-    public var codecs: [Codec] = Codec.asteriskDefault
+    public var codecs: [CodecName] = CodecName.asteriskDefault
     public var nat: NATSettings = .asteriskDefault
     public var qualify: QualifySetting = .off
     /// `qualifyfreq=` seconds between OPTIONS pings.
@@ -280,8 +280,8 @@ public struct SIPPeer: Sendable {
             md5secret = value.lowercased()
         case "context": context = value
         case "callerid": callerID = CallerID(parsing: value)
-        case "allow": try Codec.apply(entry, allow: true, to: &codecs, warnings: &warnings)
-        case "disallow": try Codec.apply(entry, allow: false, to: &codecs, warnings: &warnings)
+        case "allow": try CodecName.apply(entry, allow: true, to: &codecs, warnings: &warnings)
+        case "disallow": try CodecName.apply(entry, allow: false, to: &codecs, warnings: &warnings)
         case "nat": nat = try NATSettings(parsing: entry)
         case "qualify": qualify = try QualifySetting(parsing: entry)
         case "qualifyfreq": qualifyFrequency = try entry.intValue(in: 1...86400)

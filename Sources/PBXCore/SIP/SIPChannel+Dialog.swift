@@ -8,7 +8,7 @@ extension SIPChannel {
         guard var dialog else { return }
         let ack = dialog.makeRequest(.ack, via: driver.makeVia(for: remoteAddress), cseq: cseq)
         self.dialog = dialog
-        driver.transport.send(.request(ack), to: remoteAddress)
+        driver.transactions.sendAck(ack, to: remoteAddress)
     }
 
     /// A re-INVITE (or UPDATE with SDP) from this leg's phone: hold/resume or a codec change.

@@ -45,7 +45,6 @@ public final class SIPChannel: CallChannel, @unchecked Sendable {
     // Inbound-only state.
     var serverTransaction: ServerTransactionHandle?
     private var sentProvisional: Int?
-    var answerRetransmitter: SuccessRetransmission?
 
     // Outbound-only state.
     var clientTransaction: ClientTransactionHandle?
@@ -129,7 +128,6 @@ public final class SIPChannel: CallChannel, @unchecked Sendable {
         response.headers.contentType = "application/sdp"
         response.body = sdp
         driver.transactions.respond(response, on: transaction)
-        answerRetransmitter = driver.startSuccessRetransmission(response, to: remoteAddress, channel: self)
         channelState = .up
         logger.info("answered")
     }
@@ -210,8 +208,6 @@ public final class SIPChannel: CallChannel, @unchecked Sendable {
         guard hangupCause == nil else { return }
         hangupCause = cause
         channelState = .down
-        answerRetransmitter?.stop()
-        answerRetransmitter = nil
         driver.channelEnded(self)
         hangupPromise.succeed(cause)
     }

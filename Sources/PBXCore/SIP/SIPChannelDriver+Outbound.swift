@@ -19,7 +19,7 @@ extension SIPChannelDriver {
         }
         var requestURI = target.uri
         if parts.count > 1 { requestURI.user = parts[1] }
-        let legMedia = media.prepareOutbound(for: caller.media, allow: peer.allow, nat: peer.natSymmetricRTP)
+        let legMedia = media.prepareOutbound(for: caller.media, allow: peer.codecs.map(\.sdpCodec), nat: peer.nat.comedia)
         let invite = makeInvite(to: requestURI, peer: peer, caller: caller, destination: target.address, sdp: legMedia.localOfferBody())
         let channel = SIPChannel(
             direction: .outbound, peer: peer, identity: identity.next(technology: "SIP", peer: peer.name),
@@ -34,8 +34,9 @@ extension SIPChannelDriver {
         if let binding = registrar.binding(for: peer.name) {
             return (binding.contact, binding.source)
         }
-        if let fixed = peer.fixedAddress {
-            return (SIPURI(user: peer.defaultUser ?? peer.name, host: fixed.ipAddress ?? "", port: fixed.port), SIPTransportAddress(transport: .udp, address: fixed))
+        if case .fixed(let host) = peer.host, let address = try? SocketAddress.makeAddressResolvingHost(host, port: peer.port ?? 5060) {
+            let uri = SIPURI(user: peer.defaultUser ?? peer.name, host: host, port: peer.port)
+            return (uri, SIPTransportAddress(transport: .udp, address: address))
         }
         return nil
     }

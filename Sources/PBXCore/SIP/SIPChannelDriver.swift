@@ -16,7 +16,7 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
     public let eventLoop: any EventLoop
     public let logger: Logger
     let transport: SIPTransportLayer
-    private(set) var transactions: TransactionLayer!
+    let transactions: TransactionLayer
     private(set) var config: SIPConfig
     let identity: ChannelIdentity
     let media: MediaEngine
@@ -49,12 +49,11 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
         self.logger = logger
         self.userAgent = config.general.userAgent
         self.authenticator = CallAuthenticator(config: config)
-        self.transactions = nil
         self.transactions = TransactionLayer(
             eventLoop: eventLoop,
-            transport: { [transport] message, destination in transport.send(message, to: destination) },
-            user: self
+            transport: { [transport] message, destination in transport.send(message, to: destination) }
         )
+        transactions.user = self
         transport.setSink { [weak self] message, source in self?.transactions.receive(message, from: source) }
     }
 
@@ -95,7 +94,7 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
         }
     }
 
-    public func didReceiveCancel(_ cancel: SIPRequest, for invite: ServerTransactionHandle) {
+    public func didReceiveCancel(_ cancel: SIPRequest, from source: SIPTransportAddress, inviteTransaction invite: ServerTransactionHandle) {
         guard let channel = channelsByInvite[invite] else { return }
         if channel.channelState != .up {
             channel.logger.info("caller cancelled")
@@ -105,11 +104,14 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
     }
 
     public func didReceiveAck(_ ack: SIPRequest, from source: SIPTransportAddress) {
-        guard let tag = ack.headers.to.tag,
-            let channel = channelsByDialog[DialogID(callID: ack.headers.callID, localTag: tag)]
-        else { return }
-        channel.answerRetransmitter?.stop()
-        channel.answerRetransmitter = nil
+        // The transaction layer stops the 2xx retransmissions itself; nothing else waits for it.
+    }
+
+    public func didNotReceiveAck(for response: SIPResponse, transaction: ServerTransactionHandle) {
+        guard response.isSuccess, let channel = channelsByInvite[transaction] else { return }
+        channel.logger.warning("no ACK for 200 OK; ending call")
+        channel.sendBye()
+        channel.remoteHangup(cause: .recoveryOnTimerExpire)
     }
 
     public func didReceiveStrayResponse(_ response: SIPResponse, from source: SIPTransportAddress) {
@@ -131,7 +133,7 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
             return
         }
         let peer: SIPPeer
-        switch authenticator.authenticate(request, from: source, kind: .invite) {
+        switch authenticator.authenticate(request, from: source, purpose: .invite) {
         case .challenge(let response), .reject(let response):
             transactions.respond(response, on: transaction)
             return
@@ -155,7 +157,7 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
             reply(request, 488, on: transaction)
             return
         }
-        media.prepareInbound(offer: offer, allow: peer.allow, nat: peer.natSymmetricRTP).whenComplete { result in
+        media.prepareInbound(offer: offer, allow: peer.codecs.map(\.sdpCodec), nat: peer.nat.comedia).whenComplete { result in
             switch result {
             case .failure(let error):
                 self.releaseCallSlot(for: peer)
@@ -171,8 +173,8 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
         _ request: SIPRequest, peer: SIPPeer, media legMedia: LegMedia, from source: SIPTransportAddress,
         transaction: ServerTransactionHandle
     ) {
-        let callerNumber = peer.callerIDNumber ?? request.headers.from.uri.user ?? peer.name
-        let callerName = peer.callerIDName ?? request.headers.from.displayName ?? callerNumber
+        let callerNumber = peer.callerID?.number ?? request.headers.from.uri.user ?? peer.name
+        let callerName = peer.callerID?.name ?? request.headers.from.displayName ?? callerNumber
         let channel = SIPChannel(
             direction: .inbound, peer: peer, identity: identity.next(technology: "SIP", peer: peer.name),
             linkedID: nil, invite: request, remoteAddress: source, media: legMedia, driver: self,
@@ -286,15 +288,6 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
     /// `nat=force_rport`, otherwise the remote target's host and port.
     func destination(for dialog: Dialog, fallback: SIPTransportAddress) -> SIPTransportAddress {
         fallback
-    }
-
-    /// Retransmits a 2xx until the ACK arrives or 64·T1 passes (§13.3.1.4); the channel stops it.
-    func startSuccessRetransmission(_ response: SIPResponse, to destination: SIPTransportAddress, channel: SIPChannel) -> SuccessRetransmission {
-        SuccessRetransmission(response: response, destination: destination, driver: self) { [weak channel] in
-            channel?.logger.warning("no ACK for 200 OK; ending call")
-            channel?.sendBye()
-            channel?.remoteHangup(cause: .recoveryOnTimerExpire)
-        }
     }
 
     // MARK: Shutdown
