@@ -86,7 +86,7 @@ public enum G711 {
         }
         // Segment ends: 0x1F, 0x3F, 0x7F, ..., 0xFFF.
         var segment = 0
-        while segment < 8 && pcm > (0x1F << segment) { segment += 1 }
+        while segment < 8 && pcm > (0x20 << segment) - 1 { segment += 1 }
         if segment >= 8 { return UInt8(0x7F ^ mask) }
         var code = segment << 4
         code |= segment < 2 ? (pcm >> 1) & 0x0F : (pcm >> segment) & 0x0F
