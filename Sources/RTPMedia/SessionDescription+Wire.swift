@@ -15,7 +15,8 @@ extension SessionDescription {
         var media: [MediaDescription] = []
 
         var lineNumber = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // "\r\n" is one Character in Swift, so both separators are listed.
+        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\r\n" || $0 == "\n" }) {
             lineNumber += 1
             let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
             if line.isEmpty { continue }  // trailing CRLF, tolerated blank lines
