@@ -15,7 +15,7 @@ public final class RTPRelay: Sendable {
     public struct Configuration: Sendable {
         /// Datagrams read per `recvmmsg` call (`ChannelOptions.datagramVectorReadMessageCount`).
         public var vectorReadMessageCount: Int = 16
-        /// Per-datagram receive buffer; RTP over Ethernet fits in 1500, 2048 leaves margin.
+        /// Per-datagram receive slot; RTP over Ethernet fits in 1500, 2048 leaves margin.
         public var receiveBufferSize: Int = 2048
         public init() {}
     }
@@ -68,7 +68,10 @@ public final class RTPRelay: Sendable {
     ) async throws -> Channel {
         try await DatagramBootstrap(group: loop)
             .channelOption(.datagramVectorReadMessageCount, value: self.configuration.vectorReadMessageCount)
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: self.configuration.receiveBufferSize))
+            // A vector read splits ONE buffer of the allocator's size into N equal slots, so the
+            // buffer must be N × datagram size (2048 alone would truncate datagrams to 128 bytes).
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(
+                capacity: self.configuration.receiveBufferSize * self.configuration.vectorReadMessageCount))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let handler = RelayForwardingHandler(endpoint: endpoint(state.value))
