@@ -114,8 +114,8 @@ struct BoundLeg: Sendable {
 
 /// One relayed call: leg A's sockets forward to leg B's phone and back.
 ///
-/// Control calls (`setRemote`, `setPayloadTypeMap`, `start`) may come from any task; they are
-/// queued onto the session's loop in call order, so `setRemote` then `start` behaves as written.
+/// Control calls (`setRemote`, `setPayloadTypeMap`, `start`) may come from any task; each runs
+/// on the session's loop and returns once applied.
 public final class RelaySession: Sendable {
     public let eventLoop: EventLoop
     private let state: NIOLoopBound<RelayState>
@@ -136,19 +136,21 @@ public final class RelaySession: Sendable {
     /// The local RTP port of a leg (RTCP is this + 1): goes into that leg's SDP.
     public func localPort(_ leg: RelayLeg) -> Int { self.bound(leg).port }
 
-    /// Runs `body` on the loop now if we are on it, else queued (FIFO with other control calls).
-    private func onLoop(_ body: @escaping @Sendable (RelayState) -> Void) {
+    /// Runs `body` on the session's loop and returns once it ran, so a packet that arrives after
+    /// the call returns sees the change (a fire-and-forget `execute` could run after I/O that the
+    /// loop picks up in the same iteration).
+    private func onLoop(_ body: @escaping @Sendable (RelayState) -> Void) async {
         let state = self.state
         if self.eventLoop.inEventLoop {
             body(state.value)
         } else {
-            self.eventLoop.execute { body(state.value) }
+            try? await self.eventLoop.submit { body(state.value) }.get()
         }
     }
 
     /// Sets where a leg sends (from that leg's SDP) and clears its latch, so the next packet
     /// from the phone latches again (a re-INVITE may move it). RTCP defaults to RTP port + 1.
-    public func setRemote(_ leg: RelayLeg, _ address: SocketAddress, rtcp: SocketAddress? = nil) {
+    public func setRemote(_ leg: RelayLeg, _ address: SocketAddress, rtcp: SocketAddress? = nil) async {
         var rtcpAddress = rtcp
         if rtcpAddress == nil, let port = address.port {
             var next = address
@@ -156,7 +158,7 @@ public final class RelaySession: Sendable {
             rtcpAddress = next
         }
         let finalRTCP = rtcpAddress
-        self.onLoop { state in
+        await self.onLoop { state in
             let rtp = state.endpoint(leg, rtcp: false)
             rtp.remote = address
             rtp.latched = false
@@ -168,7 +170,7 @@ public final class RelaySession: Sendable {
 
     /// Rewrites the payload type of RTP arriving from `leg` before it goes to the other leg, e.g.
     /// `[101: 96]` when A's phone sends telephone-event as 101 and B's expects 96. Empty = none.
-    public func setPayloadTypeMap(from leg: RelayLeg, _ map: [UInt8: UInt8]) {
+    public func setPayloadTypeMap(from leg: RelayLeg, _ map: [UInt8: UInt8]) async {
         var table: [UInt8]? = nil
         if !map.isEmpty {
             var t = (0..<128).map { UInt8($0) }
@@ -176,13 +178,13 @@ public final class RelaySession: Sendable {
             table = t
         }
         let final = table
-        self.onLoop { state in state.endpoint(leg, rtcp: false).payloadTypeMap = final }
+        await self.onLoop { state in state.endpoint(leg, rtcp: false).payloadTypeMap = final }
     }
 
     /// Links the legs: from now on datagrams are forwarded both ways (RTP and RTCP).
-    public func start() {
+    public func start() async {
         let a = self.a, b = self.b
-        self.onLoop { state in
+        await self.onLoop { state in
             state.aRTP.peer = state.bRTP
             state.aRTP.peerChannel = b.rtp
             state.bRTP.peer = state.aRTP
@@ -221,7 +223,7 @@ public final class RelaySession: Sendable {
     /// Stops forwarding, closes the four sockets and returns both ports to the pool.
     /// Safe to call twice (the pool ignores a double release).
     public func close() async {
-        self.onLoop { state in
+        await self.onLoop { state in
             for e in [state.aRTP, state.aRTCP, state.bRTP, state.bRTCP] {
                 // Breaks the endpoint → channel → handler → endpoint cycle.
                 e.peer = nil
