@@ -122,10 +122,10 @@ struct DialplanLoader {
         }
         var timing: IncludeTiming?
         if fields.count > 1 {
-            if fields.count > 5 {
-                throw ConfigError("include '\(entry.value)': expected context,times,weekdays,mdays,months", at: entry.location)
+            if fields.count > 6 {
+                throw ConfigError("include '\(entry.value)': expected context,times,weekdays,mdays,months[,timezone]", at: entry.location)
             }
-            if fields.count == 5 {
+            if fields.count == 6 {
                 warn("time zone in include '\(entry.value)' is not supported; the server's local time is used", at: entry.location)
             }
             do {
