@@ -137,6 +137,33 @@ struct DialplanExecutorTests {
         #expect(!log.messages.contains { $0.contains("Dialplan loop") })
     }
 
+    @Test(arguments: ["Wait(${EMPTY})", "Wait(0)", "Dial(${EMPTY}nothing)"])
+    func loopThroughAnApplicationThatDidNotWaitIsStopped(_ application: String) async throws {
+        let log = LogCapture()
+        let events = try await runCall("""
+            [default]
+            exten => 100,1,\(application)
+             same => n,Goto(1)
+            """, exten: "100", log: log, maxInstant: 50)
+        #expect(events.last == .hangup(.temporaryFailure))
+        #expect(log.messages.contains { $0.contains("Dialplan loop: 50 priorities") })
+    }
+
+    @Test func runStartsAtAGivenPriorityWithVariables() async throws {
+        let executor = DialplanExecutor(dialplan: try loadDialplan("""
+            [default]
+            exten => 100,1,Hangup(21)
+             same => n,GotoIf($["${CAMPAIGN}${ACCOUNT}" = "spring42"]?:bad)
+             same => n,Set(CALLERID(num)=${ACCOUNT})
+             same => n,Hangup(17)
+             same => n(bad),Hangup(21)
+            """), dialer: FakeDialer())
+        let channel = FakeChannel()
+        await executor.run(channel: channel, context: "default", exten: "100", priority: 2,
+                           variables: ["CAMPAIGN": "spring", "__ACCOUNT": "42"])
+        #expect(await channel.events == [.setCallerID(number: "42", name: "Alice"), .hangup(.userBusy)])
+    }
+
     @Test func unknownApplicationHangsUpAndSaysWhere() async throws {
         let log = LogCapture()
         let events = try await runCall("""

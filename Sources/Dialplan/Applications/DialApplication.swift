@@ -74,6 +74,7 @@ enum DialApplication {
             execution.logger.warning("Dial argument '\(bad)' takes format (technology/resource); skipped")
         }
         guard !arguments.targets.isEmpty else {
+            execution.returnedWithoutWaiting()
             execution.setVariable("DIALSTATUS", DialStatus.chanUnavail.rawValue)
             return .proceed
         }

@@ -35,8 +35,11 @@ enum StandardApplications {
 
     /// `Wait(seconds)`: fractional seconds; returns early (and ends the dialplan) on hangup.
     static let wait = Application(name: "Wait") { execution, data in
-        guard let seconds = Double(data.trimmingCharacters(in: .whitespaces)), seconds >= 0 else {
-            execution.logger.warning("Wait: '\(data)' is not a number of seconds; not waiting")
+        guard let seconds = Double(data.trimmingCharacters(in: .whitespaces)), seconds > 0 else {
+            if Double(data.trimmingCharacters(in: .whitespaces)) != 0 {
+                execution.logger.warning("Wait: '\(data)' is not a number of seconds; not waiting")
+            }
+            execution.returnedWithoutWaiting()
             return .proceed
         }
         let hungUp = await execution.channel.waitForHangup(timeout: .milliseconds(Int64(seconds * 1000)))
@@ -94,7 +97,8 @@ enum StandardApplications {
     /// `Verbose([level,]message)`: the message to the log at info level.
     static let verbose = Application(name: "Verbose", isInstant: true) { execution, data in
         let (first, rest) = ArgumentSplitter.splitOnce(data, at: ",")
-        let message = (rest != nil && Int(first.trimmingCharacters(in: .whitespaces)) != nil) ? rest! : data
+        var message = data
+        if let rest, Int(first.trimmingCharacters(in: .whitespaces)) != nil { message = rest }
         execution.logger.info("\(message)", metadata: ["location": "\(execution.location)"])
         return .proceed
     }

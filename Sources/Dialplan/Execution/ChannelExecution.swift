@@ -41,8 +41,8 @@ public final class ChannelExecution {
     private var variables: [String: (value: String, inheritance: VariableInheritance)] = [:]
     /// Set by Goto-style applications; the executor continues there instead of priority + 1.
     var pendingJump: DialplanLocation?
-    /// The caller ID as last read or set, so substitution doesn't ask the channel every time.
-    private var callerIDCache: (number: String, name: String)?
+    /// Set by `returnedWithoutWaiting()` during the current application.
+    var currentApplicationDidNotWait = false
 
     init(channel: any CallChannel, executor: DialplanExecutor, location: DialplanLocation) {
         self.channel = channel
@@ -95,16 +95,20 @@ public final class ChannelExecution {
 
     // MARK: Caller ID
 
+    /// Read from the channel each time (not cached): the SIP side may update it mid-call.
     public func callerID() async -> (number: String, name: String) {
-        if let cached = callerIDCache { return cached }
-        let value = (await channel.callerIDNumber, await channel.callerIDName)
-        callerIDCache = value
-        return value
+        (await channel.callerIDNumber, await channel.callerIDName)
     }
 
     public func setCallerID(number: String, name: String) async {
-        callerIDCache = (number, name)
         await channel.setCallerID(number: number, name: name)
+    }
+
+    /// An application that normally waits (Wait, Dial, …) calls this when it returned without
+    /// waiting (a bad argument, nothing to dial), so the executor's loop guard still counts it
+    /// as instant and a `Wait(${EMPTY})` + `Goto` loop cannot spin forever.
+    public func returnedWithoutWaiting() {
+        currentApplicationDidNotWait = true
     }
 
     // MARK: Lookup and substitution

@@ -65,14 +65,18 @@ public struct DialplanExecutor: Sendable {
         case failed(HangupCause)
     }
 
-    /// Runs `channel` from priority 1 of `exten` in `context` until the call is over, then
-    /// hangs it up (if still up) and runs `h`. Returns when all of that is done.
-    public func run(channel: any CallChannel, context: String, exten: String) async {
+    /// Runs `channel` from `priority` (1 unless an Originate says otherwise) of `exten` in
+    /// `context` until the call is over, then hangs it up (if still up) and runs `h`. Returns
+    /// when all of that is done. `variables` are set on the channel first (`_`/`__` prefixes
+    /// kept: variables inherited from a Dial(), or AMI Originate's `Variable:`).
+    public func run(channel: any CallChannel, context: String, exten: String, priority: Int = 1,
+                    variables: [String: String] = [:]) async {
         let execution = ChannelExecution(channel: channel, executor: self,
-                                         location: DialplanLocation(context: context, exten: exten, priority: 1))
+                                         location: DialplanLocation(context: context, exten: exten, priority: priority))
+        for (name, value) in variables { execution.setVariable(name, value) }
         let callerID = await execution.callerID().number
-        guard dialplan.hasExtension(context: context, exten: exten, callerID: callerID, at: now()) else {
-            execution.logger.notice("Extension \(exten)@\(context) not found; hanging up with Unallocated (404)")
+        guard dialplan.findPriority(context: context, exten: exten, priority: priority, callerID: callerID, at: now()) != nil else {
+            execution.logger.notice("Extension \(exten)@\(context) priority \(priority) not found; hanging up with Unallocated (404)")
             await channel.hangup(cause: .unallocated)
             return
         }
@@ -89,15 +93,16 @@ public struct DialplanExecutor: Sendable {
             if !inHangupHandler, await execution.channel.isHungUp { return .channelGone }
             let location = execution.location
             let callerID = await execution.callerID().number
+            let time = now()
             guard let step = dialplan.findPriority(context: location.context, exten: location.exten, priority: location.priority,
-                                                   callerID: callerID, at: now()) else {
-                if dialplan.hasExtension(context: location.context, exten: location.exten, callerID: callerID, at: now()) || inHangupHandler {
+                                                   callerID: callerID, at: time) else {
+                if dialplan.hasExtension(context: location.context, exten: location.exten, callerID: callerID, at: time) || inHangupHandler {
                     return .fellOffEnd
                 }
                 // Sent to an extension that doesn't exist (e.g. by Goto): `i` if the context has it.
                 let invalid = SpecialExtension.invalid
                 if location.exten != invalid,
-                   dialplan.hasExtension(context: location.context, exten: invalid, callerID: callerID, at: now()) {
+                   dialplan.hasExtension(context: location.context, exten: invalid, callerID: callerID, at: time) {
                     execution.logger.info("Sent to invalid extension \(location); going to 'i'")
                     execution.setVariable("INVALID_EXTEN", location.exten)
                     execution.location = DialplanLocation(context: location.context, exten: invalid, priority: 1)
@@ -110,18 +115,10 @@ public struct DialplanExecutor: Sendable {
                 execution.logger.error("No application '\(step.application)' for extension \(location) (\(step.location)); hanging up")
                 return .failed(execution.hangupCause ?? .normalClearing)
             }
-            if application.isInstant {
-                instantRun += 1
-                if instantRun > maxInstantPriorities {
-                    execution.logger.error("Dialplan loop: \(maxInstantPriorities) priorities ran without waiting, last at \(location) (\(step.location)); hanging up")
-                    return .failed(.temporaryFailure)
-                }
-            } else {
-                instantRun = 0
-            }
             let data = await execution.substitute(step.arguments)
             execution.logger.debug("Executing [\(location)] \(application.name)(\"\(execution.channel.name)\", \"\(data)\")")
             let result: ApplicationResult
+            execution.currentApplicationDidNotWait = false
             do {
                 result = try await application.body(execution, data)
             } catch is CancellationError {
@@ -131,6 +128,15 @@ public struct DialplanExecutor: Sendable {
                 return .failed(execution.hangupCause ?? .normalClearing)
             }
             if case .hangup(let cause) = result { return .hangup(cause) }
+            if application.isInstant || execution.currentApplicationDidNotWait {
+                instantRun += 1
+                if instantRun > maxInstantPriorities {
+                    execution.logger.error("Dialplan loop: \(maxInstantPriorities) priorities ran without waiting, last at \(location) (\(step.location)); hanging up")
+                    return .failed(.temporaryFailure)
+                }
+            } else {
+                instantRun = 0
+            }
             execution.advance()
         }
     }
