@@ -143,13 +143,13 @@ struct DialplanLoaderTests {
     }
 
     @Test func timingRangesWrap() throws {
-        let overnight = try IncludeTiming(fields: ["22:00-06:00", "fri-mon", "*", "dec-jan"])
+        let overnight = try DialplanTiming(fields: ["22:00-06:00", "fri-mon", "*", "dec-jan"])
         #expect(overnight.contains(DialplanClockTime(hour: 23, minute: 30, weekday: 0, dayOfMonth: 1, month: 12)))
         #expect(overnight.contains(DialplanClockTime(hour: 5, minute: 59, weekday: 1, dayOfMonth: 5, month: 1)))
         #expect(!overnight.contains(DialplanClockTime(hour: 12, minute: 0, weekday: 0, dayOfMonth: 1, month: 12)))
         #expect(!overnight.contains(DialplanClockTime(hour: 23, minute: 0, weekday: 3, dayOfMonth: 1, month: 12)))
         #expect(!overnight.contains(DialplanClockTime(hour: 23, minute: 0, weekday: 0, dayOfMonth: 1, month: 6)))
-        let days = try IncludeTiming(fields: ["*", "*", "1&15-16"])
+        let days = try DialplanTiming(fields: ["*", "*", "1&15-16"])
         #expect(days.contains(DialplanClockTime(hour: 0, minute: 0, weekday: 0, dayOfMonth: 16, month: 3)))
         #expect(!days.contains(DialplanClockTime(hour: 0, minute: 0, weekday: 0, dayOfMonth: 2, month: 3)))
     }

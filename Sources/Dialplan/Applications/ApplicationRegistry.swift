@@ -47,7 +47,7 @@ public struct ApplicationRegistry: Sendable {
     public var names: [String] { applications.values.map(\.name).sorted() }
 
     /// Answer, Hangup, Wait, NoOp, Set, Busy, Congestion, Ringing, Progress, Goto, GotoIf,
-    /// Dial, Verbose, Log.
+    /// GotoIfTime, ExecIf, Dial, Verbose, Log.
     public static var standard: ApplicationRegistry {
         var registry = ApplicationRegistry()
         for application in StandardApplications.all + GotoApplications.all + [DialApplication.application] {

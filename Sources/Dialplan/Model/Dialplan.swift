@@ -74,10 +74,10 @@ public struct DialplanExtension: Sendable {
 public struct DialplanInclude: Sendable, Hashable {
     public var context: String
     /// The time specification as written, when the include has one.
-    public var timing: IncludeTiming?
+    public var timing: DialplanTiming?
     public var location: SourceLocation
 
-    public init(context: String, timing: IncludeTiming? = nil, location: SourceLocation) {
+    public init(context: String, timing: DialplanTiming? = nil, location: SourceLocation) {
         self.context = context
         self.timing = timing
         self.location = location
