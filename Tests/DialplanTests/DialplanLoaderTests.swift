@@ -183,4 +183,20 @@ struct DialplanLoaderTests {
         #expect(error?.location?.file.hasSuffix("more.conf") == true)
         #expect(error?.location?.line == 2)
     }
+
+    @Test func reportsUnknownApplicationsWithLocations() throws {
+        let dialplan = try loadDialplan("""
+            [default]
+            exten => 100,1,Answer()
+             same => n,Playback(hello)
+            exten => 200,1,dial(SIP/1001)
+             same => n,Queue(600)
+            """)
+        let unknown = dialplan.prioritiesWithUnknownApplications(.standard)
+        #expect(unknown.map(\.application) == ["Playback", "Queue"])
+        #expect(unknown.map(\.location.line) == [3, 5])
+        var registry = ApplicationRegistry.standard
+        registry.register(Application(name: "PLAYBACK") { _, _ in .proceed })
+        #expect(dialplan.prioritiesWithUnknownApplications(registry).map(\.application) == ["Queue"])
+    }
 }

@@ -62,6 +62,23 @@ public struct DialplanExecutor: Sendable {
         DialplanClockTime(clock(), timeZone: timeZone)
     }
 
+    /// Whether a call to `exten` can start in `context` now (time-conditional includes read
+    /// with this executor's clock). The SIP driver asks before creating the channel: false → 404.
+    public func hasExtension(context: String, exten: String, callerID: String?) -> Bool {
+        dialplan.hasExtension(context: context, exten: exten, callerID: callerID, at: now())
+    }
+
+    /// Overlap dialing: could `exten` match with more digits? (484 Address Incomplete / keep
+    /// collecting while true.)
+    public func matchMore(context: String, exten: String, callerID: String?) -> Bool {
+        dialplan.matchMore(context: context, exten: exten, callerID: callerID, at: now())
+    }
+
+    /// Overlap dialing: does `exten` match now or could it with more digits?
+    public func canMatch(context: String, exten: String, callerID: String?) -> Bool {
+        dialplan.canMatch(context: context, exten: exten, callerID: callerID, at: now())
+    }
+
     /// Why a run of priorities ended.
     enum Ending: Equatable {
         /// The channel was hung up by the far end (or the task was cancelled).

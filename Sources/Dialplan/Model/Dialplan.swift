@@ -212,4 +212,13 @@ public struct Dialplan: Sendable {
         walk(context, depth: 0)
         return found
     }
+
+    /// Priorities whose application isn't registered, for a start-up warning with file:line
+    /// (at run time such a priority hangs the call up, as in Asterisk).
+    public func prioritiesWithUnknownApplications(_ registry: ApplicationRegistry) -> [DialplanPriority] {
+        contexts.values
+            .flatMap { $0.extensions.flatMap { $0.priorities.values } }
+            .filter { registry[$0.application] == nil }
+            .sorted { ($0.location.file, $0.location.line) < ($1.location.file, $1.location.line) }
+    }
 }
