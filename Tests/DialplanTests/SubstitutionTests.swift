@@ -21,6 +21,7 @@ struct SubstitutionTests {
         execution.setVariable("FIELD", "name")
         execution.setVariable("SHADOWED", "channel")
         execution.setVariable("A", "7")
+        execution.setVariable("exten", "lower-case variable")
         return execution
     }
 
@@ -49,6 +50,7 @@ struct SubstitutionTests {
         ("${CALLERID(all)}", "\"Alice\" <1001>"),
         ("${CALLERID(num):1}", "001"),
         ("${EXTEN}@${CONTEXT}:${PRIORITY}", "1234@from-internal:3"),
+        ("${exten}", "lower-case variable"),
         ("${UNIQUEID}/${CHANNEL}", "1732200000.1/SIP/1001-00000001"),
         ("${HANGUPCAUSE}", "0"),
         ("${LEN(${NUMBER})}", "10"),
