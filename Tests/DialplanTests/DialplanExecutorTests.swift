@@ -86,6 +86,8 @@ struct DialplanExecutorTests {
         ("Progress", [.indicate(.progress), .hangup(.normalClearing)]),
         ("Answer(500)", [.answer, .wait(.milliseconds(500)), .hangup(.normalClearing)]),
         ("Wait(0.25)", [.wait(.milliseconds(250)), .hangup(.normalClearing)]),
+        ("Wait(1e300)", [.wait(.seconds(365 * 24 * 3600)), .hangup(.normalClearing)]),
+        ("Busy(0)", [.indicate(.busy), .wait(.zero), .hangup(.userBusy)]),
     ])
     func indicationsAndCauses(_ application: String, _ expected: [ChannelEvent]) async throws {
         let events = try await runCall("[default]\nexten => s,1,\(application)\n", exten: "s")

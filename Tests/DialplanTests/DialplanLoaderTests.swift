@@ -78,6 +78,8 @@ struct DialplanLoaderTests {
         ("[default]\nexten => 100,hint,\n", 2, "hint for '100' without a device"),
         ("[default]\ninclude => \n", 2, "include without a context name"),
         ("[default]\ninclude => day,25:00-26:00,*,*,*\n", 2, "bad time '25:00'"),
+        ("[default]\ninclude => day,*,-,*,*\n", 2, "bad weekday range '-'"),
+        ("[default]\ninclude => day,*,*,5-,*\n", 2, "bad day of month range '5-'"),
         ("[default]\nexten => 100,1,Bad App(x)\n", 2, "invalid application name"),
     ])
     func configErrorsNameFileAndLine(_ text: String, line: Int, reason: String) {

@@ -42,10 +42,7 @@ enum DialApplication {
             }
             targets.append(.init(technology: String(text[..<slash]), resource: String(text[text.index(after: slash)...])))
         }
-        var timeout: Duration?
-        if fields.count > 1, let seconds = Double(fields[1].trimmingCharacters(in: .whitespaces)), seconds > 0 {
-            timeout = .milliseconds(Int64(seconds * 1000))
-        }
+        let timeout = fields.count > 1 ? Duration.dialplanSeconds(fields[1]) : nil
         let options = fields.count > 2 ? fields[2].trimmingCharacters(in: .whitespaces) : ""
         return Arguments(targets: targets, timeout: timeout, options: options, invalidTargets: invalid)
     }

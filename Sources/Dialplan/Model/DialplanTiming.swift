@@ -71,7 +71,8 @@ public struct DialplanTiming: Sendable, Hashable, CustomStringConvertible {
         var result = Set<Int>()
         let bounds = range()
         for item in field.split(separator: "&") {
-            let ends = item.split(separator: "-", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let ends = item.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard !ends.contains(where: \.isEmpty) else { throw TimingError("bad \(name) range '\(item)'") }
             let start = try value(ends[0])
             let end = ends.count == 2 ? try value(ends[1]) : start
             // Walk forward from start to end, wrapping at the top of the range.
