@@ -131,12 +131,16 @@ struct SubstitutionTests {
         #expect(ArgumentSplitter.split(input) == expected)
     }
 
-    @Test func expressionSyntaxErrorsThrow() {
+    @Test func expressionSyntaxErrorsThrow() throws {
         #expect(throws: DialplanExpression.SyntaxError.self) { try DialplanExpression.evaluate("1 +") }
         #expect(throws: DialplanExpression.SyntaxError.self) { try DialplanExpression.evaluate("a + 1") }
         #expect(throws: DialplanExpression.SyntaxError.self) { try DialplanExpression.evaluate("(1") }
         #expect(throws: DialplanExpression.SyntaxError.self) { try DialplanExpression.evaluate("1 / 0") }
         #expect(throws: DialplanExpression.SyntaxError.self) { try DialplanExpression.evaluate("1 ? 2") }
+        let deep = String(repeating: "(", count: 10_000) + "1" + String(repeating: ")", count: 10_000)
+        #expect(throws: DialplanExpression.SyntaxError.self) { try DialplanExpression.evaluate(deep) }
+        #expect(throws: DialplanExpression.SyntaxError.self) { try DialplanExpression.evaluate(String(repeating: "!", count: 10_000) + "1") }
+        #expect(try DialplanExpression.evaluate("((((1 + 1))))") == "2")
     }
 
     @Test(arguments: [("", false), ("0", false), (" 0 ", false), ("0.0", false), ("1", true), ("-1", true), ("abc", true)])
