@@ -139,7 +139,7 @@ struct DialplanExecutorTests {
         #expect(!log.messages.contains { $0.contains("Dialplan loop") })
     }
 
-    @Test(arguments: ["Wait(${EMPTY})", "Wait(0)", "Dial(${EMPTY}nothing)"])
+    @Test(arguments: ["Wait(${EMPTY})", "Wait(0)", "Dial(${EMPTY}nothing)", "Dial(SIP/offline)", "Answer()"])
     func loopThroughAnApplicationThatDidNotWaitIsStopped(_ application: String) async throws {
         let log = LogCapture()
         let events = try await runCall("""

@@ -83,6 +83,11 @@ enum DialApplication {
         )
         let result = await execution.executor.dialer.dial(from: execution.channel, request: request)
         execution.setVariable("DIALSTATUS", result.status.rawValue)
+        if result.status == .chanUnavail || result.status == .invalidArgs {
+            // Usually decided without any signalling (peer not registered): a retry loop
+            // through it must still meet the executor's loop guard.
+            execution.returnedWithoutWaiting()
+        }
         if let cause = result.cause { execution.hangupCause = cause }
         if let peer = result.answeredChannelName { execution.setVariable("DIALEDPEERNAME", peer) }
         execution.logger.info("Dial(\(data)) finished: DIALSTATUS=\(result.status.rawValue)",

@@ -14,6 +14,7 @@ enum StandardApplications {
 
     /// `Answer([delay ms])`
     static let answer = Application(name: "Answer") { execution, data in
+        if await execution.channel.state == .up { execution.returnedWithoutWaiting() }
         try await execution.channel.answer()
         if let delay = Int(data.trimmingCharacters(in: .whitespaces)), delay > 0 {
             let duration = min(Duration.milliseconds(delay), Duration.dialplanMaximum)
