@@ -163,7 +163,9 @@ public struct Dialplan: Sendable {
     }
 
     /// Whether a call to `exten` in `context` can start (priority 1 exists). The SIP driver asks
-    /// this before creating the channel and answers 404 when it is false.
+    /// this before creating the channel and answers 404 when it is false — through
+    /// `DialplanExecutor.hasExtension`, which passes the current time; with `date` nil,
+    /// time-conditional includes all count as open.
     public func hasExtension(context: String, exten: String, callerID: String? = nil, at date: DialplanClockTime? = nil) -> Bool {
         findPriority(context: context, exten: exten, priority: 1, callerID: callerID, at: date) != nil
     }
