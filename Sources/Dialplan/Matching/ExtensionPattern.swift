@@ -144,7 +144,9 @@ public struct ExtensionPattern: Sendable, Hashable, Comparable, CustomStringConv
 
     func fit(_ exten: String, mode: MatchMode) -> Fit {
         guard isPattern else {
-            let data = Self.stripSeparators(exten)
+            // Most dialed strings have no separators: skip the copy then (this runs once per
+            // exact extension of a context on every lookup).
+            let data = exten.contains(where: { $0 == "-" || $0 == " " }) ? Self.stripSeparators(exten) : exten
             switch mode {
             case .match: return data == literal ? .yes : .no
             case .canMatch: return literal.hasPrefix(data) ? .yes : .no
