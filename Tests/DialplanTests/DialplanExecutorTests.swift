@@ -86,6 +86,8 @@ struct DialplanExecutorTests {
         ("Progress", [.indicate(.progress), .hangup(.normalClearing)]),
         ("Answer(500)", [.answer, .wait(.milliseconds(500)), .hangup(.normalClearing)]),
         ("Wait(0.25)", [.wait(.milliseconds(250)), .hangup(.normalClearing)]),
+        ("Wait(1e300)", [.wait(.seconds(365 * 24 * 3600)), .hangup(.normalClearing)]),
+        ("Busy(0)", [.indicate(.busy), .wait(.zero), .hangup(.userBusy)]),
     ])
     func indicationsAndCauses(_ application: String, _ expected: [ChannelEvent]) async throws {
         let events = try await runCall("[default]\nexten => s,1,\(application)\n", exten: "s")
@@ -137,7 +139,7 @@ struct DialplanExecutorTests {
         #expect(!log.messages.contains { $0.contains("Dialplan loop") })
     }
 
-    @Test(arguments: ["Wait(${EMPTY})", "Wait(0)", "Dial(${EMPTY}nothing)"])
+    @Test(arguments: ["Wait(${EMPTY})", "Wait(0)", "Dial(${EMPTY}nothing)", "Dial(SIP/offline)", "Answer()"])
     func loopThroughAnApplicationThatDidNotWaitIsStopped(_ application: String) async throws {
         let log = LogCapture()
         let events = try await runCall("""

@@ -78,6 +78,8 @@ struct DialplanLoaderTests {
         ("[default]\nexten => 100,hint,\n", 2, "hint for '100' without a device"),
         ("[default]\ninclude => \n", 2, "include without a context name"),
         ("[default]\ninclude => day,25:00-26:00,*,*,*\n", 2, "bad time '25:00'"),
+        ("[default]\ninclude => day,*,-,*,*\n", 2, "bad weekday range '-'"),
+        ("[default]\ninclude => day,*,*,5-,*\n", 2, "bad day of month range '5-'"),
         ("[default]\nexten => 100,1,Bad App(x)\n", 2, "invalid application name"),
     ])
     func configErrorsNameFileAndLine(_ text: String, line: Int, reason: String) {
@@ -143,13 +145,13 @@ struct DialplanLoaderTests {
     }
 
     @Test func timingRangesWrap() throws {
-        let overnight = try IncludeTiming(fields: ["22:00-06:00", "fri-mon", "*", "dec-jan"])
+        let overnight = try DialplanTiming(fields: ["22:00-06:00", "fri-mon", "*", "dec-jan"])
         #expect(overnight.contains(DialplanClockTime(hour: 23, minute: 30, weekday: 0, dayOfMonth: 1, month: 12)))
         #expect(overnight.contains(DialplanClockTime(hour: 5, minute: 59, weekday: 1, dayOfMonth: 5, month: 1)))
         #expect(!overnight.contains(DialplanClockTime(hour: 12, minute: 0, weekday: 0, dayOfMonth: 1, month: 12)))
         #expect(!overnight.contains(DialplanClockTime(hour: 23, minute: 0, weekday: 3, dayOfMonth: 1, month: 12)))
         #expect(!overnight.contains(DialplanClockTime(hour: 23, minute: 0, weekday: 0, dayOfMonth: 1, month: 6)))
-        let days = try IncludeTiming(fields: ["*", "*", "1&15-16"])
+        let days = try DialplanTiming(fields: ["*", "*", "1&15-16"])
         #expect(days.contains(DialplanClockTime(hour: 0, minute: 0, weekday: 0, dayOfMonth: 16, month: 3)))
         #expect(!days.contains(DialplanClockTime(hour: 0, minute: 0, weekday: 0, dayOfMonth: 2, month: 3)))
     }
@@ -182,5 +184,21 @@ struct DialplanLoaderTests {
         let error = #expect(throws: ConfigError.self) { _ = try Dialplan.load(path: path) }
         #expect(error?.location?.file.hasSuffix("more.conf") == true)
         #expect(error?.location?.line == 2)
+    }
+
+    @Test func reportsUnknownApplicationsWithLocations() throws {
+        let dialplan = try loadDialplan("""
+            [default]
+            exten => 100,1,Answer()
+             same => n,Playback(hello)
+            exten => 200,1,dial(SIP/1001)
+             same => n,Queue(600)
+            """)
+        let unknown = dialplan.prioritiesWithUnknownApplications(.standard)
+        #expect(unknown.map(\.application) == ["Playback", "Queue"])
+        #expect(unknown.map(\.location.line) == [3, 5])
+        var registry = ApplicationRegistry.standard
+        registry.register(Application(name: "PLAYBACK") { _, _ in .proceed })
+        #expect(dialplan.prioritiesWithUnknownApplications(registry).map(\.application) == ["Queue"])
     }
 }

@@ -153,10 +153,19 @@ func loadDialplan(_ text: String) throws -> Dialplan {
 /// Runs one call through `text` from `exten@context` and returns what the channel saw.
 func runCall(
     _ text: String, context: String = "default", exten: String, channel: FakeChannel = FakeChannel(),
-    dialer: FakeDialer = FakeDialer(), log: LogCapture = LogCapture(), maxInstant: Int = 10_000
+    dialer: FakeDialer = FakeDialer(), log: LogCapture = LogCapture(), maxInstant: Int = 10_000,
+    at time: Date = utcDate(2026, 11, 23, 10, 0)
 ) async throws -> [ChannelEvent] {
     let executor = DialplanExecutor(dialplan: try loadDialplan(text), dialer: dialer, logger: log.logger,
-                                    maxInstantPriorities: maxInstant)
+                                    maxInstantPriorities: maxInstant, clock: { time },
+                                    timeZone: TimeZone(identifier: "UTC")!)
     await executor.run(channel: channel, context: context, exten: exten)
     return await channel.events
+}
+
+/// A fixed instant for time conditions (2026-11-23 is a Monday).
+func utcDate(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int) -> Date {
+    var calendar = Calendar(identifier: .gregorian)
+    calendar.timeZone = TimeZone(identifier: "UTC")!
+    return calendar.date(from: DateComponents(year: year, month: month, day: day, hour: hour, minute: minute))!
 }

@@ -83,6 +83,7 @@ struct PatternMatchingTests {
         ("_[12", "without closing"),
         ("_[]X", "empty character set"),
         ("_", "no characters"),
+        ("_[0-\u{4E00}]", "bad range"),
     ])
     func malformedPatternsAreRejected(_ pattern: String, reason: String) {
         let error = #expect(throws: PatternError.self) { _ = try ExtensionPattern(pattern) }

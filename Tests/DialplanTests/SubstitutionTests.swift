@@ -21,6 +21,7 @@ struct SubstitutionTests {
         execution.setVariable("FIELD", "name")
         execution.setVariable("SHADOWED", "channel")
         execution.setVariable("A", "7")
+        execution.setVariable("exten", "lower-case variable")
         return execution
     }
 
@@ -39,6 +40,8 @@ struct SubstitutionTests {
         ("${NUMBER:20}", ""),
         ("${NUMBER:-20:3}", "555"),
         ("${NUMBER:8:-5}", ""),
+        ("${NUMBER:1:9223372036854775807}", "551234567"),
+        ("${NUMBER:-9223372036854775807:2}", "55"),
         // Nested names.
         ("${${WHICH}}", "5551234567"),
         ("${${WHICH}:1:2}", "55"),
@@ -49,6 +52,7 @@ struct SubstitutionTests {
         ("${CALLERID(all)}", "\"Alice\" <1001>"),
         ("${CALLERID(num):1}", "001"),
         ("${EXTEN}@${CONTEXT}:${PRIORITY}", "1234@from-internal:3"),
+        ("${exten}", "lower-case variable"),
         ("${UNIQUEID}/${CHANNEL}", "1732200000.1/SIP/1001-00000001"),
         ("${HANGUPCAUSE}", "0"),
         ("${LEN(${NUMBER})}", "10"),
@@ -127,12 +131,16 @@ struct SubstitutionTests {
         #expect(ArgumentSplitter.split(input) == expected)
     }
 
-    @Test func expressionSyntaxErrorsThrow() {
+    @Test func expressionSyntaxErrorsThrow() throws {
         #expect(throws: DialplanExpression.SyntaxError.self) { try DialplanExpression.evaluate("1 +") }
         #expect(throws: DialplanExpression.SyntaxError.self) { try DialplanExpression.evaluate("a + 1") }
         #expect(throws: DialplanExpression.SyntaxError.self) { try DialplanExpression.evaluate("(1") }
         #expect(throws: DialplanExpression.SyntaxError.self) { try DialplanExpression.evaluate("1 / 0") }
         #expect(throws: DialplanExpression.SyntaxError.self) { try DialplanExpression.evaluate("1 ? 2") }
+        let deep = String(repeating: "(", count: 10_000) + "1" + String(repeating: ")", count: 10_000)
+        #expect(throws: DialplanExpression.SyntaxError.self) { try DialplanExpression.evaluate(deep) }
+        #expect(throws: DialplanExpression.SyntaxError.self) { try DialplanExpression.evaluate(String(repeating: "!", count: 10_000) + "1") }
+        #expect(try DialplanExpression.evaluate("((((1 + 1))))") == "2")
     }
 
     @Test(arguments: [("", false), ("0", false), (" 0 ", false), ("0.0", false), ("1", true), ("-1", true), ("abc", true)])

@@ -18,7 +18,8 @@ public struct Application: Sendable {
     public var name: String
     /// True for applications that never wait on the channel or the network (NoOp, Set, Goto…).
     /// The executor counts consecutive instant priorities to stop dialplan loops that would
-    /// otherwise spin a core forever (`DialplanExecutor.maxInstantPriorities`).
+    /// otherwise spin a core forever (`DialplanExecutor.maxInstantPriorities`). An application
+    /// that usually waits but didn't this time calls `ChannelExecution.returnedWithoutWaiting()`.
     public var isInstant: Bool
     public var body: Body
 
@@ -47,7 +48,7 @@ public struct ApplicationRegistry: Sendable {
     public var names: [String] { applications.values.map(\.name).sorted() }
 
     /// Answer, Hangup, Wait, NoOp, Set, Busy, Congestion, Ringing, Progress, Goto, GotoIf,
-    /// Dial, Verbose, Log.
+    /// GotoIfTime, ExecIf, Dial, Verbose, Log.
     public static var standard: ApplicationRegistry {
         var registry = ApplicationRegistry()
         for application in StandardApplications.all + GotoApplications.all + [DialApplication.application] {

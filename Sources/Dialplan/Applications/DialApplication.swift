@@ -42,10 +42,7 @@ enum DialApplication {
             }
             targets.append(.init(technology: String(text[..<slash]), resource: String(text[text.index(after: slash)...])))
         }
-        var timeout: Duration?
-        if fields.count > 1, let seconds = Double(fields[1].trimmingCharacters(in: .whitespaces)), seconds > 0 {
-            timeout = .milliseconds(Int64(seconds * 1000))
-        }
+        let timeout = fields.count > 1 ? Duration.dialplanSeconds(fields[1]) : nil
         let options = fields.count > 2 ? fields[2].trimmingCharacters(in: .whitespaces) : ""
         return Arguments(targets: targets, timeout: timeout, options: options, invalidTargets: invalid)
     }
@@ -86,6 +83,11 @@ enum DialApplication {
         )
         let result = await execution.executor.dialer.dial(from: execution.channel, request: request)
         execution.setVariable("DIALSTATUS", result.status.rawValue)
+        if result.status == .chanUnavail || result.status == .invalidArgs {
+            // Usually decided without any signalling (peer not registered): a retry loop
+            // through it must still meet the executor's loop guard.
+            execution.returnedWithoutWaiting()
+        }
         if let cause = result.cause { execution.hangupCause = cause }
         if let peer = result.answeredChannelName { execution.setVariable("DIALEDPEERNAME", peer) }
         execution.logger.info("Dial(\(data)) finished: DIALSTATUS=\(result.status.rawValue)",

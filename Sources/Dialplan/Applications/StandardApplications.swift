@@ -14,9 +14,11 @@ enum StandardApplications {
 
     /// `Answer([delay ms])`
     static let answer = Application(name: "Answer") { execution, data in
+        if await execution.channel.state == .up { execution.returnedWithoutWaiting() }
         try await execution.channel.answer()
         if let delay = Int(data.trimmingCharacters(in: .whitespaces)), delay > 0 {
-            if await execution.channel.waitForHangup(timeout: .milliseconds(delay)) { return .hangup(nil) }
+            let duration = min(Duration.milliseconds(delay), Duration.dialplanMaximum)
+            if await execution.channel.waitForHangup(timeout: duration) { return .hangup(nil) }
         }
         return .proceed
     }
@@ -35,14 +37,14 @@ enum StandardApplications {
 
     /// `Wait(seconds)`: fractional seconds; returns early (and ends the dialplan) on hangup.
     static let wait = Application(name: "Wait") { execution, data in
-        guard let seconds = Double(data.trimmingCharacters(in: .whitespaces)), seconds > 0 else {
+        guard let duration = Duration.dialplanSeconds(data) else {
             if Double(data.trimmingCharacters(in: .whitespaces)) != 0 {
                 execution.logger.warning("Wait: '\(data)' is not a number of seconds; not waiting")
             }
             execution.returnedWithoutWaiting()
             return .proceed
         }
-        let hungUp = await execution.channel.waitForHangup(timeout: .milliseconds(Int64(seconds * 1000)))
+        let hungUp = await execution.channel.waitForHangup(timeout: duration)
         return hungUp ? .hangup(nil) : .proceed
     }
 
@@ -77,7 +79,8 @@ enum StandardApplications {
         execution.hangupCause = cause
         await execution.channel.indicate(indication)
         let text = timeout.trimmingCharacters(in: .whitespaces)
-        let limit: Duration = Double(text).map { .milliseconds(Int64(max(0, $0) * 1000)) } ?? indicationHoldLimit
+        // Busy(0) hangs up at once; no (or a bad) timeout waits for the caller to hang up.
+        let limit: Duration = Double(text) == 0 ? .zero : (Duration.dialplanSeconds(text) ?? indicationHoldLimit)
         _ = await execution.channel.waitForHangup(timeout: limit)
         return .hangup(cause)
     }

@@ -70,3 +70,17 @@ public enum ArgumentSplitter {
         return (text, nil)
     }
 }
+
+extension Duration {
+    /// The longest time any dialplan argument may ask for (a year): `Wait(1e300)` must not
+    /// overflow, and nothing in a call waits longer.
+    static let dialplanMaximum: Duration = .seconds(365 * 24 * 3600)
+
+    /// A dialplan seconds argument (`Wait(2.5)`, Dial's timeout): nil unless it is a finite
+    /// number > 0; clamped to `dialplanMaximum`.
+    static func dialplanSeconds(_ text: String) -> Duration? {
+        guard let seconds = Double(text.trimmingCharacters(in: .whitespaces)), seconds.isFinite, seconds > 0 else { return nil }
+        let maximum = Double(dialplanMaximum.components.seconds)
+        return .milliseconds(Int64((min(seconds, maximum) * 1000).rounded()))
+    }
+}

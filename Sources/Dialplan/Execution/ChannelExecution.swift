@@ -130,7 +130,8 @@ public final class ChannelExecution {
                 return nil
             }
         }
-        switch name.uppercased() {
+        // Builtins are upper case only, as in Asterisk (`${exten}` is an ordinary variable).
+        switch name {
         case "EXTEN": return location.exten
         case "CONTEXT": return location.context
         case "PRIORITY": return String(location.priority)

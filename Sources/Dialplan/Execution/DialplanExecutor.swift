@@ -24,8 +24,10 @@ public struct DialplanExecutor: Sendable {
     public var dialer: any CallDialer
     public var globals: GlobalVariables
     public var logger: Logger
-    /// The wall-clock fields used for time-conditional includes (injected for tests).
-    public var now: @Sendable () -> DialplanClockTime
+    /// The current time, for time-conditional includes and GotoIfTime (injected for tests).
+    public var clock: @Sendable () -> Date
+    /// The zone time conditions are read in when they don't name one (Asterisk: the server's).
+    public var timeZone: TimeZone
     /// How many instant priorities (`Application.isInstant`) may run back to back before the
     /// executor decides the dialplan is looping without ever waiting and hangs up.
     public var maxInstantPriorities: Int
@@ -41,7 +43,8 @@ public struct DialplanExecutor: Sendable {
         globals: GlobalVariables? = nil,
         logger: Logger = Logger(label: "pbxd.dialplan"),
         maxInstantPriorities: Int = 10_000,
-        now: @escaping @Sendable () -> DialplanClockTime = { DialplanClockTime(Date()) }
+        clock: @escaping @Sendable () -> Date = { Date() },
+        timeZone: TimeZone = .current
     ) {
         self.dialplan = dialplan
         self.dialer = dialer
@@ -50,7 +53,30 @@ public struct DialplanExecutor: Sendable {
         self.globals = globals ?? GlobalVariables(dialplan.globals)
         self.logger = logger
         self.maxInstantPriorities = maxInstantPriorities
-        self.now = now
+        self.clock = clock
+        self.timeZone = timeZone
+    }
+
+    /// The wall-clock fields of the current time in `timeZone`.
+    public func now() -> DialplanClockTime {
+        DialplanClockTime(clock(), timeZone: timeZone)
+    }
+
+    /// Whether a call to `exten` can start in `context` now (time-conditional includes read
+    /// with this executor's clock). The SIP driver asks before creating the channel: false → 404.
+    public func hasExtension(context: String, exten: String, callerID: String?) -> Bool {
+        dialplan.hasExtension(context: context, exten: exten, callerID: callerID, at: now())
+    }
+
+    /// Overlap dialing: could `exten` match with more digits? (484 Address Incomplete / keep
+    /// collecting while true.)
+    public func matchMore(context: String, exten: String, callerID: String?) -> Bool {
+        dialplan.matchMore(context: context, exten: exten, callerID: callerID, at: now())
+    }
+
+    /// Overlap dialing: does `exten` match now or could it with more digits?
+    public func canMatch(context: String, exten: String, callerID: String?) -> Bool {
+        dialplan.canMatch(context: context, exten: exten, callerID: callerID, at: now())
     }
 
     /// Why a run of priorities ended.

@@ -88,6 +88,19 @@ public enum DialplanExpression {
     struct Parser {
         var tokens: [Token]
         var position = 0
+        /// Nesting of parentheses, unary operators and `?`: caller-supplied text (a caller ID
+        /// name inside `$[...]`) must not be able to exhaust the stack.
+        private var depth = 0
+        static let maxDepth = 64
+
+        init(tokens: [Token]) {
+            self.tokens = tokens
+        }
+
+        private mutating func descend() throws(SyntaxError) {
+            depth += 1
+            guard depth <= Self.maxDepth else { throw SyntaxError(description: "expression nested too deeply") }
+        }
 
         private var peek: Token? { position < tokens.count ? tokens[position] : nil }
 
@@ -100,6 +113,8 @@ public enum DialplanExpression {
         }
 
         mutating func parseTernary() throws(SyntaxError) -> String {
+            try descend()
+            defer { depth -= 1 }
             let condition = try parseOr()
             guard accept("?") != nil else { return condition }
             let whenTrue = try parseTernary()
@@ -168,6 +183,8 @@ public enum DialplanExpression {
         }
 
         mutating func parseUnary() throws(SyntaxError) -> String {
+            try descend()
+            defer { depth -= 1 }
             if accept("!") != nil {
                 return isTrue(try parseUnary()) ? "0" : "1"
             }

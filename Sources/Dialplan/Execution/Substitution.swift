@@ -120,7 +120,7 @@ enum Substitution {
         var end = count
         if let length {
             if length >= 0 {
-                end = min(count, start + length)
+                end = length >= count - start ? count : start + length
             } else {
                 end = count + length
                 if end <= start { return "" }

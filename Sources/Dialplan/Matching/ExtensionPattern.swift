@@ -111,8 +111,10 @@ public struct ExtensionPattern: Sendable, Hashable, Comparable, CustomStringConv
                 let next = body.index(after: index)
                 if next < body.endIndex, body[next] != "]" {
                     let high = body[next]
-                    guard let lowScalar = low.unicodeScalars.first?.value, let highScalar = high.unicodeScalars.first?.value else {
-                        throw PatternError(pattern: whole, reason: "bad range in character set")
+                    // Asterisk's sets are bytes; a wider range is a typo, not a 64k-member set.
+                    guard let lowScalar = low.unicodeScalars.first?.value, let highScalar = high.unicodeScalars.first?.value,
+                          max(lowScalar, highScalar) - min(lowScalar, highScalar) < 256 else {
+                        throw PatternError(pattern: whole, reason: "bad range '\(low)-\(high)' in character set")
                     }
                     // `[6-4]` is accepted by Asterisk as the range 4-6.
                     for value in min(lowScalar, highScalar)...max(lowScalar, highScalar) {
@@ -142,7 +144,9 @@ public struct ExtensionPattern: Sendable, Hashable, Comparable, CustomStringConv
 
     func fit(_ exten: String, mode: MatchMode) -> Fit {
         guard isPattern else {
-            let data = Self.stripSeparators(exten)
+            // Most dialed strings have no separators: skip the copy then (this runs once per
+            // exact extension of a context on every lookup).
+            let data = exten.contains(where: { $0 == "-" || $0 == " " }) ? Self.stripSeparators(exten) : exten
             switch mode {
             case .match: return data == literal ? .yes : .no
             case .canMatch: return literal.hasPrefix(data) ? .yes : .no

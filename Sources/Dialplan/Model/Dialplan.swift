@@ -74,10 +74,10 @@ public struct DialplanExtension: Sendable {
 public struct DialplanInclude: Sendable, Hashable {
     public var context: String
     /// The time specification as written, when the include has one.
-    public var timing: IncludeTiming?
+    public var timing: DialplanTiming?
     public var location: SourceLocation
 
-    public init(context: String, timing: IncludeTiming? = nil, location: SourceLocation) {
+    public init(context: String, timing: DialplanTiming? = nil, location: SourceLocation) {
         self.context = context
         self.timing = timing
         self.location = location
@@ -163,7 +163,9 @@ public struct Dialplan: Sendable {
     }
 
     /// Whether a call to `exten` in `context` can start (priority 1 exists). The SIP driver asks
-    /// this before creating the channel and answers 404 when it is false.
+    /// this before creating the channel and answers 404 when it is false — through
+    /// `DialplanExecutor.hasExtension`, which passes the current time; with `date` nil,
+    /// time-conditional includes all count as open.
     public func hasExtension(context: String, exten: String, callerID: String? = nil, at date: DialplanClockTime? = nil) -> Bool {
         findPriority(context: context, exten: exten, priority: 1, callerID: callerID, at: date) != nil
     }
@@ -211,5 +213,14 @@ public struct Dialplan: Sendable {
         }
         walk(context, depth: 0)
         return found
+    }
+
+    /// Priorities whose application isn't registered, for a start-up warning with file:line
+    /// (at run time such a priority hangs the call up, as in Asterisk).
+    public func prioritiesWithUnknownApplications(_ registry: ApplicationRegistry) -> [DialplanPriority] {
+        contexts.values
+            .flatMap { $0.extensions.flatMap { $0.priorities.values } }
+            .filter { registry[$0.application] == nil }
+            .sorted { ($0.location.file, $0.location.line) < ($1.location.file, $1.location.line) }
     }
 }

@@ -120,7 +120,7 @@ struct DialplanLoader {
         guard let target = fields.first, !target.isEmpty else {
             throw ConfigError("include without a context name", at: entry.location)
         }
-        var timing: IncludeTiming?
+        var timing: DialplanTiming?
         if fields.count > 1 {
             if fields.count > 6 {
                 throw ConfigError("include '\(entry.value)': expected context,times,weekdays,mdays,months[,timezone]", at: entry.location)
@@ -129,7 +129,7 @@ struct DialplanLoader {
                 warn("time zone in include '\(entry.value)' is not supported; the server's local time is used", at: entry.location)
             }
             do {
-                timing = try IncludeTiming(fields: Array(fields[1..<min(fields.count, 5)]))
+                timing = try DialplanTiming(fields: Array(fields[1..<min(fields.count, 5)]))
             } catch {
                 throw ConfigError("include '\(entry.value)': \(error)", at: entry.location)
             }

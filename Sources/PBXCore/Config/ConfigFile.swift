@@ -137,7 +137,7 @@ struct ConfigParser {
                 try addEntry(line, location: location)
             }
         }
-        if let start = comment.openedAt.last {
+        if let start = comment.openedAt.first {
             throw ConfigError("unterminated ';--' block comment (it hides the rest of the file)", at: start)
         }
     }

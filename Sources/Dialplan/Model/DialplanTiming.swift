@@ -29,10 +29,11 @@ public struct DialplanClockTime: Sendable, Hashable {
     }
 }
 
-/// The `times,weekdays,mdays,months` of a time-conditional include (Asterisk `ast_build_timing`):
+/// The `times,weekdays,mdays,months` of a time-conditional include or `GotoIfTime`/`ExecIfTime`
+/// (Asterisk `ast_build_timing`):
 /// each field is `*` or `&`-separated items, an item a value or a `start-end` range that may
 /// wrap (`22:00-06:00`, `fri-mon`). Range ends are inclusive, as in Asterisk.
-public struct IncludeTiming: Sendable, Hashable, CustomStringConvertible {
+public struct DialplanTiming: Sendable, Hashable, CustomStringConvertible {
     /// Allowed minutes of the day (nil: any).
     var minutes: Set<Int>?
     var weekdays: Set<Int>?
@@ -43,8 +44,8 @@ public struct IncludeTiming: Sendable, Hashable, CustomStringConvertible {
     static let dayNames = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"]
     static let monthNames = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 
-    /// Parses the fields after the context name; `fields` has 1 to 4 entries (a fifth, the
-    /// time zone, is reported by the loader as unsupported).
+    /// Parses `times[,weekdays[,mdays[,months]]]`; missing fields mean "any". A time zone
+    /// (the fifth field in Asterisk) is handled by the caller.
     public init(fields: [String]) throws(TimingError) {
         description = fields.joined(separator: ",")
         let padded = fields + Array(repeating: "*", count: max(0, 4 - fields.count))
@@ -70,7 +71,8 @@ public struct IncludeTiming: Sendable, Hashable, CustomStringConvertible {
         var result = Set<Int>()
         let bounds = range()
         for item in field.split(separator: "&") {
-            let ends = item.split(separator: "-", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let ends = item.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard !ends.contains(where: \.isEmpty) else { throw TimingError("bad \(name) range '\(item)'") }
             let start = try value(ends[0])
             let end = ends.count == 2 ? try value(ends[1]) : start
             // Walk forward from start to end, wrapping at the top of the range.
