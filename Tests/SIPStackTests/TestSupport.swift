@@ -56,7 +56,7 @@ let basicInvite = """
     CSeq: 314159 INVITE
     Contact: <sip:alice@192.0.2.1:5060>
     Content-Type: application/sdp
-    Content-Length: 4
+    Content-Length: 3
 
     v=0
     """

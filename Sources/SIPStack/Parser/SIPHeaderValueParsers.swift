@@ -53,6 +53,8 @@ extension NameAddress {
             }
             if angle {
                 if let nameRange { displayName = r.string(nameRange) }
+            } else if nameRange != nil, let stop = r.peek, stop != SIPChar.colon {
+                throw SIPParseError(reason: "display name must be tokens or a quoted string")
             } else {
                 r.position = start
                 r.skipLWS()
@@ -157,10 +159,11 @@ extension CSeq {
         guard let number = SIPValueList.decimal(r.bytes, digits, max: 0x7FFF_FFFF) else {
             throw SIPParseError(reason: "sequence number too large")
         }
-        let beforeMethod = r.position
+        let beforeSpace = r.position
         r.skipLWS()
+        guard r.position > beforeSpace else { throw SIPParseError(reason: "missing space before method") }
         let method = r.token()
-        guard r.position > beforeMethod, !method.isEmpty else { throw SIPParseError(reason: "missing method") }
+        guard !method.isEmpty else { throw SIPParseError(reason: "missing method") }
         r.skipLWS()
         guard r.isAtEnd else { throw SIPParseError(reason: "trailing characters") }
         return CSeq(number: UInt32(number), method: SIPMethod(bytes: r.bytes, method))

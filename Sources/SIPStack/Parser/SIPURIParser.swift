@@ -22,7 +22,11 @@ extension SIPURI {
         }
         var r = SIPByteReader(bytes, from: range.lowerBound, to: range.upperBound)
         // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
-        guard let first = r.peek, SIPChar.isAlpha(first) else { throw SIPParseError(reason: "missing URI scheme") }
+        guard let first = r.peek, SIPChar.isAlpha(first) else {
+            if let first = r.peek, SIPChar.isLWS(first) { throw SIPParseError(reason: "white space in URI") }
+            if r.peek == SIPChar.lessThan { throw SIPParseError(reason: "URI enclosed in <>") }
+            throw SIPParseError(reason: "missing URI scheme")
+        }
         let schemeRange = r.scan { SIPChar.isAlphaNum($0) || $0 == 0x2B || $0 == 0x2D || $0 == 0x2E }
         guard r.consume(SIPChar.colon) else { throw SIPParseError(reason: "missing URI scheme") }
         for index in r.position..<r.end where !SIPChar.isURIChar(bytes[index]) {
