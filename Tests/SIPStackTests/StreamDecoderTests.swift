@@ -1,0 +1,144 @@
+import NIOCore
+import NIOEmbedded
+import Testing
+@testable import SIPStack
+
+/// TCP framing, fed all at once and one byte at a time (STYLE.md §5).
+@Suite struct StreamDecoderTests {
+    static let wire: String = basicInvite.replacingOccurrences(of: "\n", with: "\r\n")
+
+    func makeChannel(limits: SIPParserLimits = .default) throws -> EmbeddedChannel {
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SIPStreamDecoder(limits: limits)))
+        return channel
+    }
+
+    func frames(_ channel: EmbeddedChannel) throws -> [String] {
+        var out: [String] = []
+        while let frame = try channel.readInbound(as: ByteBuffer.self) { out.append(String(buffer: frame)) }
+        return out
+    }
+
+    /// Two messages with keep-alive CRLFs before, between and after them.
+    static let stream = "\r\n\r\n" + wire + "\r\n" + wire.replacingOccurrences(of: "314159", with: "314160") + "\r\n\r\n"
+
+    @Test func allAtOnce() throws {
+        let channel = try makeChannel()
+        try channel.writeInbound(ByteBuffer(string: Self.stream))
+        let got = try frames(channel)
+        #expect(got == [Self.wire, Self.wire.replacingOccurrences(of: "314159", with: "314160")])
+        for frame in got { _ = try SIPParser.parse(ByteBuffer(string: frame), framing: .stream) }
+        // Two CRLFCRLF pings (before and after) were each answered with a CRLF pong.
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == ByteBuffer(string: "\r\n"))
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == ByteBuffer(string: "\r\n"))
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil)
+        #expect(try channel.finish().isClean)
+    }
+
+    @Test func byteByByte() throws {
+        let channel = try makeChannel()
+        var got: [String] = []
+        for byte in Array(Self.stream.utf8) {
+            var buffer = channel.allocator.buffer(capacity: 1)
+            buffer.writeInteger(byte)
+            try channel.writeInbound(buffer)
+            got += try frames(channel)
+        }
+        #expect(got == [Self.wire, Self.wire.replacingOccurrences(of: "314159", with: "314160")])
+        _ = try channel.finish()
+    }
+
+    @Test func everySplitPoint() throws {
+        let bytes = Array(Self.stream.utf8)
+        for split in stride(from: 1, to: bytes.count, by: 7) {
+            let channel = try makeChannel()
+            try channel.writeInbound(ByteBuffer(bytes: bytes[..<split]))
+            try channel.writeInbound(ByteBuffer(bytes: bytes[split...]))
+            #expect(try frames(channel).count == 2, "split at \(split)")
+            _ = try channel.finish()
+        }
+    }
+
+    @Test func missingContentLengthIsAFramingError() throws {
+        let channel = try makeChannel()
+        let noLength = Self.wire.replacingOccurrences(of: "Content-Length: 3\r\n", with: "")
+        #expect(throws: SIPParseError.self) { try channel.writeInbound(ByteBuffer(string: noLength)) }
+        _ = try? channel.finish()
+    }
+
+    @Test func unterminatedHeaderSectionIsBounded() throws {
+        let channel = try makeChannel(limits: SIPParserLimits(maxMessageBytes: 1_000))
+        var thrown: SIPParseError?
+        for _ in 0..<100 {
+            do {
+                try channel.writeInbound(ByteBuffer(string: "X-Garbage: 0123456789\r\n"))
+            } catch let error as SIPParseError {
+                thrown = error
+                break
+            }
+        }
+        #expect(thrown?.statusCode == 513)
+        _ = try? channel.finish()
+    }
+
+    @Test func oversizedDeclaredBodyIsRejectedEarly() throws {
+        let channel = try makeChannel(limits: SIPParserLimits(maxMessageBytes: 1_000))
+        let big = Self.wire.replacingOccurrences(of: "Content-Length: 3", with: "Content-Length: 5000")
+        #expect(throws: SIPParseError.self) { try channel.writeInbound(ByteBuffer(string: big)) }
+        _ = try? channel.finish()
+    }
+
+    @Test func bodyArrivingLaterIsWaitedFor() throws {
+        let channel = try makeChannel()
+        let headerEnd = Self.wire.range(of: "\r\n\r\n")!.upperBound
+        try channel.writeInbound(ByteBuffer(string: String(Self.wire[..<headerEnd])))
+        #expect(try frames(channel).isEmpty)
+        try channel.writeInbound(ByteBuffer(string: String(Self.wire[headerEnd...])))
+        #expect(try frames(channel) == [Self.wire])
+        _ = try channel.finish()
+    }
+}
+
+/// RFC 3261 §8.2 checks beyond the corpus.
+@Suite struct RequestValidatorTests {
+    @Test func acceptsAPlainInvite() throws {
+        #expect(SIPRequestValidator().validate(try parseRequest(basicInvite)) == nil)
+    }
+
+    @Test func methodNotAllowedListsAllow() throws {
+        let validator = SIPRequestValidator(allowedMethods: [.invite, .ack, .bye, .cancel, .options])
+        let register = try parseRequest(
+            basicInvite.replacingOccurrences(of: "INVITE sip:", with: "REGISTER sip:")
+                .replacingOccurrences(of: "314159 INVITE", with: "314159 REGISTER"))
+        let rejection = try #require(validator.validate(register))
+        #expect(rejection.statusCode == 405)
+        #expect(rejection.extraHeaders.first?.name == "Allow")
+        #expect(rejection.extraHeaders.first?.value == "ACK, BYE, CANCEL, INVITE, OPTIONS")
+        #expect(validator.validate(try parseRequest(basicInvite)) == nil)
+    }
+
+    @Test func requireWithSupportedTagsPasses() throws {
+        let request = try parseRequest(basicInvite.replacingOccurrences(of: "Max-Forwards: 70", with: "Max-Forwards: 70\nRequire: 100rel, timer"))
+        #expect(SIPRequestValidator(supportedExtensions: ["100rel", "timer"]).validate(request) == nil)
+        let rejection = SIPRequestValidator(supportedExtensions: ["timer"]).validate(request)
+        #expect(rejection?.statusCode == 420)
+        #expect(rejection?.extraHeaders.first?.value == "100rel")
+    }
+
+    @Test func rejectionBuildsAResponse() throws {
+        let request = try parseRequest(basicInvite.replacingOccurrences(of: "Max-Forwards: 70", with: "Max-Forwards: 0"))
+        let rejection = try #require(SIPRequestValidator().validate(request))
+        #expect(rejection.statusCode == 483)
+        let response = SIPResponse(rejecting: request, with: rejection, toTag: "t1")
+        #expect(response.statusCode == 483)
+        #expect(response.headers.to.tag == "t1")
+        #expect(response.headers.vias == request.headers.vias)
+        #expect(SIPRequestValidator(rejectsZeroMaxForwards: false).validate(request) == nil)
+    }
+
+    @Test func dateMustBeGMT() {
+        #expect(SIPRequestValidator.isValidSIPDate("Sat, 13 Nov 2010 23:29:00 GMT"))
+        #expect(!SIPRequestValidator.isValidSIPDate("Fri, 01 Jan 2010 16:00:00 EST"))
+        #expect(!SIPRequestValidator.isValidSIPDate("yesterday"))
+    }
+}
