@@ -7,10 +7,41 @@ enum SIPHeaderKind: UInt8 {
 }
 
 enum SIPHeaderName {
+    /// A lowercased name of up to 24 bytes packed into integers, so the table is plain data:
+    /// scanning it costs integer compares and no reference counting.
+    struct Key: Equatable {
+        var a: UInt64 = 0, b: UInt64 = 0, c: UInt64 = 0
+        var count: Int = 0
+
+        static let capacity = 24
+
+        @inline(__always) init?(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
+            guard range.count <= Self.capacity else { return nil }
+            count = range.count
+            var offset = 0
+            for index in range {
+                let byte = UInt64(SIPChar.lower(bytes[index]))
+                let shift = UInt64((offset & 7) * 8)
+                switch offset >> 3 {
+                case 0: a |= byte << shift
+                case 1: b |= byte << shift
+                default: c |= byte << shift
+                }
+                offset += 1
+            }
+        }
+
+        init(_ name: String) {
+            var copy = name
+            self = copy.withUTF8 { Key($0, 0..<$0.count)! }
+        }
+    }
+
     struct Entry {
-        let lowercased: [UInt8]
-        let canonical: String
+        let key: Key
         let kind: SIPHeaderKind
+        /// Index into `canonicalNames`.
+        let name: Int
     }
 
     /// Canonical long names of the headers pbxd knows, typed ones first.
@@ -39,50 +70,50 @@ enum SIPHeaderName {
 
     /// Compact forms: RFC 3261 §7.3.3 (i m f t v l c e k s) and extensions (RFC 3265 o u,
     /// RFC 3515 r, RFC 3892 b, RFC 4028 x, RFC 3841 a j d, RFC 4474 y n).
-    static let compactForms: [(UInt8, String)] = [
-        (0x69, "Call-ID"), (0x6D, "Contact"), (0x66, "From"), (0x74, "To"), (0x76, "Via"),
-        (0x6C, "Content-Length"), (0x63, "Content-Type"), (0x65, "Content-Encoding"),
-        (0x6B, "Supported"), (0x73, "Subject"), (0x6F, "Event"), (0x75, "Allow-Events"),
-        (0x72, "Refer-To"), (0x62, "Referred-By"), (0x78, "Session-Expires"), (0x61, "Accept-Contact"),
-        (0x6A, "Reject-Contact"), (0x64, "Request-Disposition"), (0x79, "Identity"), (0x6E, "Identity-Info"),
+    static let compactForms: [(String, String)] = [
+        ("i", "Call-ID"), ("m", "Contact"), ("f", "From"), ("t", "To"), ("v", "Via"),
+        ("l", "Content-Length"), ("c", "Content-Type"), ("e", "Content-Encoding"),
+        ("k", "Supported"), ("s", "Subject"), ("o", "Event"), ("u", "Allow-Events"),
+        ("r", "Refer-To"), ("b", "Referred-By"), ("x", "Session-Expires"), ("a", "Accept-Contact"),
+        ("j", "Reject-Contact"), ("d", "Request-Disposition"), ("y", "Identity"), ("n", "Identity-Info"),
     ]
 
-    /// Entries bucketed by name length, so a lookup compares only a handful of candidates.
-    static let buckets: [[Entry]] = {
-        var buckets = [[Entry]](repeating: [], count: 32)
-        let kinds = Dictionary(uniqueKeysWithValues: canonicalNames.map { ($0.0, $0.1) })
-        for (name, kind) in canonicalNames {
-            buckets[name.utf8.count].append(Entry(lowercased: name.utf8.map(SIPChar.lower), canonical: name, kind: kind))
+    /// All entries sorted by name length; `lengthStart[n]..<lengthStart[n + 1]` are those of length n.
+    static let table: (entries: [Entry], lengthStart: [Int]) = {
+        var entries: [Entry] = []
+        for (index, (name, kind)) in canonicalNames.enumerated() {
+            entries.append(Entry(key: Key(name), kind: kind, name: index))
         }
-        for (letter, name) in compactForms {
-            buckets[1].append(Entry(lowercased: [letter], canonical: name, kind: kinds[name] ?? .other))
+        for (short, long) in compactForms {
+            let index = canonicalNames.firstIndex { $0.0 == long }!
+            entries.append(Entry(key: Key(short), kind: canonicalNames[index].1, name: index))
         }
-        return buckets
+        entries.sort { $0.key.count < $1.key.count }
+        var lengthStart = [Int](repeating: entries.count, count: Key.capacity + 2)
+        for length in (0...(Key.capacity + 1)).reversed() {
+            if let first = entries.firstIndex(where: { $0.key.count >= length }) { lengthStart[length] = first }
+        }
+        return (entries, lengthStart)
     }()
 
-    /// The canonical name and kind for the name bytes, or nil for an unknown header (kept with
-    /// its spelling as received).
+    /// The table entry for the name bytes, or nil for an unknown header (kept with its spelling
+    /// as received).
     @inline(__always)
     static func lookup(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Entry? {
-        let count = range.count
-        guard count < 32 else { return nil }
-        let base = range.lowerBound
-        for entry in buckets[count] {
-            var matches = true
-            entry.lowercased.withUnsafeBufferPointer { candidate in
-                for offset in 0..<count where SIPChar.lower(bytes[base + offset]) != candidate[offset] {
-                    matches = false
-                    break
-                }
-            }
-            if matches { return entry }
+        guard let key = Key(bytes, range) else { return nil }
+        return table.entries.withUnsafeBufferPointer { entries in
+            let start = table.lengthStart[key.count], end = table.lengthStart[key.count + 1]
+            for index in start..<end where entries[index].key == key { return entries[index] }
+            return nil
         }
-        return nil
     }
+
+    /// The canonical spelling for a table entry.
+    @inline(__always) static func canonical(_ entry: Entry) -> String { canonicalNames[entry.name].0 }
 
     /// The canonical spelling for a header name given as a String (`"i"` → `"Call-ID"`).
     static func canonical(_ name: String) -> String {
         var copy = name
-        return copy.withUTF8 { bytes in lookup(bytes, 0..<bytes.count)?.canonical } ?? name
+        return copy.withUTF8 { bytes in lookup(bytes, 0..<bytes.count).map(canonical) } ?? name
     }
 }

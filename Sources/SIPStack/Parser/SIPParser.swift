@@ -17,10 +17,11 @@ public enum SIPParser {
     public static func parse(
         _ buffer: ByteBuffer, limits: SIPParserLimits = .default, framing: Framing = .datagram
     ) throws(SIPParseError) -> SIPMessage {
-        let result = buffer.withUnsafeReadableBytes { raw in
-            Result { () throws(SIPParseError) -> SIPMessage in try parse(raw, limits: limits, framing: framing) }
+        // The closure's result is the caller's SIPMessage itself (no Result or Optional wrapper):
+        // SIPMessage is large, and each wrapper would cost a copy of it on the hot path.
+        try buffer.withUnsafeReadableBytes { (raw) throws(SIPParseError) -> SIPMessage in
+            try parse(raw, limits: limits, framing: framing)
         }
-        return try result.get()
     }
 
     public static func parse(
@@ -87,6 +88,7 @@ struct MessageParser {
         (lf > lineStart && bytes[lf - 1] == SIPChar.cr) ? lf - 1 : lf
     }
 
+    @inline(__always)
     mutating func parse() throws(SIPParseError) -> SIPMessage {
         var position = 0
         // RFC 3261 §7.5: ignore CRLFs before the start line.
@@ -207,23 +209,24 @@ struct MessageParser {
                         recordRoutes.append(try NameAddress.parse(&r, limits: limits))
                     }
                 case .other:
-                    let name = entry?.canonical ?? r.string(nameRange)
+                    let name = entry.map(SIPHeaderName.canonical) ?? r.string(nameRange)
                     other.append((name, folded ? unfold(valueRange) : r.string(valueRange)))
                 }
             } catch {
                 if error.statusCode != 400 || error.reason.hasPrefix("Multiple ") {
                     throw error
                 }
-                throw SIPParseError(reason: "Bad \(entry?.canonical ?? r.string(nameRange)) header: \(error.reason)")
+                throw SIPParseError(reason: "Bad \(entry.map(SIPHeaderName.canonical) ?? r.string(nameRange)) header: \(error.reason)")
             }
         }
 
         let body = try takeBody(from: position, contentLength: contentLength)
 
+        // `take()` moves the values out instead of copying them (fewer retains on the hot path).
         guard !vias.isEmpty else { throw SIPParseError(reason: "Missing Via header") }
-        guard let from else { throw SIPParseError(reason: "Missing From header") }
-        guard let to else { throw SIPParseError(reason: "Missing To header") }
-        guard let callID else { throw SIPParseError(reason: "Missing Call-ID header") }
+        guard let from = from.take() else { throw SIPParseError(reason: "Missing From header") }
+        guard let to = to.take() else { throw SIPParseError(reason: "Missing To header") }
+        guard let callID = callID.take() else { throw SIPParseError(reason: "Missing Call-ID header") }
         guard let cseq else { throw SIPParseError(reason: "Missing CSeq header") }
         let headers = SIPHeaders(
             vias: vias, from: from, to: to, callID: callID, cseq: cseq, maxForwards: maxForwards,
