@@ -65,7 +65,7 @@ extension NameAddress {
             let uriStart = r.position
             while let byte = r.peek, byte != SIPChar.greaterThan { r.position += 1 }
             guard r.peek(is: SIPChar.greaterThan) else { throw SIPParseError(reason: "missing > after URI") }
-            uri = try SIPURI.parse(r.bytes, uriStart..<r.position, limits: limits, context: "header")
+            uri = try SIPURI.parseInHeader(r.bytes, uriStart..<r.position, limits: limits)
             r.position += 1
         } else {
             // addr-spec: the URI ends at ";" (header params), "," (next value) or white space,
@@ -75,7 +75,7 @@ extension NameAddress {
             for index in range where r.bytes[index] == SIPChar.question {
                 throw SIPParseError(reason: "URI with headers must be enclosed in <>")
             }
-            uri = try SIPURI.parse(r.bytes, range, limits: limits, context: "header")
+            uri = try SIPURI.parseInHeader(r.bytes, range, limits: limits)
         }
         let parameters = try r.headerParameters()
         return NameAddress(displayName: displayName, uri: uri, parameters: parameters)
@@ -84,8 +84,8 @@ extension NameAddress {
 
 extension SIPURI {
     /// A URI inside a header: over-long is 400 (414 is only for the Request-URI).
-    static func parse(
-        _ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, limits: SIPParserLimits, context: StaticString
+    static func parseInHeader(
+        _ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, limits: SIPParserLimits
     ) throws(SIPParseError) -> SIPURI {
         do throws(SIPParseError) {
             return try parse(bytes, range, limits: limits)

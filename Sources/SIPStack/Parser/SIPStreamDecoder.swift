@@ -18,8 +18,11 @@ public struct SIPStreamDecoder: ByteToMessageDecoder {
     public let limits: SIPParserLimits
     public let answersKeepAlives: Bool
     /// Bytes of the current header section already searched for the empty line, so feeding one
-    /// byte at a time stays linear.
+    /// byte at a time stays linear; 0 between messages.
     private var scannedBytes = 0
+    /// The whole length of the current message once its header section has been read, so the
+    /// headers are not searched again while the body trickles in.
+    private var pendingLength: Int?
     /// LFs skipped since the last message; two (CRLFCRLF) make a keep-alive ping.
     private var skippedLineFeeds = 0
 
@@ -29,21 +32,27 @@ public struct SIPStreamDecoder: ByteToMessageDecoder {
     }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        skipKeepAlives(context: context, buffer: &buffer)
-        guard buffer.readableBytes > 0 else { return .needMoreData }
-
-        guard let headerLength = findHeaderEnd(buffer) else {
-            guard buffer.readableBytes <= limits.maxMessageBytes else {
-                throw SIPParseError(statusCode: 513, reason: "Header section longer than \(limits.maxMessageBytes) bytes")
+        let total: Int
+        if let pendingLength {
+            total = pendingLength
+        } else {
+            skipKeepAlives(context: context, buffer: &buffer)
+            guard buffer.readableBytes > 0 else { return .needMoreData }
+            guard let headerLength = findHeaderEnd(buffer) else {
+                guard buffer.readableBytes <= limits.maxMessageBytes else {
+                    throw SIPParseError(statusCode: 513, reason: "Header section longer than \(limits.maxMessageBytes) bytes")
+                }
+                return .needMoreData
             }
-            return .needMoreData
-        }
-        let contentLength = try Self.contentLength(buffer.readableBytesView.prefix(headerLength), limits: limits)
-        let total = headerLength + contentLength
-        guard total <= limits.maxMessageBytes else {
-            throw SIPParseError(statusCode: 513, reason: "Message larger than \(limits.maxMessageBytes) bytes")
+            let contentLength = try Self.contentLength(buffer.readableBytesView.prefix(headerLength), limits: limits)
+            total = headerLength + contentLength
+            guard total <= limits.maxMessageBytes else {
+                throw SIPParseError(statusCode: 513, reason: "Message larger than \(limits.maxMessageBytes) bytes")
+            }
+            pendingLength = total
         }
         guard let frame = buffer.readSlice(length: total) else { return .needMoreData }
+        pendingLength = nil
         scannedBytes = 0
         skippedLineFeeds = 0
         context.fireChannelRead(wrapInboundOut(frame))

@@ -29,13 +29,21 @@ extension SIPURI {
         }
         let schemeRange = r.scan { SIPChar.isAlphaNum($0) || $0 == 0x2B || $0 == 0x2D || $0 == 0x2E }
         guard r.consume(SIPChar.colon) else { throw SIPParseError(reason: "missing URI scheme") }
-        for index in r.position..<r.end where !SIPChar.isURIChar(bytes[index]) {
-            throw SIPParseError(reason: "invalid character in URI")
-        }
-        for index in r.position..<r.end where bytes[index] == SIPChar.percent {
-            guard index + 2 < r.end,
-                SIPChar.isHex(bytes[index + 1]), SIPChar.isHex(bytes[index + 2])
-            else { throw SIPParseError(reason: "bad %-escape in URI") }
+        // One pass: every byte is a URI byte, every "%" starts an escape, and where the first "@"
+        // is (userinfo ends there: "@" cannot appear unescaped in the user, params or headers).
+        var atIndex = -1
+        var index = r.position
+        while index < r.end {
+            let byte = bytes[index]
+            guard SIPChar.isURIChar(byte) else { throw SIPParseError(reason: "invalid character in URI") }
+            if byte == SIPChar.percent {
+                guard index + 2 < r.end, SIPChar.isHex(bytes[index + 1]), SIPChar.isHex(bytes[index + 2]) else {
+                    throw SIPParseError(reason: "bad %-escape in URI")
+                }
+            } else if byte == SIPChar.at, atIndex < 0 {
+                atIndex = index
+            }
+            index += 1
         }
         let scheme: String
         if r.equalsIgnoringCase(schemeRange, "sip") {
@@ -49,14 +57,8 @@ extension SIPURI {
             return uri
         }
 
-        // userinfo: everything before the first "@" (user may contain ";", "?", ":" etc.;
-        // "@" itself cannot appear unescaped in the user, params or headers of a SIP URI).
+        // userinfo: everything before the first "@" (the user may contain ";", "?", ":" etc.).
         var user: String?, password: String?
-        var atIndex = -1
-        for index in r.position..<r.end where bytes[index] == SIPChar.at {
-            atIndex = index
-            break
-        }
         if atIndex >= 0 {
             var colonIndex = atIndex
             for index in r.position..<atIndex where bytes[index] == SIPChar.colon {
