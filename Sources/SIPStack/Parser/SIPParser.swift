@@ -160,10 +160,12 @@ struct MessageParser {
                     try SIPValueList.parse(&r) { (r: inout SIPByteReader) throws(SIPParseError) in vias.append(try Via.parse(&r)) }
                 case .from:
                     guard from == nil else { throw SIPParseError(reason: "Multiple From headers") }
-                    from = try singleAddress(&r)
+                    from = try NameAddress.parse(&r, limits: limits)
+                    try expectSingleAddressEnd(&r)
                 case .to:
                     guard to == nil else { throw SIPParseError(reason: "Multiple To headers") }
-                    to = try singleAddress(&r)
+                    to = try NameAddress.parse(&r, limits: limits)
+                    try expectSingleAddressEnd(&r)
                 case .callID:
                     guard callID == nil else { throw SIPParseError(reason: "Multiple Call-ID headers") }
                     guard !valueRange.isEmpty, !valueRange.contains(where: { SIPChar.isLWS(bytes[$0]) }) else {
@@ -232,22 +234,20 @@ struct MessageParser {
             vias: vias, from: from, to: to, callID: callID, cseq: cseq, maxForwards: maxForwards,
             contacts: contacts, contactWildcard: contactWildcard, routes: routes, recordRoutes: recordRoutes,
             contentType: contentType, other: other)
-        switch startLine {
+        switch consume startLine {
         case .request(let method, let uri):
-            return .request(SIPRequest(method: method, uri: uri, headers: headers, body: body))
+            return .request(SIPRequest(method: method, uri: uri, headers: consume headers, body: body))
         case .response(let code, let reason):
-            return .response(SIPResponse(statusCode: code, reasonPhrase: reason, headers: headers, body: body))
+            return .response(SIPResponse(statusCode: code, reasonPhrase: reason, headers: consume headers, body: body))
         }
     }
 
-    /// From/To: exactly one address.
-    func singleAddress(_ r: inout SIPByteReader) throws(SIPParseError) -> NameAddress {
-        let address = try NameAddress.parse(&r, limits: limits)
+    /// From/To hold exactly one address: nothing may follow it.
+    func expectSingleAddressEnd(_ r: inout SIPByteReader) throws(SIPParseError) {
         r.skipLWS()
         guard r.isAtEnd else {
             throw SIPParseError(reason: r.peek(is: SIPChar.comma) ? "more than one address" : "unexpected characters after address")
         }
-        return address
     }
 
     /// The body per Content-Length and framing (see `SIPParser.Framing`).

@@ -93,11 +93,9 @@ extension SIPURI {
             r.position = r.end
         }
         guard r.isAtEnd else { throw SIPParseError(reason: "invalid character after URI host") }
-        var uri = SIPURI(
+        return SIPURI(
             scheme: scheme, user: user, password: password, host: host, port: port,
             parameters: SIPParameters(items), headers: headers)
-        uri.opaque = nil
-        return uri
     }
 
     /// host = hostname / IPv4address / IPv6reference; returned without brackets.
