@@ -88,6 +88,41 @@ import Testing
         _ = try? channel.finish()
     }
 
+    /// Mutated corpus messages fed as a stream in random chunks: frames or errors, never a crash,
+    /// and never more buffered than the limit allows.
+    @Test func mutatedStreamsNeverCrash() throws {
+        var rng = SplitMix64(seed: 0x7C9)
+        let corpus = try Fixture.allRFC4475Names().map { try Fixture.rfc4475($0) }
+        let limits = SIPParserLimits(maxMessageBytes: 4_096)
+        var frames = 0, errors = 0
+        for round in 0..<400 {
+            var bytes = corpus[round % corpus.count] + corpus[(round * 7 + 3) % corpus.count]
+            for _ in 0..<Int(rng.next() % 4) {
+                let index = Int(rng.next() % UInt64(bytes.count))
+                let replacements = Array("\r\n:0 9l".utf8)
+                bytes[index] = replacements[Int(rng.next() % UInt64(replacements.count))]
+            }
+            let channel = try makeChannel(limits: limits)
+            var offset = 0
+            do {
+                while offset < bytes.count {
+                    let chunk = 1 + Int(rng.next() % 64)
+                    try channel.writeInbound(ByteBuffer(bytes: bytes[offset..<min(bytes.count, offset + chunk)]))
+                    offset += chunk
+                    while let frame = try channel.readInbound(as: ByteBuffer.self) {
+                        #expect(frame.readableBytes <= limits.maxMessageBytes)
+                        _ = try? SIPParser.parse(frame, limits: limits, framing: .stream)
+                        frames += 1
+                    }
+                }
+            } catch is SIPParseError {
+                errors += 1
+            }
+            _ = try? channel.finish()
+        }
+        #expect(frames > 0 && errors > 0)
+    }
+
     @Test func bodyArrivingLaterIsWaitedFor() throws {
         let channel = try makeChannel()
         let headerEnd = Self.wire.range(of: "\r\n\r\n")!.upperBound
@@ -134,6 +169,12 @@ import Testing
         #expect(response.headers.to.tag == "t1")
         #expect(response.headers.vias == request.headers.vias)
         #expect(SIPRequestValidator(rejectsZeroMaxForwards: false).validate(request) == nil)
+    }
+
+    @Test func proxyRequireOnlyWhenProxying() throws {
+        let request = try parseRequest(basicInvite.replacingOccurrences(of: "Max-Forwards: 70", with: "Max-Forwards: 70\nProxy-Require: foo"))
+        #expect(SIPRequestValidator().validate(request) == nil)
+        #expect(SIPRequestValidator(enforcesProxyRequire: true).validate(request)?.extraHeaders.first?.value == "foo")
     }
 
     @Test func dateMustBeGMT() {

@@ -17,6 +17,9 @@ public struct SIPRequestValidator: Sendable {
     /// Whether `Max-Forwards: 0` is refused with 483, as a proxy or B2BUA that would forward the
     /// request must (RFC 3261 §16.3 step 3). A pure endpoint sets this to false.
     public var rejectsZeroMaxForwards: Bool
+    /// Whether unknown `Proxy-Require` option tags are refused too (420), as a proxy must
+    /// (RFC 3261 §16.3 step 5); a UAS ignores that header.
+    public var enforcesProxyRequire: Bool
 
     public init(
         supportedSchemes: Set<String> = ["sip", "sips"],
@@ -24,7 +27,8 @@ public struct SIPRequestValidator: Sendable {
         implementedMethods: Set<SIPMethod> = SIPRequestValidator.defaultMethods,
         allowedMethods: Set<SIPMethod>? = nil,
         acceptedContentTypes: Set<String>? = nil,
-        rejectsZeroMaxForwards: Bool = true
+        rejectsZeroMaxForwards: Bool = true,
+        enforcesProxyRequire: Bool = false
     ) {
         self.supportedSchemes = supportedSchemes
         self.supportedExtensions = supportedExtensions
@@ -32,6 +36,7 @@ public struct SIPRequestValidator: Sendable {
         self.allowedMethods = allowedMethods
         self.acceptedContentTypes = acceptedContentTypes
         self.rejectsZeroMaxForwards = rejectsZeroMaxForwards
+        self.enforcesProxyRequire = enforcesProxyRequire
     }
 
     public static let defaultMethods: Set<SIPMethod> = [
@@ -86,7 +91,9 @@ public struct SIPRequestValidator: Sendable {
         }
         // RFC 3261 §8.2.2.3: never 420 an ACK or CANCEL.
         if request.method != .ack, request.method != .cancel {
-            let unsupported = headers.values("Require").filter { !supportedExtensions.contains($0.lowercased()) }
+            var required = headers.values("Require")
+            if enforcesProxyRequire { required += headers.values("Proxy-Require") }
+            let unsupported = required.filter { !supportedExtensions.contains($0.lowercased()) }
             if !unsupported.isEmpty {
                 return Rejection(statusCode: 420, reason: "Bad Extension", extraHeaders: [("Unsupported", unsupported.joined(separator: ", "))])
             }
