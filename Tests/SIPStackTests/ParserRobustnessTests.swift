@@ -54,6 +54,11 @@ import Testing
         #expect(parseError(huge)?.statusCode == 413)
         let limited = parseError(basicInvite, limits: SIPParserLimits(maxContentLength: 2))
         #expect(limited?.statusCode == 413)
+        // Even with no configured bound, a 20-digit value does not overflow.
+        let unbounded = parseError(
+            basicInvite.replacingOccurrences(of: "Content-Length: 3", with: "Content-Length: 99999999999999999999"),
+            limits: SIPParserLimits(maxContentLength: .max))
+        #expect(unbounded?.statusCode == 413)
     }
 
     @Test func uriLengthLimit() {

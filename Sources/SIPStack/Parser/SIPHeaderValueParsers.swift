@@ -229,8 +229,10 @@ enum SIPValueList {
     static func decimal(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, max: Int) -> Int? {
         var value = 0
         for index in range {
-            value = value * 10 + Int(bytes[index] &- 0x30)
-            if value > max { return nil }
+            let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times10.addingReportingOverflow(Int(bytes[index] &- 0x30))
+            guard !overflow1, !overflow2, sum <= max else { return nil }
+            value = sum
         }
         return value
     }
