@@ -1,1 +1,5 @@
-print("usage: pbxd-bench <parser|relay>")
+/// pbxd-bench: one subcommand per benchmark; each prints its figures and the command line.
+switch CommandLine.arguments.dropFirst().first {
+case "parser": runParserBench(arguments: Array(CommandLine.arguments.dropFirst(2)))
+default: print("usage: pbxd-bench <parser|relay> [options]")
+}
