@@ -16,6 +16,7 @@ DURATION=${DURATION:-10}
 PORT_START=${PORT_START:-20000}
 MALLOC_CALLS=${MALLOC_CALLS:-500}
 OUT=${OUT:-.build/relay-bench}
+RELAY_ARGS=${RELAY_ARGS:-}   # e.g. "--vector 1 --reads 4" to compare NIO read settings
 
 run() { echo "+ $*" >&2; "$@"; }
 
@@ -35,9 +36,9 @@ one() {
     rm -f "$ports"
     local env_args=()
     [ -n "$preload" ] && env_args=(env "LD_PRELOAD=$PWD/$OUT/libmalloc-count.so")
-    echo "+ taskset -c $RELAY_CPU ${env_args[*]} .build/release/pbxd-bench relay --sessions $calls --port-start $PORT_START --ports-file $ports &" >&2
+    echo "+ taskset -c $RELAY_CPU ${env_args[*]} .build/release/pbxd-bench relay --sessions $calls --port-start $PORT_START --ports-file $ports $RELAY_ARGS &" >&2
     taskset -c "$RELAY_CPU" "${env_args[@]}" .build/release/pbxd-bench relay \
-        --sessions "$calls" --port-start "$PORT_START" --ports-file "$ports" > "$log" 2>&1 &
+        --sessions "$calls" --port-start "$PORT_START" --ports-file "$ports" $RELAY_ARGS > "$log" 2>&1 &
     local pid=$!
     for _ in $(seq 1 600); do [ -f "$ports" ] && break; sleep 0.1; done
     if [ ! -f "$ports" ]; then echo "relay did not start:"; cat "$log"; kill "$pid"; return 1; fi

@@ -19,6 +19,7 @@ func runRelayBench(arguments: [String]) {
     var portStart = 30000
     var portsFile = "/tmp/pbxd-relay-ports.txt"
     var bindHost = "127.0.0.1"
+    var configuration = RTPRelay.Configuration()
     var i = 0
     while i < arguments.count {
         let value = i + 1 < arguments.count ? arguments[i + 1] : ""
@@ -27,17 +28,20 @@ func runRelayBench(arguments: [String]) {
         case "--port-start": portStart = Int(value) ?? portStart
         case "--ports-file": portsFile = value
         case "--bind": bindHost = value
+        case "--vector": configuration.vectorReadMessageCount = Int(value) ?? configuration.vectorReadMessageCount
+        case "--reads": configuration.maxMessagesPerRead = Int(value) ?? configuration.maxMessagesPerRead
         default:
-            print("usage: pbxd-bench relay [--sessions K] [--port-start P] [--ports-file F] [--bind H]")
+            print("usage: pbxd-bench relay [--sessions K] [--port-start P] [--ports-file F] [--bind H] [--vector N] [--reads N]")
             return
         }
         i += 2
     }
     let done = DispatchSemaphore(value: 0)
-    let config = (sessions, portStart, portsFile, bindHost)
+    let config = (sessions, portStart, portsFile, bindHost, configuration)
     Task {
         do {
-            try await relayBench(sessions: config.0, portStart: config.1, portsFile: config.2, bindHost: config.3)
+            try await relayBench(sessions: config.0, portStart: config.1, portsFile: config.2, bindHost: config.3,
+                                 configuration: config.4)
         } catch {
             print("relay bench failed: \(error)")
         }
@@ -66,10 +70,12 @@ private let mallocCount: (@convention(c) () -> UInt64)? = {
     return unsafeBitCast(sym, to: (@convention(c) () -> UInt64).self)
 }()
 
-private func relayBench(sessions count: Int, portStart: Int, portsFile: String, bindHost: String) async throws {
+private func relayBench(
+    sessions count: Int, portStart: Int, portsFile: String, bindHost: String, configuration: RTPRelay.Configuration
+) async throws {
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     let pool = try RTPPortPool(range: portStart...(portStart + count * 4 + 200))
-    let relay = RTPRelay(group: group, portPool: pool, bindHost: bindHost)
+    let relay = RTPRelay(group: group, portPool: pool, bindHost: bindHost, configuration: configuration)
     var sessions: [RelaySession] = []
     var lines = ""
     for _ in 0..<count {
@@ -84,7 +90,7 @@ private func relayBench(sessions count: Int, portStart: Int, portsFile: String, 
     fputs(lines, f)
     fclose(f)
     rename(tmp, portsFile)  // atomic: the load generator never reads half a file
-    print("relay: \(count) sessions on 1 event loop, ports \(portStart)..., pid \(getpid()), ports in \(portsFile)")
+    print("relay: \(count) sessions on 1 event loop, vector read \(configuration.vectorReadMessageCount), reads/event \(configuration.maxMessagesPerRead), ports \(portStart)..., pid \(getpid()), ports in \(portsFile)")
     fflush(nil)
 
     let (signals, continuation) = AsyncStream<BenchSignal>.makeStream()
