@@ -22,6 +22,8 @@ public enum SIPParser {
         case stream
     }
 
+    /// Parses the readable bytes of `buffer` (one datagram, or one frame from
+    /// `SIPStreamDecoder` with `framing: .stream`) without moving its reader index.
     public static func parse(
         _ buffer: ByteBuffer, limits: SIPParserLimits = .default, framing: Framing = .datagram
     ) throws(SIPParseError) -> SIPMessage {
@@ -32,6 +34,7 @@ public enum SIPParser {
         }
     }
 
+    /// Convenience for tests and tools that hold the message as an array.
     public static func parse(
         bytes: [UInt8], limits: SIPParserLimits = .default, framing: Framing = .datagram
     ) throws(SIPParseError) -> SIPMessage {
@@ -41,6 +44,8 @@ public enum SIPParser {
         return try result.get()
     }
 
+    /// The core entry point: everything else funnels here. On failure the error carries the
+    /// salvaged response context when the input was a request (see `SIPParseError`).
     public static func parse(
         _ raw: UnsafeRawBufferPointer, limits: SIPParserLimits = .default, framing: Framing = .datagram
     ) throws(SIPParseError) -> SIPMessage {
