@@ -78,12 +78,13 @@ class UdpSipClient:
         finally:
             self.sock.setblocking(True)
 
-    def collect(self, timeout: float, until_final: bool = True) -> list[SipResponse]:
+    def collect(self, timeout: float, until_final: bool = True, max_count: int | None = None) -> list[SipResponse]:
         """Reads responses for up to `timeout` s; stops at the first final (>=200)
-        response when `until_final`. Non-SIP datagrams are kept as code 0."""
+        response when `until_final`, or after `max_count` datagrams. Non-SIP
+        datagrams are kept as code 0."""
         out: list[SipResponse] = []
         deadline = time.monotonic() + timeout
-        while True:
+        while max_count is None or len(out) < max_count:
             left = deadline - time.monotonic()
             if left <= 0:
                 return out
@@ -98,6 +99,7 @@ class UdpSipClient:
             out.append(r)
             if until_final and r.code >= 200:
                 return out
+        return out
 
     def options(self, timeout: float = 1.0, uri: str | None = None) -> SipResponse | None:
         """Sends one OPTIONS and returns its final response (None on timeout)."""
@@ -130,3 +132,83 @@ def sip_ping(server: tuple[str, int], timeout: float = 1.0) -> SipResponse | Non
     """One OPTIONS over UDP from a fresh socket; the final response or None."""
     with UdpSipClient(server) as c:
         return c.options(timeout=timeout)
+
+
+# -- digest auth (RFC 2617 / RFC 8760), for the raw test UAC -----------------------------
+
+def parse_challenge(value: str) -> dict[str, str]:
+    """'Digest realm="r", nonce="n", qop="auth"' -> {'scheme': 'Digest', 'realm': 'r', ...}"""
+    scheme, _, rest = value.strip().partition(" ")
+    out = {"scheme": scheme}
+    for m in re.finditer(r'([A-Za-z0-9_-]+)\s*=\s*("((?:[^"\\]|\\.)*)"|[^,\s]+)', rest):
+        out[m.group(1).lower()] = m.group(3) if m.group(3) is not None else m.group(2)
+    return out
+
+
+def digest_authorization(chal: dict[str, str], method: str, uri: str, user: str, password: str,
+                         cnonce: str | None = None, nc: int = 1) -> str:
+    """The credentials header value answering challenge `chal`."""
+    import hashlib
+    alg = chal.get("algorithm", "MD5")
+    hname = {"MD5": "md5", "SHA-256": "sha256"}.get(alg.upper().replace("SHA256", "SHA-256"))
+    if hname is None:
+        raise ValueError(f"unsupported digest algorithm {alg}")
+    h = lambda s: hashlib.new(hname, s.encode()).hexdigest()  # noqa: E731
+    realm, nonce = chal["realm"], chal["nonce"]
+    ha1 = h(f"{user}:{realm}:{password}")
+    ha2 = h(f"{method}:{uri}")
+    parts = [f'username="{user}"', f'realm="{realm}"', f'nonce="{nonce}"', f'uri="{uri}"']
+    qops = [q.strip() for q in chal.get("qop", "").split(",") if q.strip()]
+    if "auth" in qops:
+        cnonce = cnonce or _token(12)
+        ncs = f"{nc:08x}"
+        resp = h(f"{ha1}:{nonce}:{ncs}:{cnonce}:auth:{ha2}")
+        parts += [f'response="{resp}"', "qop=auth", f"nc={ncs}", f'cnonce="{cnonce}"']
+    else:
+        resp = h(f"{ha1}:{nonce}:{ha2}")
+        parts.append(f'response="{resp}"')
+    parts.append(f"algorithm={alg}")
+    if "opaque" in chal:
+        parts.append(f'opaque="{chal["opaque"]}"')
+    return "Digest " + ", ".join(parts)
+
+
+class RawUac:
+    """A caller built from raw SIP over UdpSipClient, for the cases SIPp cannot
+    express (a byte-identical INVITE retransmission). One call per instance."""
+
+    def __init__(self, client: UdpSipClient, caller: str, target: str):
+        self.c = client
+        host, port = client.server
+        self.caller = caller
+        self.uri = f"sip:{target}@{host}:{port}"
+        self.from_hdr = f"<sip:{caller}@{host}:{port}>;tag={_token(10)}"
+        self.to_hdr = f"<{self.uri}>"
+        self.call_id = f"{_token(20)}@127.0.0.1"
+        self.contact = f"<sip:{caller}@127.0.0.1:{client.port}>"
+
+    def _via(self, branch: str) -> str:
+        return f"SIP/2.0/UDP 127.0.0.1:{self.c.port};branch={branch};rport"
+
+    def invite(self, branch: str, cseq: int, auth: str | None = None) -> bytes:
+        sdp = ("v=0\r\no=raw 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+               f"m=audio {self.c.port + 2 if self.c.port < 65000 else 40000} RTP/AVP 0 101\r\n"
+               "a=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n")
+        lines = [f"INVITE {self.uri} SIP/2.0", f"Via: {self._via(branch)}", "Max-Forwards: 70",
+                 f"From: {self.from_hdr}", f"To: {self.to_hdr}", f"Call-ID: {self.call_id}",
+                 f"CSeq: {cseq} INVITE", f"Contact: {self.contact}"]
+        if auth:
+            lines.append(f"Proxy-Authorization: {auth}")
+        lines += ["User-Agent: pbxd-interop-raw", "Content-Type: application/sdp",
+                  f"Content-Length: {len(sdp)}", "", sdp]
+        return "\r\n".join(lines).encode()
+
+    def in_dialog(self, method: str, ruri: str, branch: str, cseq: int, to_hdr: str) -> bytes:
+        return "\r\n".join([
+            f"{method} {ruri} SIP/2.0", f"Via: {self._via(branch)}", "Max-Forwards: 70",
+            f"From: {self.from_hdr}", f"To: {to_hdr}", f"Call-ID: {self.call_id}",
+            f"CSeq: {cseq} {method}", "Content-Length: 0", "", ""]).encode()
+
+
+def new_branch() -> str:
+    return "z9hG4bK" + _token(14)
