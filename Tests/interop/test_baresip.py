@@ -11,6 +11,7 @@ from pathlib import Path
 
 import netutil
 from audio import assert_tone, make_tone
+from capture import Capture, describe_flows, udp_flows
 
 DRIVER = Path(__file__).resolve().parent / "drivers" / "baresip_phone.py"
 
@@ -24,6 +25,7 @@ class Phone:
         self.rx = artifacts / f"{name}_rx.wav"
         sip = netutil.free_port(span=2)
         rtp, _ = netutil.free_range(10, 30000, 32700)
+        self.rtp_ports = range(rtp, rtp + 10)
         cmd = [sys.executable, str(DRIVER), *args, "-r", str(self.rx), "-w", str(self.work),
                "-l", str(sip), "-p", str(rtp)]
         with open(self.out, "wb") as o, open(self.err, "wb") as e:
@@ -96,6 +98,8 @@ def test_baresip_driver_direct_call(procs, artifacts):
 
 def test_baresip_call_through_pbxd(pbxd, procs, artifacts):
     users = pbxd.users
+    cap = Capture(procs, artifacts / "call.pcap",
+                  f"udp port {pbxd.sip_port} or udp portrange {pbxd.rtp_start}-{pbxd.rtp_end}")
 
     def callee_args(tone):
         return ["1002", users["1002"], str(tone)]
@@ -103,14 +107,30 @@ def test_baresip_call_through_pbxd(pbxd, procs, artifacts):
     def caller_args(tone):
         return ["1001", users["1001"], str(tone)]
 
-    caller, callee, rc_caller, rc_callee, report = _pair(
-        procs, artifacts, "127.0.0.1", pbxd.sip_port, callee_args, caller_args, lambda: "1002")
+    try:
+        caller, callee, rc_caller, rc_callee, report = _pair(
+            procs, artifacts, "127.0.0.1", pbxd.sip_port, callee_args, caller_args, lambda: "1002")
+    finally:
+        cap.stop()
+    flows = udp_flows(cap.path)
+    report += f"\n--- UDP flows on lo (SIP {pbxd.sip_port}, RTP {pbxd.rtp_start}-{pbxd.rtp_end}) ---\n" \
+        + describe_flows(flows)
     assert caller.saw("REGISTERED") and callee.saw("REGISTERED"), "registration failed\n" + report
     assert caller.saw("CALL_ESTABLISHED"), "1001 -> 1002 was not established\n" + report
     assert callee.saw("CALL_ESTABLISHED"), "1002 never answered a call\n" + report
     assert caller.saw("CALL_ENDED"), "the caller's hangup did not end its call\n" + report
     assert callee.saw("CALL_ENDED"), "the caller's hangup did not reach the callee (no BYE)\n" + report
     assert rc_caller == 0 and rc_callee == 0, report
-    # audio relayed by pbxd, both directions
+    # the media goes through pbxd's RTP ports, both ways, never phone to phone
+    relay = range(pbxd.rtp_start, pbxd.rtp_end + 1)
+    for phone in (caller, callee):
+        sent = sum(n for (s, d), n in flows.items() if s in phone.rtp_ports and d in relay)
+        got = sum(n for (s, d), n in flows.items() if s in relay and d in phone.rtp_ports)
+        assert sent >= 100 and got >= 100, \
+            f"{phone.name}: {sent} RTP packets to pbxd, {got} from pbxd (want >= 100 each)\n" + report
+    direct = sum(n for (s, d), n in flows.items()
+                 if (s in caller.rtp_ports and d in callee.rtp_ports) or (s in callee.rtp_ports and d in caller.rtp_ports))
+    assert direct == 0, f"{direct} RTP packets went phone to phone, not through pbxd\n" + report
+    # and the audio itself, both directions
     assert_tone(callee.rx, 1000)
     assert_tone(caller.rx, 440)
