@@ -13,7 +13,8 @@ def register(pbxd, procs, artifacts, user: str, port: int, *, expires: int = 300
     pw = pbxd.users[user] if password is None else password
     return Sipp(procs, artifacts, scenario, local_port=port, remote=pbxd.addr, service=user,
                 auth=(user, pw), keys={"expires": str(expires)}, transport=transport, timeout=15,
-                tag=tag or user).run()
+                # no BYE when a REGISTER scenario aborts (SIPp's default for calls)
+                extra=["-default_behaviors", "all,-bye"], tag=tag or user).run()
 
 
 def start_callee(pbxd, procs, artifacts, user: str, port: int, scenario: str = "uas_answer.xml",
