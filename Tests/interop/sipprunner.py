@@ -43,9 +43,11 @@ class SippResult:
         (e.g. 'INVITE' or 'SIP/2.0 200')."""
         text = self.messages.read_text(errors="replace") if self.messages.exists() else ""
         out = []
-        for block in re.split(r"\n(?=-{5,} )", text):
+        # blocks start with a line of dashes (and a timestamp); then
+        # "UDP message received [N] bytes :", a blank line, the message
+        for block in re.split(r"(?m)^-{20,}[^\n]*\n", text):
             head, _, body = block.partition("\n")
-            if "message received" not in head:
+            if not re.match(r"(UDP|TCP|TLS|SCTP) message received", head):
                 continue
             msg = body.lstrip("\r\n")
             if msg.startswith(method_or_code):
