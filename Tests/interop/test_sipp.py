@@ -119,7 +119,7 @@ def test_call_1001_to_1002(pbxd, procs, artifacts):
     assert uac.rc == 0, "caller: 407/INVITE/100/180/200/ACK/BYE/200 incomplete\n" + both(uac, uas)
     assert uas.rc == 0, "callee: INVITE/180/200/ACK/BYE/200 incomplete\n" + both(uas, uac)
     assert any(re.search(r"(?m)^CSeq:\s*2 INVITE", m) for m in uac.received("SIP/2.0 100")), \
-        "no 100 Trying for the authenticated INVITE (RFC 3261 8.2.6.1 / 16.2)\n" + uac.describe()
+        "no 100 Trying for the authenticated INVITE (RFC 3261 17.2.1: sent unless the TU answers within 200 ms)\n" + uac.describe()
     # pbxd relays the media: both legs' SDP must point at pbxd's RTP ports
     invite = uas.received("INVITE")[0]
     answer = uac.received("SIP/2.0 200")[0]
