@@ -79,10 +79,15 @@ def pbxd(request, artifacts):
     """A running pbxd with peers 1001/1002/811/812; stopped (SIGTERM to its PID,
     SIGKILL after 10 s) at teardown, which fails if the stop was not clean."""
     inst = Pbxd(artifacts / "pbxd")
-    inst.start()
+    try:
+        inst.start()
+    except Exception:
+        inst.close()
+        raise
     yield inst
     was_alive = inst.alive()
     rc, killed = inst.stop()
+    inst.close()
     if _failed(request):
         print(f"--- pbxd log tail ({inst.log_path}) ---\n{inst.log_tail(80)}")
     if not was_alive:

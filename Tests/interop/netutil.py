@@ -48,7 +48,12 @@ def free_port(span: int = 1, tcp: bool = True) -> int:
     raise RuntimeError("no free port found")
 
 
-def free_range(size: int, low: int = 61000, high: int = 65000, tcp: bool = False) -> tuple[int, int]:
+def release(first: int, last: int) -> None:
+    """Gives ports back (a stopped pbxd's RTP range, say)."""
+    _given.difference_update(range(first, last + 1))
+
+
+def free_range(size: int, low: int = 61000, high: int = 65500, tcp: bool = False) -> tuple[int, int]:
     """(first, last) of `size` consecutive free ports in [low, high), first even."""
     blocks = list(range(low, high - size, size + (size % 2)))
     random.shuffle(blocks)

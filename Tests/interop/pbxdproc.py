@@ -39,7 +39,7 @@ class Pbxd:
         self.data_dir = workdir / "data"
         self.log_level = log_level
         self.sip_port = netutil.free_port()
-        self.rtp_start, self.rtp_end = netutil.free_range(200)
+        self.rtp_start, self.rtp_end = netutil.free_range(100)
         self.users = dict(USERS)
         self.realm = REALM
         self.proc: subprocess.Popen | None = None
@@ -159,6 +159,12 @@ datadir={self.data_dir}
             proc.wait(timeout=5)
         self.exit_codes.append(proc.returncode)
         return proc.returncode, killed
+
+    def close(self) -> None:
+        """Stops pbxd if needed and gives its ports back to the picker."""
+        self.stop()
+        netutil.release(self.rtp_start, self.rtp_end)
+        netutil.release(self.sip_port, self.sip_port)
 
     def log_text(self) -> str:
         try:

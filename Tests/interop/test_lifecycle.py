@@ -17,6 +17,7 @@ def test_sigterm_exits_cleanly(artifacts):
         assert sip_ping(p.addr, timeout=2) is not None
     finally:
         rc, killed = p.stop(timeout=10)
+        p.close()
     assert not killed, "pbxd did not exit within 10 s of SIGTERM\n" + p.log_tail()
     assert rc == 0, f"pbxd exited with {rc} after SIGTERM, want 0\n" + p.log_tail()
     assert sip_ping(p.addr, timeout=0.5) is None, "something still answers on pbxd's port after it exited"
@@ -47,6 +48,7 @@ def test_broken_config_is_refused_with_file_and_line(artifacts):
     conf.write_text("\n".join(lines) + "\n[1003(phone\nsecret=x\n")
     proc = subprocess.Popen([str(p.binary), "--config-dir", str(p.config_dir), "--data-dir", str(p.data_dir)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    p.close()
     try:
         out, _ = proc.communicate(timeout=15)
     except subprocess.TimeoutExpired:

@@ -105,22 +105,16 @@ def corpus_pbxd():
     """One pbxd for the whole corpus (restarted if a message killed it)."""
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(f"{'message':11s} {'section':9s} {'kind':9s} responses -> verdict\n")
-    holder = {"p": None, "n": 0}
+    p = Pbxd(RESULTS.parent / "pbxd")
 
     def get() -> Pbxd:
-        p = holder["p"]
-        if p is None or not p.alive():
-            if p is not None:
-                p.stop()
-            holder["n"] += 1
-            p = Pbxd(RESULTS.parent / f"pbxd{holder['n']}")
-            p.start()
-            holder["p"] = p
+        if not p.alive():
+            p.stop()
+            p.start()   # same config, ports and data dir; a new log file per run
         return p
 
     yield get
-    if holder["p"] is not None:
-        holder["p"].stop()
+    p.close()
 
 
 def _send(pbxd: Pbxd, name: str, wait: float) -> list[siplib.SipResponse]:
