@@ -10,6 +10,9 @@ public protocol CallChannel: AnyObject, Sendable {
     /// Caller ID as received (`CALLERID(num)` / `CALLERID(name)`).
     var callerIDNumber: String { get async }
     var callerIDName: String { get async }
+    /// Replaces the caller ID (dialplan `Set(CALLERID(num)=...)`): later Dial()s present it to
+    /// the callee, and CDR/AMI report it, as Asterisk's `ast_channel_set_caller` does.
+    func setCallerID(number: String, name: String) async
     var state: ChannelState { get async }
 
     /// Answers an inbound channel (200 OK). No-op when already up.
@@ -36,11 +39,15 @@ public struct DialRequest: Sendable {
     public var targets: [(technology: String, resource: String)]
     public var timeout: Duration?
     public var options: String
+    /// The caller's inheritable channel variables, to set on each callee channel: `_VAR` arrives
+    /// as `VAR` (one hop), `__VAR` stays `__VAR` (every hop), as in Asterisk.
+    public var inheritedVariables: [String: String]
 
-    public init(targets: [(technology: String, resource: String)], timeout: Duration?, options: String = "") {
+    public init(targets: [(technology: String, resource: String)], timeout: Duration?, options: String = "", inheritedVariables: [String: String] = [:]) {
         self.targets = targets
         self.timeout = timeout
         self.options = options
+        self.inheritedVariables = inheritedVariables
     }
 }
 

@@ -123,10 +123,11 @@ struct ConfigParser {
 
     mutating func parse(text: String, fileName: String, includeDepth: Int) throws(ConfigError) {
         var lineNumber = 0
+        var comment = BlockComment()
         for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
             lineNumber += 1
             let location = SourceLocation(file: fileName, line: lineNumber)
-            let line = Self.stripComment(rawLine).trimmingCharacters(in: .whitespaces)
+            let line = Self.stripComment(rawLine, block: &comment, at: location).trimmingCharacters(in: .whitespaces)
             if line.isEmpty { continue }
             if line.hasPrefix("#include") || line.hasPrefix("#tryinclude") {
                 try include(line, fileName: fileName, depth: includeDepth, location: location)
@@ -136,24 +137,59 @@ struct ConfigParser {
                 try addEntry(line, location: location)
             }
         }
+        if let start = comment.openedAt.first {
+            throw ConfigError("unterminated ';--' block comment (it hides the rest of the file)", at: start)
+        }
     }
 
-    /// Removes a `;` comment unless escaped as `\;` (which becomes a literal `;`).
-    static func stripComment(_ line: Substring) -> String {
+    /// Open `;-- ... --;` block comments (Asterisk nests them), carried from line to line.
+    struct BlockComment {
+        var openedAt: [SourceLocation] = []
+        var isOpen: Bool { !openedAt.isEmpty }
+    }
+
+    /// Removes comments the way Asterisk's config.c does: `;` starts a comment to the end of the
+    /// line unless escaped as `\;` (which becomes a literal `;`); `;--` (not `;---`, so rulers
+    /// like `;-----;` stay line comments) opens a block comment, possibly nested and spanning
+    /// lines, closed by `--;`; text before and after a block comment on the same line is kept.
+    static func stripComment(_ line: Substring, block: inout BlockComment, at location: SourceLocation) -> String {
+        let chars = Array(line)
         var out = ""
-        var previous: Character = " "
-        for ch in line {
-            if ch == ";" {
-                if previous == "\\" {
+        var index = 0
+        // Where scanning resumed after the last opener/closer: a closer's dashes must lie after
+        // it, so `;--;` does not close itself.
+        var scanStart = 0
+        while index < chars.count {
+            let ch = chars[index]
+            if ch == "\r" {
+                index += 1
+                continue
+            }
+            guard ch == ";" else {
+                if !block.isOpen { out.append(ch) }
+                index += 1
+                continue
+            }
+            if index > 0, chars[index - 1] == "\\" {
+                if !block.isOpen {
                     out.removeLast()
                     out.append(";")
-                    previous = ";"
-                    continue
                 }
+                index += 1
+            } else if index + 2 < chars.count, chars[index + 1] == "-", chars[index + 2] == "-",
+                      index + 3 >= chars.count || chars[index + 3] != "-" {
+                block.openedAt.append(location)
+                index += 3
+                scanStart = index
+            } else if block.isOpen, index - 2 >= scanStart, chars[index - 1] == "-", chars[index - 2] == "-" {
+                block.openedAt.removeLast()
+                index += 1
+                scanStart = index
+            } else if block.isOpen {
+                index += 1
+            } else {
                 break
             }
-            if ch != "\r" { out.append(ch) }
-            previous = ch
         }
         return out
     }

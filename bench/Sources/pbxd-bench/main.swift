@@ -1,1 +1,6 @@
-print("usage: pbxd-bench <parser|relay>")
+/// pbxd-bench: one subcommand per benchmark; each prints its figures and the command line.
+switch CommandLine.arguments.dropFirst().first {
+case "parser": runParserBench(arguments: Array(CommandLine.arguments.dropFirst(2)))
+case "relay": runRelayBench(arguments: Array(CommandLine.arguments.dropFirst(2)))
+default: print("usage: pbxd-bench <parser|relay> [options]")
+}

@@ -1,0 +1,108 @@
+import Foundation
+
+/// A dialplan function: read as `${NAME(args)}`, written as `Set(NAME(args)=value)`.
+public struct DialplanFunction: Sendable {
+    public typealias Read = @Sendable (_ execution: ChannelExecution, _ arguments: String) async throws -> String
+    public typealias Write = @Sendable (_ execution: ChannelExecution, _ arguments: String, _ value: String) async throws -> Void
+
+    public var name: String
+    public var read: Read
+    /// Nil for read-only functions (`LEN`).
+    public var write: Write?
+
+    public init(name: String, read: @escaping Read, write: Write? = nil) {
+        self.name = name
+        self.read = read
+        self.write = write
+    }
+}
+
+/// Functions by case-insensitive name (Asterisk's `ast_custom_function_find`). Later targets
+/// add theirs (`QUEUE_MEMBER`, …) before the executor is created.
+public struct FunctionRegistry: Sendable {
+    private var functions: [String: DialplanFunction] = [:]
+
+    public init() {}
+
+    public mutating func register(_ function: DialplanFunction) {
+        functions[function.name.uppercased()] = function
+    }
+
+    public subscript(name: String) -> DialplanFunction? {
+        functions[name.uppercased()]
+    }
+
+    /// `CALLERID`, `LEN`, `GLOBAL`.
+    public static var standard: FunctionRegistry {
+        var registry = FunctionRegistry()
+        registry.register(callerID)
+        registry.register(DialplanFunction(name: "LEN") { _, arguments in String(arguments.count) })
+        registry.register(global)
+        return registry
+    }
+
+    /// `CALLERID(num|name|all)`; `all` reads as `"name" <num>` and is written the same way.
+    static let callerID = DialplanFunction(
+        name: "CALLERID",
+        read: { execution, arguments in
+            let (number, name) = await execution.callerID()
+            switch arguments.trimmingCharacters(in: .whitespaces).lowercased() {
+            case "num", "number": return number
+            case "name": return name
+            case "all": return name.isEmpty ? number : "\"\(name)\" <\(number)>"
+            default: throw DialplanError("CALLERID: unknown data type '\(arguments)' (supported: num, name, all)")
+            }
+        },
+        write: { execution, arguments, value in
+            let (number, name) = await execution.callerID()
+            switch arguments.trimmingCharacters(in: .whitespaces).lowercased() {
+            case "num", "number": await execution.setCallerID(number: value, name: name)
+            case "name": await execution.setCallerID(number: number, name: value)
+            case "all":
+                let parsed = parseCallerID(value)
+                await execution.setCallerID(number: parsed.number, name: parsed.name)
+            default: throw DialplanError("CALLERID: unknown data type '\(arguments)' (supported: num, name, all)")
+            }
+        }
+    )
+
+    /// `"Name" <number>`, `Name <number>` or a bare number (Asterisk `ast_callerid_parse`).
+    static func parseCallerID(_ text: String) -> (name: String, number: String) {
+        let text = text.trimmingCharacters(in: .whitespaces)
+        guard let open = text.lastIndex(of: "<"), let close = text.lastIndex(of: ">"), open < close else {
+            let isNumber = !text.isEmpty && text.allSatisfy { $0.isNumber || "+*#".contains($0) }
+            return isNumber ? ("", text) : (text.trimmingCharacters(in: CharacterSet(charactersIn: "\"")), "")
+        }
+        let number = String(text[text.index(after: open)..<close]).trimmingCharacters(in: .whitespaces)
+        let name = text[..<open].trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        return (name, number)
+    }
+
+    /// `GLOBAL(name)`: the server-wide variable, shared by every channel.
+    static let global = DialplanFunction(
+        name: "GLOBAL",
+        read: { execution, arguments in execution.executor.globals[arguments] ?? "" },
+        write: { execution, arguments, value in execution.executor.globals[arguments] = value }
+    )
+}
+
+/// `[globals]` at run time: read by every channel, written by `Set(GLOBAL(x)=...)`.
+///
+/// `@unchecked Sendable` is sound: the only stored state is `values`, and every access to it
+/// goes through `lock`.
+public final class GlobalVariables: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [String: String]
+
+    public init(_ values: [String: String] = [:]) {
+        self.values = values
+    }
+
+    public subscript(name: String) -> String? {
+        get { lock.withLock { values[name] } }
+        set { lock.withLock { values[name] = newValue } }
+    }
+
+    /// A copy for listings (`dialplan show globals`).
+    public var snapshot: [String: String] { lock.withLock { values } }
+}

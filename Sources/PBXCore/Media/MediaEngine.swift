@@ -1,0 +1,62 @@
+import Logging
+import NIOCore
+import RTPMedia
+
+/// Sets up and tears down call media: a relay session per call, one `LegMedia` per leg, and the
+/// bridge that links the two sides. Runs its bookkeeping on the SIP event loop; packets never
+/// come near it (they stay in RTPMedia's relay on the media loop).
+public final class MediaEngine: Sendable {
+    let relay: RTPRelay
+    let signallingLoop: any EventLoop
+    let localAddress: String
+    let logger: Logger
+
+    public init(relay: RTPRelay, signallingLoop: any EventLoop, advertisedAddress: String, logger: Logger) {
+        self.relay = relay
+        self.signallingLoop = signallingLoop
+        self.localAddress = advertisedAddress
+        self.logger = logger
+    }
+
+    /// Binds a relay session for a new inbound call and takes the caller's offer.
+    func prepareInbound(offer: SessionDescription, allow: [Codec], nat: Bool) -> EventLoopFuture<LegMedia> {
+        let promise = signallingLoop.makePromise(of: LegMedia.self)
+        let relay = self.relay, address = localAddress
+        promise.completeWithTask {
+            let session = try await relay.makeSession()
+            let leg = LegMedia(session: session, side: .a, localAddress: address, allowed: allow, ownsSession: true)
+            return leg
+        }
+        return promise.futureResult.flatMapThrowing { leg in
+            leg.remoteOffer = offer
+            // Validate now: a call we cannot answer is refused before anyone rings (488).
+            _ = try leg.localAnswerBody()
+            return leg
+        }
+    }
+
+    /// The callee side of the caller's session, offering what the caller can send.
+    func prepareOutbound(for caller: LegMedia, allow: [Codec], nat: Bool) -> LegMedia {
+        let callerCodecs = caller.negotiation?.codecs ?? caller.allowed
+        let usable = allow.filter { local in callerCodecs.contains { $0.matches(local) } }
+        let leg = LegMedia(session: caller.session, side: .b, localAddress: localAddress, allowed: usable.isEmpty ? allow : usable, ownsSession: false)
+        leg.offeredTelephoneEvent = caller.telephoneEventPayloadType ?? 101
+        return leg
+    }
+
+    /// Links caller and callee media: telephone-event PTs mapped when the phones differ.
+    func bridge(caller: LegMedia, callee: LegMedia) {
+        if let from = caller.telephoneEventPayloadType, let to = callee.telephoneEventPayloadType, from != to {
+            caller.session.setPayloadTypeMap(from: caller.side, [from: to])
+            caller.session.setPayloadTypeMap(from: callee.side, [to: from])
+        }
+        caller.session.start()
+    }
+
+    /// Frees a leg's media; the session closes with the leg that owns it.
+    func release(_ media: LegMedia) {
+        guard media.ownsSession else { return }
+        let session = media.session
+        Task { await session.close() }
+    }
+}

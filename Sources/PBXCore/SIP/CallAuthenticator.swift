@@ -1,0 +1,68 @@
+import NIOCore
+import SIPStack
+
+/// Decides who is calling or registering (RFC 3261 §22): trunks matched by source address with
+/// `insecure=invite`, everyone else by digest. A wrong user, a wrong password, a peer that may
+/// not place calls and an address outside the peer's ACL all get the same 403, so the answers
+/// never reveal which extensions exist. Confined to the SIP event loop.
+final class CallAuthenticator {
+    enum Outcome {
+        case accepted(SIPPeer)
+        case challenge(SIPResponse)
+        case reject(SIPResponse)
+    }
+
+    enum Purpose { case invite, register }
+
+    private var gate: AuthGate
+    private var config: SIPConfig
+
+    init(config: SIPConfig) {
+        self.config = config
+        let settings = DigestSettings(realm: config.general.realm)
+        gate = AuthGate(authenticator: DigestAuthenticator(settings: settings, epoch: .now))
+    }
+
+    /// Swaps in a reloaded sip.conf; nonces already handed out stay valid.
+    func update(config: SIPConfig) { self.config = config }
+
+    func authenticate(_ request: SIPRequest, from source: SIPTransportAddress, purpose: Purpose) -> Outcome {
+        let ip = source.address.ipAddress ?? ""
+        if purpose == .invite, let trunk = config.peer(matchingSource: ip, port: source.address.port ?? 0),
+            trunk.insecure.contains(.invite)
+        {
+            return .accepted(trunk)
+        }
+        let identity = purpose == .register ? request.headers.to.uri.user : request.headers.from.uri.user
+        let config = self.config
+        let decision = gate.authenticate(
+            request, kind: purpose == .register ? .www : .proxy, source: ip, expectedUsername: identity, now: .now
+        ) { username in
+            guard let peer = config.peer(named: username), Self.mayUse(peer, for: purpose, from: ip) else { return nil }
+            return peer.digestSecret
+        }
+        switch decision {
+        case .authenticated(let username):
+            guard let peer = config.peer(named: username) else { return .reject(forbidden(request)) }
+            return .accepted(peer)
+        case .challenge:
+            return .challenge(decision.response(to: request, toTag: SIPTokens.tag())!)
+        case .forbidden:
+            return .reject(forbidden(request))
+        }
+    }
+
+    /// Whether a peer may authenticate for this purpose from this address: only dynamic peers
+    /// register, `type=peer` is never a caller by name, and the ACL must allow the address.
+    private static func mayUse(_ peer: SIPPeer, for purpose: Purpose, from ip: String) -> Bool {
+        guard peer.acl.allows(ip) else { return false }
+        switch purpose {
+        case .register: return peer.host == .dynamic
+        case .invite: return peer.kind != .peer
+        }
+    }
+
+    private func forbidden(_ request: SIPRequest) -> SIPResponse {
+        AuthDecision.forbidden.response(to: request, toTag: SIPTokens.tag())!
+    }
+}

@@ -1,0 +1,237 @@
+import Logging
+import NIOCore
+import SIPStack
+
+/// One SIP call leg as an Asterisk-style channel: an inbound leg (a phone called us) or an
+/// outbound leg (Dial() called a phone). It owns the leg's INVITE transaction, its dialog and its
+/// half of the media, and turns SIP events into channel events.
+///
+/// Threading: all mutable state is confined to the SIP event loop (`driver.eventLoop`); the
+/// `CallChannel` methods, called from the dialplan's task, hop onto the loop.
+public final class SIPChannel: CallChannel, @unchecked Sendable {
+    // @unchecked Sendable: every `var` below is touched only on `eventLoop` (loop-side methods
+    // assert it; async entry points hop with `eventLoop.submit`).
+
+    public enum Direction: Sendable { case inbound, outbound }
+
+    public let name: String
+    public let uniqueID: String
+    public let linkedID: String
+    public let direction: Direction
+    /// The sip.conf peer this leg belongs to.
+    public let peer: SIPPeer
+    let driver: SIPChannelDriver
+    var eventLoop: any EventLoop { driver.eventLoop }
+    let logger: Logger
+
+    private(set) var channelState: ChannelState
+    var callerNumber: String
+    var callerName: String
+    /// Where the leg's signalling goes (the phone's real address).
+    let remoteAddress: SIPTransportAddress
+    /// The INVITE that created the leg (received for inbound, sent for outbound).
+    var invite: SIPRequest
+    var dialog: Dialog?
+    /// Media for this leg: its socket in a relay session and the negotiated SDP.
+    var media: LegMedia
+    /// Set once the hangup has happened (either side); completes `hangupPromise`.
+    private(set) var hangupCause: HangupCause?
+    private let hangupPromise: EventLoopPromise<HangupCause>
+    /// The other leg while bridged: re-INVITEs and BYEs are passed to it.
+    weak var bridgedPeer: SIPChannel?
+    /// Why an unanswered inbound leg is about to be rejected (set by a failed Dial).
+    var pendingFailureCause: HangupCause?
+
+    // Inbound-only state.
+    var serverTransaction: ServerTransactionHandle?
+    private var sentProvisional: Int?
+
+    // Outbound-only state.
+    var clientTransaction: ClientTransactionHandle?
+
+    init(
+        direction: Direction, peer: SIPPeer, identity: (name: String, uniqueID: String), linkedID: String?,
+        invite: SIPRequest, remoteAddress: SIPTransportAddress, media: LegMedia, driver: SIPChannelDriver,
+        callerNumber: String, callerName: String
+    ) {
+        self.direction = direction
+        self.peer = peer
+        self.name = identity.name
+        self.uniqueID = identity.uniqueID
+        self.linkedID = linkedID ?? identity.uniqueID
+        self.invite = invite
+        self.remoteAddress = remoteAddress
+        self.media = media
+        self.driver = driver
+        self.callerNumber = callerNumber
+        self.callerName = callerName
+        self.channelState = direction == .inbound ? .ring : .down
+        self.hangupPromise = driver.eventLoop.makePromise(of: HangupCause.self)
+        var logger = driver.logger
+        logger[metadataKey: "uniqueid"] = "\(identity.uniqueID)"
+        logger[metadataKey: "channel"] = "\(identity.name)"
+        self.logger = logger
+    }
+
+    // MARK: CallChannel (called from the dialplan task)
+
+    public var callerIDNumber: String {
+        get async { (try? await eventLoop.submit { self.callerNumber }.get()) ?? "" }
+    }
+    public var callerIDName: String {
+        get async { (try? await eventLoop.submit { self.callerName }.get()) ?? "" }
+    }
+    public var state: ChannelState {
+        get async { (try? await eventLoop.submit { self.channelState }.get()) ?? .down }
+    }
+    public var isHungUp: Bool {
+        get async { (try? await eventLoop.submit { self.hangupCause != nil }.get()) ?? true }
+    }
+
+    public func answer() async throws {
+        try await eventLoop.submit { try self.answerOnLoop() }.get()
+    }
+
+    public func indicate(_ indication: ChannelIndication) async {
+        try? await eventLoop.submit { self.indicateOnLoop(indication) }.get()
+    }
+
+    public func hangup(cause: HangupCause) async {
+        try? await eventLoop.submit { self.hangupOnLoop(cause: cause) }.get()
+    }
+
+    public func waitForHangup(timeout: Duration) async -> Bool {
+        let future = hangupPromise.futureResult
+        let nanos = Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+        let timer = eventLoop.makePromise(of: Bool.self)
+        let scheduled = eventLoop.scheduleTask(in: .nanoseconds(max(0, nanos))) { timer.succeed(false) }
+        future.whenSuccess { _ in
+            scheduled.cancel()
+            timer.succeed(true)
+        }
+        return (try? await timer.futureResult.get()) ?? true
+    }
+
+    /// Completes when the leg has hung up, with the cause.
+    var hangupFuture: EventLoopFuture<HangupCause> { hangupPromise.futureResult }
+
+    // MARK: Loop-side control
+
+    /// 200 OK with our SDP answer to the caller's offer; retransmitted until the ACK (§13.3.1.4).
+    func answerOnLoop() throws {
+        eventLoop.preconditionInEventLoop()
+        guard direction == .inbound, hangupCause == nil else { return }
+        guard channelState != .up else { return }
+        guard let transaction = serverTransaction else { return }
+        let sdp = try media.localAnswerBody()
+        var response = makeResponse(200)
+        response.headers.contentType = "application/sdp"
+        response.body = sdp
+        driver.transactions.respond(response, on: transaction)
+        channelState = .up
+        logger.info("answered")
+    }
+
+    func indicateOnLoop(_ indication: ChannelIndication) {
+        eventLoop.preconditionInEventLoop()
+        guard direction == .inbound, hangupCause == nil, channelState != .up else { return }
+        switch indication {
+        case .ringing:
+            guard sentProvisional == nil else { return }
+            sendProvisional(180, withMedia: false)
+            channelState = .ringing
+        case .progress:
+            sendProvisional(183, withMedia: true)
+        case .busy:
+            pendingFailureCause = .userBusy
+            channelState = .busy
+        case .congestion:
+            pendingFailureCause = .normalCircuitCongestion
+        }
+    }
+
+    /// Sends 180/183 (183 with early-media SDP when we already have a media answer).
+    func sendProvisional(_ code: Int, withMedia: Bool) {
+        guard let transaction = serverTransaction, hangupCause == nil else { return }
+        var response = makeResponse(code)
+        if withMedia, let sdp = try? media.localAnswerBody() {
+            response.headers.contentType = "application/sdp"
+            response.body = sdp
+        }
+        sentProvisional = code
+        driver.transactions.respond(response, on: transaction)
+    }
+
+    /// Ends the leg from our side: final error for an unanswered inbound leg, CANCEL for a
+    /// ringing outbound leg, BYE for an established one.
+    func hangupOnLoop(cause: HangupCause) {
+        eventLoop.preconditionInEventLoop()
+        guard hangupCause == nil else { return }
+        switch (direction, channelState) {
+        case (.inbound, .up):
+            sendBye()
+        case (.inbound, _):
+            var failure = cause
+            if cause == .normalClearing, let pending = pendingFailureCause { failure = pending }
+            if let transaction = serverTransaction {
+                driver.transactions.respond(makeResponse(failure.sipStatus, reason: failureReason(failure)), on: transaction)
+            }
+        case (.outbound, .up):
+            sendBye()
+        case (.outbound, _):
+            if let transaction = clientTransaction { driver.transactions.cancel(transaction) }
+        }
+        finish(cause: cause)
+    }
+
+    private func failureReason(_ cause: HangupCause) -> String? {
+        cause == .noAnswer ? "Temporarily Unavailable" : nil
+    }
+
+    func sendBye() {
+        guard var dialog else { return }
+        let bye = dialog.makeRequest(.bye, via: driver.makeVia(for: remoteAddress))
+        self.dialog = dialog
+        driver.transactions.sendRequest(bye, to: driver.destination(for: dialog, fallback: remoteAddress)) { _ in }
+    }
+
+    /// The far end hung up (BYE, CANCEL, error response or timeout).
+    func remoteHangup(cause: HangupCause) {
+        eventLoop.preconditionInEventLoop()
+        guard hangupCause == nil else { return }
+        logger.info("remote hangup", metadata: ["cause": "\(cause.rawValue)"])
+        finish(cause: cause)
+    }
+
+    /// Marks the leg ended: stops retransmissions, frees media, releases the peer's call slot.
+    func finish(cause: HangupCause) {
+        guard hangupCause == nil else { return }
+        hangupCause = cause
+        channelState = .down
+        driver.channelEnded(self)
+        hangupPromise.succeed(cause)
+    }
+
+    /// An outbound leg's state as responses arrive (the dialer drives the rest).
+    func markRinging() { if channelState != .up { channelState = .ringing } }
+    func markUp() { channelState = .up }
+
+    /// A response to our inbound INVITE, with the dialog's To-tag.
+    func makeResponse(_ code: Int, reason: String? = nil) -> SIPResponse {
+        var headers = invite.headers
+        headers.to.tag = dialogLocalTag
+        headers.contacts = code < 300 && code > 100 ? [driver.localContact(for: remoteAddress)] : []
+        headers.contentType = nil
+        headers.routes = []
+        headers.maxForwards = nil
+        headers.other = invite.headers.other.filter { $0.name.caseInsensitiveEquals("Record-Route") }
+        if code == 200 || code == 183 || code == 180 { headers.recordRoutes = invite.headers.recordRoutes } else { headers.recordRoutes = [] }
+        headers.add("Server", driver.userAgent)
+        if code == 200 { headers.add("Allow", SIPChannelDriver.allowedMethods) }
+        return SIPResponse(statusCode: code, reasonPhrase: reason, headers: headers)
+    }
+
+    /// Our To-tag on an inbound leg: fixed when the channel is created so every response and the
+    /// dialog agree.
+    lazy var dialogLocalTag: String = SIPTokens.tag()
+}

@@ -1,0 +1,175 @@
+import Logging
+import NIOCore
+import SIPStack
+
+/// Dial() for SIP: rings one or more peers, bridges the first to answer with the caller, and
+/// returns when the call ends (or no one answered). Implements `CallDialer` for the dialplan.
+public struct SIPDialer: CallDialer {
+    let driver: SIPChannelDriver
+
+    public init(driver: SIPChannelDriver) { self.driver = driver }
+
+    public func dial(from caller: any CallChannel, request: DialRequest) async -> DialResult {
+        guard let caller = caller as? SIPChannel else { return DialResult(status: .chanUnavail) }
+        let driver = self.driver
+        return await withCheckedContinuation { continuation in
+            driver.eventLoop.execute {
+                let attempt = DialAttempt(driver: driver, caller: caller, request: request) { result in
+                    continuation.resume(returning: result)
+                }
+                attempt.start()
+            }
+        }
+    }
+}
+
+/// One run of Dial(): the callee legs being rung, the timeout, and how it ended. Loop-confined.
+final class DialAttempt {
+    private let driver: SIPChannelDriver
+    private let caller: SIPChannel
+    private let request: DialRequest
+    private var completion: ((DialResult) -> Void)?
+    private var legs: [SIPChannel] = []
+    private var failures: [HangupCause] = []
+    private var timeoutTask: Scheduled<Void>?
+    private var winner: SIPChannel?
+
+    init(driver: SIPChannelDriver, caller: SIPChannel, request: DialRequest, completion: @escaping (DialResult) -> Void) {
+        self.driver = driver
+        self.caller = caller
+        self.request = request
+        self.completion = completion
+    }
+
+    func start() {
+        for target in request.targets {
+            guard target.technology.caseInsensitiveEquals("SIP") else {
+                caller.logger.warning("Dial: unsupported technology", metadata: ["tech": "\(target.technology)"])
+                failures.append(.facilityRejected)
+                continue
+            }
+            switch driver.makeOutboundLeg(to: target.resource, caller: caller) {
+            case .success(let leg):
+                legs.append(leg)
+                leg.hangupFuture.whenSuccess { [self] cause in legEnded(leg, cause: cause) }
+                driver.sendInvite(on: leg) { [self] event in handle(event, on: leg) }
+            case .failure(let error):
+                caller.logger.notice("Dial: cannot call", metadata: ["target": "\(target.resource)", "reason": "\(error)"])
+                failures.append(error.cause)
+            }
+        }
+        guard !legs.isEmpty else {
+            finish(DialResult(status: failures.contains(.userBusy) ? .busy : .chanUnavail, cause: failures.last ?? .unallocated))
+            return
+        }
+        caller.hangupFuture.whenSuccess { [self] _ in callerHungUp() }
+        if let timeout = request.timeout {
+            let nanos = Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+            timeoutTask = driver.eventLoop.scheduleTask(in: .nanoseconds(nanos)) { [self] in timedOut() }
+        }
+    }
+
+    private func handle(_ event: OutboundLegEvent, on leg: SIPChannel) {
+        guard completion != nil else { return }
+        switch event {
+        case .ringing:
+            guard winner == nil else { return }
+            leg.markRinging()
+            caller.indicateOnLoop(.ringing)
+        case .earlyMedia:
+            guard winner == nil else { return }
+            driver.media.bridge(caller: caller.media, callee: leg.media)
+            caller.sendProvisional(183, withMedia: true)
+        case .answered:
+            answered(by: leg)
+        case .failed(let cause):
+            failures.append(cause)
+            if leg.hangupCause == nil { leg.remoteHangup(cause: cause) }
+        }
+    }
+
+    private func answered(by leg: SIPChannel) {
+        guard winner == nil else {
+            // A second fork answered late: take it down.
+            leg.hangupOnLoop(cause: .normalClearing)
+            return
+        }
+        winner = leg
+        timeoutTask?.cancel()
+        for other in legs where other !== leg { other.hangupOnLoop(cause: .normalClearing) }
+        caller.media.preferCodec(of: leg.media)
+        do {
+            try caller.answerOnLoop()
+        } catch {
+            caller.logger.warning("cannot answer caller", metadata: ["error": "\(error)"])
+            leg.hangupOnLoop(cause: .incompatibleDestination)
+            return
+        }
+        driver.media.bridge(caller: caller.media, callee: leg.media)
+        caller.bridgedPeer = leg
+        leg.bridgedPeer = caller
+        caller.logger.info("bridged", metadata: ["peer": "\(leg.name)"])
+    }
+
+    private func legEnded(_ leg: SIPChannel, cause: HangupCause) {
+        guard completion != nil else { return }
+        if leg === winner {
+            // Callee hung up: the caller goes too (Dial without the `g` option).
+            caller.hangupOnLoop(cause: .normalClearing)
+            finish(DialResult(status: .answer, cause: cause, answeredChannelName: leg.name))
+            return
+        }
+        if winner == nil, legs.allSatisfy({ $0.hangupCause != nil }) {
+            finish(failureResult())
+        }
+    }
+
+    private func callerHungUp() {
+        guard completion != nil else { return }
+        if let winner {
+            winner.hangupOnLoop(cause: .normalClearing)
+            finish(DialResult(status: .answer, cause: .normalClearing, answeredChannelName: winner.name))
+        } else {
+            for leg in legs { leg.hangupOnLoop(cause: .normalClearing) }
+            finish(DialResult(status: .cancel, cause: .normalClearing))
+        }
+    }
+
+    private func timedOut() {
+        guard completion != nil, winner == nil else { return }
+        caller.logger.info("Dial: no answer before timeout")
+        for leg in legs { leg.hangupOnLoop(cause: .noAnswer) }
+        finish(DialResult(status: .noAnswer, cause: .noAnswer))
+    }
+
+    /// Asterisk's DIALSTATUS for a dial where nobody answered.
+    private func failureResult() -> DialResult {
+        if failures.contains(.userBusy) { return DialResult(status: .busy, cause: .userBusy) }
+        if failures.contains(where: { $0 == .noAnswer || $0 == .noUserResponse }) {
+            return DialResult(status: .noAnswer, cause: .noAnswer)
+        }
+        return DialResult(status: .congestion, cause: failures.last ?? .normalCircuitCongestion)
+    }
+
+    private func finish(_ result: DialResult) {
+        timeoutTask?.cancel()
+        if result.status != .answer, let cause = result.cause { caller.pendingFailureCause = cause }
+        let completion = self.completion
+        self.completion = nil
+        completion?(result)
+    }
+}
+
+/// What an outbound leg's INVITE transaction reports to the dial.
+enum OutboundLegEvent {
+    case ringing
+    case earlyMedia
+    case answered
+    case failed(HangupCause)
+}
+
+/// Why an outbound leg could not even be created.
+struct OutboundLegError: Error, CustomStringConvertible {
+    var cause: HangupCause
+    var description: String
+}

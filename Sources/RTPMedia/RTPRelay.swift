@@ -1,0 +1,242 @@
+import NIOCore
+import NIOPosix
+
+/// The two sides of a relayed call: `.a` faces one phone, `.b` the other.
+public enum RelayLeg: Sendable, Hashable, CaseIterable {
+    case a, b
+    var other: RelayLeg { self == .a ? .b : .a }
+}
+
+/// Creates relay sessions: socket pairs from the port pool, bound on one event loop each.
+///
+/// The SIP channel driver makes one session per bridged call; the relay itself knows nothing of
+/// SIP (DESIGN.md §1): it is told each leg's remote address from SDP and forwards datagrams.
+public final class RTPRelay: Sendable {
+    public struct Configuration: Sendable {
+        /// Datagrams read per `recvmmsg` call (`ChannelOptions.datagramVectorReadMessageCount`).
+        public var vectorReadMessageCount: Int = 16
+        /// Per-datagram receive slot; RTP over Ethernet fits in 1500, 2048 leaves margin.
+        public var receiveBufferSize: Int = 2048
+        /// Reads per readiness event (`ChannelOptions.maxMessagesPerRead`). NIO's epoll is
+        /// level-triggered, so 1 is safe: whatever one `recvmmsg` leaves behind wakes the loop
+        /// again. It saves the extra `recvmmsg` that only returns EAGAIN, which at 50 packets/s
+        /// per socket is what almost every second read would be.
+        public var maxMessagesPerRead: Int = 1
+        public init() {}
+    }
+
+    public let group: EventLoopGroup
+    public let portPool: RTPPortPool
+    public let bindHost: String
+    public let configuration: Configuration
+
+    public init(group: EventLoopGroup, portPool: RTPPortPool, bindHost: String, configuration: Configuration = .init()) {
+        self.group = group
+        self.portPool = portPool
+        self.bindHost = bindHost
+        self.configuration = configuration
+    }
+
+    /// Binds both legs (RTP on an even port, RTCP on +1, for each) on one event loop, so that
+    /// forwarding never crosses threads (DESIGN.md §3). Forwarding starts with `start()`.
+    public func makeSession(on eventLoop: EventLoop? = nil) async throws -> RelaySession {
+        let loop = eventLoop ?? self.group.next()
+        let state = try await loop.submit { NIOLoopBound(RelayState(), eventLoop: loop) }.get()
+        let a = try await self.bindLeg(.a, state: state, on: loop)
+        let b: BoundLeg
+        do {
+            b = try await self.bindLeg(.b, state: state, on: loop)
+        } catch {
+            await a.close(pool: self.portPool)
+            throw error
+        }
+        return RelaySession(eventLoop: loop, state: state, a: a, b: b, portPool: self.portPool)
+    }
+
+    private func bindLeg(_ leg: RelayLeg, state: NIOLoopBound<RelayState>, on loop: EventLoop) async throws -> BoundLeg {
+        let (port, channels) = try await self.portPool.acquireBinding { port in
+            let rtp = try await self.bind(port: port, endpoint: { $0.endpoint(leg, rtcp: false) }, state: state, on: loop)
+            do {
+                let rtcp = try await self.bind(port: port + 1, endpoint: { $0.endpoint(leg, rtcp: true) }, state: state, on: loop)
+                return (rtp, rtcp)
+            } catch {
+                try? await rtp.close()
+                throw error
+            }
+        }
+        return BoundLeg(port: port, rtp: channels.0, rtcp: channels.1)
+    }
+
+    private func bind(
+        port: Int, endpoint: @escaping @Sendable (RelayState) -> RelayEndpoint,
+        state: NIOLoopBound<RelayState>, on loop: EventLoop
+    ) async throws -> Channel {
+        try await DatagramBootstrap(group: loop)
+            .channelOption(.datagramVectorReadMessageCount, value: self.configuration.vectorReadMessageCount)
+            .channelOption(.maxMessagesPerRead, value: UInt(self.configuration.maxMessagesPerRead))
+            // A vector read splits ONE buffer of the allocator's size into N equal slots, so the
+            // buffer must be N × datagram size (2048 alone would truncate datagrams to 128 bytes).
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(
+                capacity: self.configuration.receiveBufferSize * self.configuration.vectorReadMessageCount))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let handler = RelayForwardingHandler(endpoint: endpoint(state.value))
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                }
+            }
+            .bind(host: self.bindHost, port: port)
+            .get()
+    }
+}
+
+/// The four sockets' state of one session; lives on the session's event loop only.
+final class RelayState {
+    let aRTP = RelayEndpoint(isRTCP: false)
+    let aRTCP = RelayEndpoint(isRTCP: true)
+    let bRTP = RelayEndpoint(isRTCP: false)
+    let bRTCP = RelayEndpoint(isRTCP: true)
+
+    func endpoint(_ leg: RelayLeg, rtcp: Bool) -> RelayEndpoint {
+        switch (leg, rtcp) {
+        case (.a, false): self.aRTP
+        case (.a, true): self.aRTCP
+        case (.b, false): self.bRTP
+        case (.b, true): self.bRTCP
+        }
+    }
+}
+
+struct BoundLeg: Sendable {
+    let port: Int
+    let rtp: Channel
+    let rtcp: Channel
+
+    func close(pool: RTPPortPool) async {
+        try? await self.rtp.close()
+        try? await self.rtcp.close()
+        pool.release(self.port)
+    }
+}
+
+/// One relayed call: leg A's sockets forward to leg B's phone and back.
+///
+/// Control calls (`setRemote`, `setPayloadTypeMap`, `start`) may come from any task; each runs
+/// on the session's loop and returns once applied.
+public final class RelaySession: Sendable {
+    public let eventLoop: EventLoop
+    private let state: NIOLoopBound<RelayState>
+    private let a: BoundLeg
+    private let b: BoundLeg
+    private let portPool: RTPPortPool
+
+    init(eventLoop: EventLoop, state: NIOLoopBound<RelayState>, a: BoundLeg, b: BoundLeg, portPool: RTPPortPool) {
+        self.eventLoop = eventLoop
+        self.state = state
+        self.a = a
+        self.b = b
+        self.portPool = portPool
+    }
+
+    private func bound(_ leg: RelayLeg) -> BoundLeg { leg == .a ? self.a : self.b }
+
+    /// The local RTP port of a leg (RTCP is this + 1): goes into that leg's SDP.
+    public func localPort(_ leg: RelayLeg) -> Int { self.bound(leg).port }
+
+    /// Runs `body` on the session's loop and returns once it ran, so a packet that arrives after
+    /// the call returns sees the change (a fire-and-forget `execute` could run after I/O that the
+    /// loop picks up in the same iteration).
+    private func onLoop(_ body: @escaping @Sendable (RelayState) -> Void) async {
+        let state = self.state
+        if self.eventLoop.inEventLoop {
+            body(state.value)
+        } else {
+            try? await self.eventLoop.submit { body(state.value) }.get()
+        }
+    }
+
+    /// Sets where a leg sends (from that leg's SDP) and clears its latch, so the next packet
+    /// from the phone latches again (a re-INVITE may move it). RTCP defaults to RTP port + 1.
+    public func setRemote(_ leg: RelayLeg, _ address: SocketAddress, rtcp: SocketAddress? = nil) async {
+        var rtcpAddress = rtcp
+        if rtcpAddress == nil, let port = address.port {
+            var next = address
+            next.port = port + 1
+            rtcpAddress = next
+        }
+        let finalRTCP = rtcpAddress
+        await self.onLoop { state in
+            let rtp = state.endpoint(leg, rtcp: false)
+            rtp.remote = address
+            rtp.latched = false
+            let rtcpEndpoint = state.endpoint(leg, rtcp: true)
+            rtcpEndpoint.remote = finalRTCP
+            rtcpEndpoint.latched = false
+        }
+    }
+
+    /// Rewrites the payload type of RTP arriving from `leg` before it goes to the other leg, e.g.
+    /// `[101: 96]` when A's phone sends telephone-event as 101 and B's expects 96. Empty = none.
+    public func setPayloadTypeMap(from leg: RelayLeg, _ map: [UInt8: UInt8]) async {
+        var table: [UInt8]? = nil
+        if !map.isEmpty {
+            var t = (0..<128).map { UInt8($0) }
+            for (from, to) in map where from < 128 && to < 128 { t[Int(from)] = to }
+            table = t
+        }
+        let final = table
+        await self.onLoop { state in state.endpoint(leg, rtcp: false).payloadTypeMap = final }
+    }
+
+    /// Links the legs: from now on datagrams are forwarded both ways (RTP and RTCP).
+    public func start() async {
+        let a = self.a, b = self.b
+        await self.onLoop { state in
+            state.aRTP.peer = state.bRTP
+            state.aRTP.peerChannel = b.rtp
+            state.bRTP.peer = state.aRTP
+            state.bRTP.peerChannel = a.rtp
+            state.aRTCP.peer = state.bRTCP
+            state.aRTCP.peerChannel = b.rtcp
+            state.bRTCP.peer = state.aRTCP
+            state.bRTCP.peerChannel = a.rtcp
+        }
+    }
+
+    /// A snapshot of a leg's counters (RTP and RTCP sockets together).
+    public func counters(_ leg: RelayLeg) async -> RelayLegCounters {
+        let state = self.state
+        return try! await self.eventLoop.submit { () -> RelayLegCounters in
+            let rtp = state.value.endpoint(leg, rtcp: false).counters
+            let rtcp = state.value.endpoint(leg, rtcp: true).counters
+            var c = rtp
+            c.rtcpPacketsIn += rtcp.rtcpPacketsIn
+            c.rtcpPacketsOut += rtcp.rtcpPacketsOut
+            c.bytesIn += rtcp.bytesIn
+            c.bytesOut += rtcp.bytesOut
+            c.droppedWrongSource += rtcp.droppedWrongSource
+            c.droppedInvalid += rtcp.droppedInvalid
+            c.droppedNotForwarded += rtcp.droppedNotForwarded
+            return c
+        }.get()
+    }
+
+    /// The address a leg's RTP currently goes to (latched source, else the SDP address).
+    public func remote(_ leg: RelayLeg) async -> SocketAddress? {
+        let state = self.state
+        return try! await self.eventLoop.submit { state.value.endpoint(leg, rtcp: false).remote }.get()
+    }
+
+    /// Stops forwarding, closes the four sockets and returns both ports to the pool.
+    /// Safe to call twice (the pool ignores a double release).
+    public func close() async {
+        await self.onLoop { state in
+            for e in [state.aRTP, state.aRTCP, state.bRTP, state.bRTCP] {
+                // Breaks the endpoint → channel → handler → endpoint cycle.
+                e.peer = nil
+                e.peerChannel = nil
+            }
+        }
+        await self.a.close(pool: self.portPool)
+        await self.b.close(pool: self.portPool)
+    }
+}

@@ -1,0 +1,140 @@
+import NIOCore
+
+/// Counters of one relay leg (DESIGN.md §3). "In" counts datagrams that arrived on this leg's
+/// sockets from its phone; "out" counts datagrams sent from this leg's sockets to its phone.
+public struct RelayLegCounters: Sendable, Equatable {
+    public var packetsIn = 0
+    public var bytesIn = 0
+    public var packetsOut = 0
+    public var bytesOut = 0
+    public var rtcpPacketsIn = 0
+    public var rtcpPacketsOut = 0
+    /// Arrived from an address other than the latched one (symmetric RTP) and were dropped.
+    public var droppedWrongSource = 0
+    /// Not RTP/RTCP version 2 or too short.
+    public var droppedInvalid = 0
+    /// Could not be forwarded: the other leg has no remote yet, or the session is not started.
+    public var droppedNotForwarded = 0
+    /// How many times the leg latched onto a source address.
+    public var latches = 0
+
+    public init() {}
+}
+
+/// One relay socket's state (RTP or RTCP of one leg), confined to the session's event loop.
+///
+/// Why a class touched only on the loop: the handler of leg A reads leg B's remote address (which
+/// B's handler may re-latch) and bumps B's out-counters. Both live on one loop, so plain stored
+/// properties suffice: no lock, no atomic, no hop per packet (DESIGN.md §3).
+final class RelayEndpoint {
+    let isRTCP: Bool
+    /// Where this socket sends: the SDP address until latched, then the phone's real source.
+    var remote: SocketAddress?
+    /// True once a packet arrived and `remote` was set from its source.
+    var latched = false
+    var counters = RelayLegCounters()
+    /// Payload-type rewrite for RTP arriving here, indexed by PT (128 entries); nil = none.
+    /// A flat table: one indexed load per packet, no dictionary hashing.
+    var payloadTypeMap: [UInt8]?
+    /// Set by `start()`: the endpoint of the other leg and the socket that sends to it.
+    var peer: RelayEndpoint?
+    var peerChannel: Channel?
+
+    init(isRTCP: Bool) {
+        self.isRTCP = isRTCP
+    }
+
+    /// Per-packet logic, separate from the handler so the allocation test can call it alone.
+    ///
+    /// Symmetric RTP latching rule (kept simple, documented): the first valid packet that arrives
+    /// after creation or after `setRemote` latches the leg onto its source address; from then on
+    /// packets from any other source are dropped and counted. A re-INVITE that moves the phone
+    /// calls `setRemote` again, which clears the latch.
+    ///
+    /// Returns the datagram to write to the peer socket, or nil when it is dropped.
+    func process(_ envelope: AddressedEnvelope<ByteBuffer>) -> AddressedEnvelope<ByteBuffer>? {
+        var buffer = envelope.data
+        let kind = RTPPacketKind.classify(buffer)
+        if kind == .invalid {
+            self.counters.droppedInvalid &+= 1
+            return nil
+        }
+        if self.latched {
+            if envelope.remoteAddress != self.remote! {
+                self.counters.droppedWrongSource &+= 1
+                return nil
+            }
+        } else {
+            self.remote = envelope.remoteAddress
+            self.latched = true
+            self.counters.latches &+= 1
+        }
+        let length = buffer.readableBytes
+        if self.isRTCP || kind == .rtcp {
+            self.counters.rtcpPacketsIn &+= 1
+        } else {
+            self.counters.packetsIn &+= 1
+        }
+        self.counters.bytesIn &+= length
+        guard let peer = self.peer, let destination = peer.remote else {
+            self.counters.droppedNotForwarded &+= 1
+            return nil
+        }
+        // RTCP (its own port, or muxed) is never rewritten: its second byte is a packet type.
+        if kind == .rtp, let map = self.payloadTypeMap {
+            let index = buffer.readerIndex + 1
+            let second = buffer.getInteger(at: index, as: UInt8.self)!
+            let mapped = map[Int(second & 0x7F)]
+            if mapped != second & 0x7F {
+                // May copy when the storage is shared with other datagrams of a vector read
+                // (copy-on-write); only mapped PTs (usually telephone-event) pay for it.
+                buffer.setInteger((second & 0x80) | mapped, at: index)
+            }
+        }
+        if self.isRTCP || kind == .rtcp {
+            peer.counters.rtcpPacketsOut &+= 1
+        } else {
+            peer.counters.packetsOut &+= 1
+        }
+        peer.counters.bytesOut &+= length
+        return AddressedEnvelope(remoteAddress: destination, data: buffer)
+    }
+}
+
+/// The relay's channel handler: reads a datagram on one leg, writes it out of the other leg's
+/// socket, flushes once per read batch.
+///
+/// Per packet: no allocation of ours, no task, no actor hop, no lock (STYLE.md §9). The write goes
+/// straight into the peer channel's pipeline, which lives on the same event loop.
+final class RelayForwardingHandler: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
+
+    let endpoint: RelayEndpoint
+    /// True when this read batch wrote to the peer and a flush is due.
+    private var pendingFlush = false
+
+    init(endpoint: RelayEndpoint) {
+        self.endpoint = endpoint
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = Self.unwrapInboundIn(data)
+        guard let out = self.endpoint.process(envelope), let channel = self.endpoint.peerChannel else {
+            return
+        }
+        channel.write(out, promise: nil)
+        self.pendingFlush = true
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if self.pendingFlush {
+            self.pendingFlush = false
+            self.endpoint.peerChannel?.flush()
+        }
+    }
+
+    /// ICMP port-unreachable from a phone that hung up surfaces as ECONNREFUSED on the next read;
+    /// it must not close the relay socket, so errors are swallowed here (NIO keeps the channel).
+    func errorCaught(context: ChannelHandlerContext, error: Error) {}
+}

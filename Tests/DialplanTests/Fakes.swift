@@ -1,0 +1,171 @@
+import Foundation
+import Logging
+import PBXCore
+@testable import Dialplan
+
+/// Everything a fake channel saw, in order, so tests can assert whole call sequences.
+enum ChannelEvent: Equatable, CustomStringConvertible {
+    case answer
+    case indicate(ChannelIndication)
+    case wait(Duration)
+    case dial([String], timeout: Duration?, options: String)
+    case setCallerID(number: String, name: String)
+    case hangup(HangupCause)
+
+    var description: String {
+        switch self {
+        case .answer: "answer"
+        case .indicate(let what): "indicate(\(what))"
+        case .wait(let duration): "wait(\(duration))"
+        case .dial(let targets, let timeout, let options): "dial(\(targets.joined(separator: "&")),\(timeout.map { "\($0)" } ?? "-"),\(options))"
+        case .setCallerID(let number, let name): "callerID(\(number),\(name))"
+        case .hangup(let cause): "hangup(\(cause.rawValue))"
+        }
+    }
+}
+
+/// An in-process `CallChannel`: records what the dialplan does and can be told to hang up
+/// from the far end during its Nth wait.
+actor FakeChannel: CallChannel {
+    nonisolated let name: String
+    nonisolated let uniqueID: String
+    nonisolated let linkedID: String
+    private(set) var callerIDNumber: String
+    private(set) var callerIDName: String
+    private(set) var state: ChannelState = .ring
+    private(set) var events: [ChannelEvent] = []
+    private(set) var isHungUp = false
+    /// The far end hangs up during this wait (1-based), if set.
+    private let remoteHangupOnWait: Int?
+    private var waits = 0
+
+    init(name: String = "SIP/1001-00000001", uniqueID: String = "1732200000.1", callerIDNumber: String = "1001",
+         callerIDName: String = "Alice", remoteHangupOnWait: Int? = nil) {
+        self.name = name
+        self.uniqueID = uniqueID
+        self.linkedID = uniqueID
+        self.callerIDNumber = callerIDNumber
+        self.callerIDName = callerIDName
+        self.remoteHangupOnWait = remoteHangupOnWait
+    }
+
+    func answer() async throws {
+        events.append(.answer)
+        state = .up
+    }
+
+    func indicate(_ indication: ChannelIndication) async {
+        events.append(.indicate(indication))
+    }
+
+    func hangup(cause: HangupCause) async {
+        events.append(.hangup(cause))
+        isHungUp = true
+        state = .down
+    }
+
+    func waitForHangup(timeout: Duration) async -> Bool {
+        events.append(.wait(timeout))
+        waits += 1
+        if isHungUp { return true }
+        if waits == remoteHangupOnWait {
+            isHungUp = true
+            return true
+        }
+        return false
+    }
+
+    func setCallerID(number: String, name: String) async {
+        events.append(.setCallerID(number: number, name: name))
+        callerIDNumber = number
+        callerIDName = name
+    }
+
+    func record(_ event: ChannelEvent) { events.append(event) }
+    func remoteHangup() { isHungUp = true }
+}
+
+/// An in-process `CallDialer`: answers each Dial() with the next scripted result, recording
+/// the request on the caller's fake channel.
+final class FakeDialer: CallDialer, @unchecked Sendable {
+    // @unchecked: `results` and `requests` are only touched under `lock`.
+    private let lock = NSLock()
+    private var results: [DialResult]
+    private var requests: [DialRequest] = []
+    /// The caller hangs up while the dial is in progress (a CANCEL), if set.
+    private let callerHangsUp: Bool
+
+    init(results: [DialResult] = [], callerHangsUp: Bool = false) {
+        self.results = results
+        self.callerHangsUp = callerHangsUp
+    }
+
+    var recordedRequests: [DialRequest] { lock.withLock { requests } }
+
+    func dial(from caller: any CallChannel, request: DialRequest) async -> DialResult {
+        let result = lock.withLock { () -> DialResult in
+            requests.append(request)
+            return results.isEmpty ? DialResult(status: .chanUnavail) : results.removeFirst()
+        }
+        if let fake = caller as? FakeChannel {
+            await fake.record(.dial(request.targets.map { "\($0.technology)/\($0.resource)" }, timeout: request.timeout, options: request.options))
+            if callerHangsUp { await fake.remoteHangup() }
+        }
+        return result
+    }
+}
+
+/// Log lines captured from the executor, to check that failures say where they happened.
+final class LogCapture: @unchecked Sendable {
+    // @unchecked: `lines` is only touched under `lock`.
+    private let lock = NSLock()
+    private var lines: [(level: Logger.Level, message: String, metadata: Logger.Metadata)] = []
+
+    var messages: [String] { lock.withLock { lines.map(\.message) } }
+    var all: [(level: Logger.Level, message: String, metadata: Logger.Metadata)] { lock.withLock { lines } }
+    func append(_ level: Logger.Level, _ message: String, _ metadata: Logger.Metadata) {
+        lock.withLock { lines.append((level, message, metadata)) }
+    }
+
+    var logger: Logger {
+        Logger(label: "test") { _ in CaptureHandler(capture: self) }
+    }
+
+    struct CaptureHandler: LogHandler {
+        let capture: LogCapture
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) {
+            capture.append(event.level, "\(event.message)", metadata.merging(event.metadata ?? [:]) { $1 })
+        }
+    }
+}
+
+/// Loads dialplan text, failing the test on a config error.
+func loadDialplan(_ text: String) throws -> Dialplan {
+    try Dialplan.parse(text, fileName: "extensions.conf").dialplan
+}
+
+/// Runs one call through `text` from `exten@context` and returns what the channel saw.
+func runCall(
+    _ text: String, context: String = "default", exten: String, channel: FakeChannel = FakeChannel(),
+    dialer: FakeDialer = FakeDialer(), log: LogCapture = LogCapture(), maxInstant: Int = 10_000,
+    at time: Date = utcDate(2026, 11, 23, 10, 0)
+) async throws -> [ChannelEvent] {
+    let executor = DialplanExecutor(dialplan: try loadDialplan(text), dialer: dialer, logger: log.logger,
+                                    maxInstantPriorities: maxInstant, clock: { time },
+                                    timeZone: TimeZone(identifier: "UTC")!)
+    await executor.run(channel: channel, context: context, exten: exten)
+    return await channel.events
+}
+
+/// A fixed instant for time conditions (2026-11-23 is a Monday).
+func utcDate(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int) -> Date {
+    var calendar = Calendar(identifier: .gregorian)
+    calendar.timeZone = TimeZone(identifier: "UTC")!
+    return calendar.date(from: DateComponents(year: year, month: month, day: day, hour: hour, minute: minute))!
+}

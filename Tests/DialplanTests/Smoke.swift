@@ -1,4 +1,0 @@
-import Testing
-@testable import Dialplan
-
-@Test func moduleLinks() { #expect(Bool(true)) }

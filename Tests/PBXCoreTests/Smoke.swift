@@ -1,4 +1,0 @@
-import Testing
-@testable import PBXCore
-
-@Test func moduleLinks() { #expect(Bool(true)) }

@@ -1,4 +1,0 @@
-import Testing
-@testable import RTPMedia
-
-@Test func moduleLinks() { #expect(Bool(true)) }
