@@ -14,13 +14,16 @@ DATA_DIR    ?= data
 # extra pytest arguments, e.g. make test PYTEST_ARGS='-k register'
 PYTEST_ARGS ?=
 
-.PHONY: run build build-debug deps deps-test unit interop test bench clean
+.PHONY: run build build-debug deps deps-test deps-bench unit interop test bench clean
 
 deps:
 	@scripts/install-deps.sh run
 
 deps-test:
 	@scripts/install-deps.sh test
+
+deps-bench:
+	@scripts/install-deps.sh bench
 
 build: deps
 	$(SWIFT) build -c release
@@ -41,7 +44,7 @@ interop: deps-test build-debug
 
 test: deps-test build-debug unit interop
 
-bench: build
+bench: deps-bench
 	@found=0; for s in bench/run-*.sh; do \
 		[[ -e $$s ]] || continue; found=1; echo "== $$s"; bash "$$s"; \
 	done; (( found )) || echo "no bench/run-*.sh scripts yet"

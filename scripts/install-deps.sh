@@ -3,6 +3,7 @@
 #
 # usage: scripts/install-deps.sh run     # what building and running pbxd needs
 #        scripts/install-deps.sh test    # run + the interop test peers and tools
+#        scripts/install-deps.sh bench   # run + a C compiler (bench/ builds its load generators)
 #
 # Debian packages are checked with dpkg -s and installed with apt-get (which runs
 # `apt-get update` first, once, and only when something is missing). Python
@@ -15,6 +16,7 @@ RUN_PKGS=(git ca-certificates binutils libc6-dev libstdc++-12-dev libcurl4 libxm
           libsqlite3-0 libedit2 zlib1g-dev pkg-config tzdata)
 # The peers the interop suite drives, and the tools it measures with.
 TEST_PKGS=(sip-tester baresip-core sox libsox-fmt-base tcpdump iproute2 python3)
+BENCH_PKGS=(gcc libc6-dev util-linux)
 # Commands that must exist afterwards (a package can be "installed" but broken).
 RUN_CMDS=(git pkg-config)
 TEST_CMDS=(sipp baresip sox soxi tcpdump ss python3)
@@ -25,7 +27,8 @@ die() { log "ERROR: $*"; exit 1; }
 case $MODE in
     run)  PKGS=("${RUN_PKGS[@]}"); CMDS=("${RUN_CMDS[@]}") ;;
     test) PKGS=("${RUN_PKGS[@]}" "${TEST_PKGS[@]}"); CMDS=("${RUN_CMDS[@]}" "${TEST_CMDS[@]}") ;;
-    *) die "unknown mode '$MODE' (run|test)" ;;
+    bench) PKGS=("${RUN_PKGS[@]}" "${BENCH_PKGS[@]}"); CMDS=("${RUN_CMDS[@]}" cc taskset) ;;
+    *) die "unknown mode '$MODE' (run|test|bench)" ;;
 esac
 
 missing=()
