@@ -15,6 +15,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from capture import Capture, sip_trace  # noqa: E402
 from pbxdproc import REPO, Pbxd  # noqa: E402
 
 ARTIFACTS = Path(os.environ.get("INTEROP_ARTIFACTS", REPO / ".build/interop-artifacts"))
@@ -75,20 +76,26 @@ def procs():
 
 
 @pytest.fixture
-def pbxd(request, artifacts):
+def pbxd(request, artifacts, procs):
     """A running pbxd with peers 1001/1002/811/812; stopped (SIGTERM to its PID,
     SIGKILL after 10 s) at teardown, which fails if the stop was not clean."""
     inst = Pbxd(artifacts / "pbxd")
+    # pbxd's SIP traffic, both legs, for the failure report
+    cap = Capture(procs, artifacts / "sip.pcap", f"port {inst.sip_port}", snaplen=0)
     try:
         inst.start()
     except Exception:
         inst.close()
+        cap.stop()
+        print(f"--- SIP on port {inst.sip_port} ---\n{sip_trace(cap.path)}")
         raise
     yield inst
     was_alive = inst.alive()
     rc, killed = inst.stop()
     inst.close()
+    cap.stop()
     if _failed(request):
+        print(f"--- SIP on pbxd's port {inst.sip_port} ({cap.path}) ---\n{sip_trace(cap.path)}")
         print(f"--- pbxd log tail ({inst.log_path}) ---\n{inst.log_tail(80)}")
     if not was_alive:
         pytest.fail(f"pbxd was not running at the end of the test (exit code {rc}); "
