@@ -271,6 +271,33 @@ import Testing
         #expect(stream?.reason == "Missing Content-Length header")
     }
 
+    @Test func malformedValuesNameTheHeader() {
+        let cases: [(from: String, to: String, reason: String)] = [
+            ("To: Bob <sip:bob@example.com>", "To: <sip:bob@example.com>, <sip:carol@example.com>", "Bad To header: more than one address"),
+            ("Via: SIP/2.0/UDP", "Via: HTTP/1.1/UDP", "Bad Via header: protocol is not SIP"),
+            ("Via: SIP/2.0/UDP 192.0.2.1:5060", "Via: SIP/2.0/UDP 192.0.2.1:70000", "Bad Via header: port out of range"),
+            ("Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK776asdhds;rport", "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK1,",
+             "Bad Via header: empty list element"),
+            ("Contact: <sip:alice@192.0.2.1:5060>", "Contact: <sip:alice@192.0.2.1:5060", "Bad Contact header: missing > after URI"),
+            ("CSeq: 314159 INVITE", "CSeq: INVITE", "Bad CSeq header: missing sequence number"),
+            ("Call-ID: a84b4c76e66710@pc33.example.com", "Call-ID: a84b4c76e66710 @pc33", "Bad Call-ID header"),
+            ("Max-Forwards: 70", "Max-Forwards: seventy", "Bad Max-Forwards header: not a number"),
+            ("Max-Forwards: 70", "Max-Forwards 70", "Malformed header line"),
+            ("INVITE sip:bob@example.com SIP/2.0", "INVITE sip:bob@example.com SIP/2.0 extra", "Malformed Request-Line"),
+            ("INVITE sip:bob@example.com SIP/2.0", "INVITE sip:bob@exa mple.com SIP/2.0", "Malformed Request-Line"),
+            ("INVITE sip:bob@example.com SIP/2.0", "INVITE sip:bob@example.com SIP/2", "Malformed SIP-Version"),
+        ]
+        for (original, replacement, reason) in cases {
+            let text = basicInvite.replacingOccurrences(of: original, with: replacement)
+            #expect(text != basicInvite, "\(original) not found")
+            let error = parseError(text)
+            #expect(error?.statusCode == 400, "\(replacement)")
+            #expect(error?.reason.hasPrefix(reason) == true, "\(replacement): \(String(describing: error))")
+        }
+        #expect(parseError(basicInvite.replacingOccurrences(of: "SIP/2.0\n", with: "SIP/3.0\n"))?.statusCode == 505)
+        #expect(parseError(basicInvite.replacingOccurrences(of: "SIP/2.0\n", with: "sip/2.0\n")) == nil)  // case-insensitive
+    }
+
     @Test func leadingCRLFsAreIgnored() throws {
         let request = try parseRequest("\n\n" + basicInvite)
         #expect(request.method == .invite)

@@ -15,7 +15,7 @@ public struct MediaNegotiationError: Error, CustomStringConvertible {
 public final class LegMedia: @unchecked Sendable {
     // @unchecked Sendable: mutated only on the SIP event loop by the owning channel and the dial.
 
-    let session: RelaySession
+    let relay: RelayControl
     let side: RelayLeg
     let localAddress: String
     /// This peer's `allow` list as codecs, in preference order.
@@ -31,15 +31,15 @@ public final class LegMedia: @unchecked Sendable {
     /// The caller's leg owns the relay session and closes it.
     let ownsSession: Bool
 
-    init(session: RelaySession, side: RelayLeg, localAddress: String, allowed: [Codec], ownsSession: Bool) {
-        self.session = session
+    init(relay: RelayControl, side: RelayLeg, localAddress: String, allowed: [Codec], ownsSession: Bool) {
+        self.relay = relay
         self.side = side
         self.localAddress = localAddress
         self.allowed = allowed
         self.ownsSession = ownsSession
     }
 
-    var localPort: Int { session.localPort(side) }
+    var localPort: Int { relay.localPort(side) }
 
     /// The SDP body of an INVITE, if it has one we can read.
     static func offer(in request: SIPRequest) -> SessionDescription? {
@@ -110,7 +110,8 @@ public final class LegMedia: @unchecked Sendable {
         if let connection = sdp.connection(of: audio), !connection.isNullAddress, audio.port != 0,
             let address = try? SocketAddress(ipAddress: connection.address, port: audio.port)
         {
-            session.setRemote(side, address)
+            let side = self.side
+            relay.enqueue { await $0.setRemote(side, address) }
         }
         return (sdp, direction)
     }
@@ -125,7 +126,8 @@ public final class LegMedia: @unchecked Sendable {
         guard audio.remotePort != 0, let address = try? SocketAddress(ipAddress: audio.remoteAddress, port: audio.remotePort)
         else { return }
         let rtcp = try? SocketAddress(ipAddress: audio.remoteAddress, port: audio.remoteRTCPPort)
-        session.setRemote(side, address, rtcp: rtcp)
+        let side = self.side
+        relay.enqueue { await $0.setRemote(side, address, rtcp: rtcp) }
     }
 
     var telephoneEventPayloadType: UInt8? { negotiation?.telephoneEventPayloadType }

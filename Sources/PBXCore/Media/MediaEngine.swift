@@ -8,23 +8,21 @@ import RTPMedia
 public final class MediaEngine: Sendable {
     let relay: RTPRelay
     let signallingLoop: any EventLoop
-    let localAddress: String
     let logger: Logger
 
-    public init(relay: RTPRelay, signallingLoop: any EventLoop, advertisedAddress: String, logger: Logger) {
+    public init(relay: RTPRelay, signallingLoop: any EventLoop, logger: Logger) {
         self.relay = relay
         self.signallingLoop = signallingLoop
-        self.localAddress = advertisedAddress
         self.logger = logger
     }
 
     /// Binds a relay session for a new inbound call and takes the caller's offer.
-    func prepareInbound(offer: SessionDescription, allow: [Codec], nat: Bool) -> EventLoopFuture<LegMedia> {
+    func prepareInbound(offer: SessionDescription, allow: [Codec], localAddress address: String) -> EventLoopFuture<LegMedia> {
         let promise = signallingLoop.makePromise(of: LegMedia.self)
-        let relay = self.relay, address = localAddress
+        let relay = self.relay
         promise.completeWithTask {
             let session = try await relay.makeSession()
-            let leg = LegMedia(session: session, side: .a, localAddress: address, allowed: allow, ownsSession: true)
+            let leg = LegMedia(relay: RelayControl(session: session), side: .a, localAddress: address, allowed: allow, ownsSession: true)
             return leg
         }
         return promise.futureResult.flatMapThrowing { leg in
@@ -36,27 +34,27 @@ public final class MediaEngine: Sendable {
     }
 
     /// The callee side of the caller's session, offering what the caller can send.
-    func prepareOutbound(for caller: LegMedia, allow: [Codec], nat: Bool) -> LegMedia {
+    func prepareOutbound(for caller: LegMedia, allow: [Codec], localAddress: String) -> LegMedia {
         let callerCodecs = caller.negotiation?.codecs ?? caller.allowed
         let usable = allow.filter { local in callerCodecs.contains { $0.matches(local) } }
-        let leg = LegMedia(session: caller.session, side: .b, localAddress: localAddress, allowed: usable.isEmpty ? allow : usable, ownsSession: false)
+        let leg = LegMedia(relay: caller.relay, side: .b, localAddress: localAddress, allowed: usable.isEmpty ? allow : usable, ownsSession: false)
         leg.offeredTelephoneEvent = caller.telephoneEventPayloadType ?? 101
         return leg
     }
 
     /// Links caller and callee media: telephone-event PTs mapped when the phones differ.
     func bridge(caller: LegMedia, callee: LegMedia) {
+        let callerSide = caller.side, calleeSide = callee.side
         if let from = caller.telephoneEventPayloadType, let to = callee.telephoneEventPayloadType, from != to {
-            caller.session.setPayloadTypeMap(from: caller.side, [from: to])
-            caller.session.setPayloadTypeMap(from: callee.side, [to: from])
+            caller.relay.enqueue { await $0.setPayloadTypeMap(from: callerSide, [from: to]) }
+            caller.relay.enqueue { await $0.setPayloadTypeMap(from: calleeSide, [to: from]) }
         }
-        caller.session.start()
+        caller.relay.enqueue { await $0.start() }
     }
 
     /// Frees a leg's media; the session closes with the leg that owns it.
     func release(_ media: LegMedia) {
         guard media.ownsSession else { return }
-        let session = media.session
-        Task { await session.close() }
+        media.relay.enqueue { await $0.close() }
     }
 }

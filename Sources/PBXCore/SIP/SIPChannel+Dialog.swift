@@ -1,4 +1,5 @@
 import NIOCore
+import RTPMedia
 import SIPStack
 
 /// In-dialog signalling of a leg: ACKs, re-INVITEs passed across the bridge.
@@ -31,7 +32,7 @@ extension SIPChannel {
         peer.dialog = peerDialog
         var outgoing = forwarded
         outgoing.headers.contentType = "application/sdp"
-        outgoing.body = peer.media.localReofferBody(direction: offer.direction.reversedForRelay)
+        outgoing.body = peer.media.localReofferBody(direction: offer.direction)
         driver.transactions.sendRequest(outgoing, to: peer.remoteAddress) { [self] event in
             switch event {
             case .provisional:
@@ -58,7 +59,7 @@ extension SIPChannel {
         response.headers.recordRoutes = request.headers.recordRoutes
         if request.method == .invite || !request.body.isEmpty {
             response.headers.contentType = "application/sdp"
-            response.body = media.localReofferBody(direction: direction ?? .sendRecv)
+            response.body = media.localReofferBody(direction: direction ?? .sendrecv)
         }
         driver.transactions.respond(response, on: transaction)
     }

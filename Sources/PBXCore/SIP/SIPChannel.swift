@@ -88,6 +88,13 @@ public final class SIPChannel: CallChannel, @unchecked Sendable {
         get async { (try? await eventLoop.submit { self.hangupCause != nil }.get()) ?? true }
     }
 
+    public func setCallerID(number: String, name: String) async {
+        try? await eventLoop.submit {
+            self.callerNumber = number
+            self.callerName = name
+        }.get()
+    }
+
     public func answer() async throws {
         try await eventLoop.submit { try self.answerOnLoop() }.get()
     }

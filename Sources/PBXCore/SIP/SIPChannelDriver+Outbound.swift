@@ -19,7 +19,7 @@ extension SIPChannelDriver {
         }
         var requestURI = target.uri
         if parts.count > 1 { requestURI.user = parts[1] }
-        let legMedia = media.prepareOutbound(for: caller.media, allow: peer.codecs.map(\.sdpCodec), nat: peer.nat.comedia)
+        let legMedia = media.prepareOutbound(for: caller.media, allow: peer.codecs.map(\.sdpCodec), localAddress: localHost(toward: target.address))
         let invite = makeInvite(to: requestURI, peer: peer, caller: caller, destination: target.address, sdp: legMedia.localOfferBody())
         let channel = SIPChannel(
             direction: .outbound, peer: peer, identity: identity.next(technology: "SIP", peer: peer.name),

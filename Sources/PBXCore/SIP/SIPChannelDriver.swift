@@ -23,6 +23,12 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
     let userAgent: String
     let registrar: RegistrarService
     let authenticator: CallAuthenticator
+    private let validator = SIPRequestValidator(
+        supportedExtensions: SIPChannelDriver.supportedExtensions,
+        implementedMethods: [.invite, .ack, .cancel, .options, .bye, .register, .info, .update, .prack,
+                             .subscribe, .notify, .refer, .message, .publish],
+        rejectsZeroMaxForwards: false
+    )
     /// Decides whether an inbound call has somewhere to go (the dialplan), before we ring.
     public var routeExists: @Sendable (_ context: String, _ exten: String) -> Bool = { _, _ in false }
     /// Starts the dialplan for an admitted inbound channel.
@@ -66,8 +72,9 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
     // MARK: TransactionUser
 
     public func didReceiveRequest(_ request: SIPRequest, from source: SIPTransportAddress, transaction: ServerTransactionHandle) {
-        if let rejection = SIPRequestValidator.validate(request, supportedExtensions: Self.supportedExtensions) {
-            transactions.respond(rejection.response(to: request, server: userAgent), on: transaction)
+        if let rejection = validator.validate(request) {
+            logger.debug("request refused", metadata: ["from": "\(source)", "status": "\(rejection)"])
+            transactions.respond(SIPResponse(rejecting: request, with: rejection, toTag: SIPTokens.tag()), on: transaction)
             return
         }
         if let toTag = request.headers.to.tag, !toTag.isEmpty {
@@ -157,7 +164,7 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
             reply(request, 488, on: transaction)
             return
         }
-        media.prepareInbound(offer: offer, allow: peer.codecs.map(\.sdpCodec), nat: peer.nat.comedia).whenComplete { result in
+        media.prepareInbound(offer: offer, allow: peer.codecs.map(\.sdpCodec), localAddress: localHost(toward: source)).whenComplete { result in
             switch result {
             case .failure(let error):
                 self.releaseCallSlot(for: peer)

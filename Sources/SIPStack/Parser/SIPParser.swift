@@ -1,5 +1,13 @@
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Turns one SIP message in wire form into a `SIPMessage`, or a `SIPParseError` that says which
 /// response to send (DESIGN.md §2). It works on the UTF-8 bytes in place: header names are
 /// matched without allocating, folded lines are handled by treating CRLF+WSP as white space, and
@@ -14,6 +22,8 @@ public enum SIPParser {
         case stream
     }
 
+    /// Parses the readable bytes of `buffer` (one datagram, or one frame from
+    /// `SIPStreamDecoder` with `framing: .stream`) without moving its reader index.
     public static func parse(
         _ buffer: ByteBuffer, limits: SIPParserLimits = .default, framing: Framing = .datagram
     ) throws(SIPParseError) -> SIPMessage {
@@ -24,6 +34,7 @@ public enum SIPParser {
         }
     }
 
+    /// Convenience for tests and tools that hold the message as an array.
     public static func parse(
         bytes: [UInt8], limits: SIPParserLimits = .default, framing: Framing = .datagram
     ) throws(SIPParseError) -> SIPMessage {
@@ -33,6 +44,8 @@ public enum SIPParser {
         return try result.get()
     }
 
+    /// The core entry point: everything else funnels here. On failure the error carries the
+    /// salvaged response context when the input was a request (see `SIPParseError`).
     public static func parse(
         _ raw: UnsafeRawBufferPointer, limits: SIPParserLimits = .default, framing: Framing = .datagram
     ) throws(SIPParseError) -> SIPMessage {
@@ -72,15 +85,12 @@ struct MessageParser {
         self.framing = framing
     }
 
-    /// Index of the next LF at or after `from`, or nil.
+    /// Index of the next LF at or after `from`, or nil. libc's memchr is vectorised, which
+    /// matters here: every header byte is searched once.
     @inline(__always) func lineFeed(from: Int) -> Int? {
-        var index = from
-        let count = bytes.count
-        while index < count {
-            if bytes[index] == SIPChar.lf { return index }
-            index += 1
-        }
-        return nil
+        guard from < bytes.count, let base = bytes.baseAddress else { return nil }
+        guard let found = memchr(base + from, Int32(SIPChar.lf), bytes.count - from) else { return nil }
+        return UnsafeRawPointer(found) - UnsafeRawPointer(base)
     }
 
     /// End of a line's content: the LF index, minus a preceding CR.

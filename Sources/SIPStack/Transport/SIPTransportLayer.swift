@@ -103,6 +103,16 @@ public final class SIPTransportLayer: @unchecked Sendable {
         }
     }
 
+    /// Sends bytes already in wire form (error responses built from a message that did not parse).
+    func sendRaw(_ buffer: ByteBuffer, to destination: SIPTransportAddress) {
+        switch destination.transport {
+        case .udp:
+            udpChannel?.writeAndFlush(AddressedEnvelope(remoteAddress: destination.address, data: buffer), promise: nil)
+        case .tcp:
+            tcpConnections[destination.address]?.writeAndFlush(buffer, promise: nil)
+        }
+    }
+
     private func connectAndSend(_ buffer: ByteBuffer, to address: SocketAddress) {
         ClientBootstrap(group: eventLoop)
             .connectTimeout(.seconds(5))
@@ -144,7 +154,7 @@ public final class SIPTransportLayer: @unchecked Sendable {
     func received(_ bytes: ByteBuffer, from source: SIPTransportAddress) {
         stats.received += 1
         do {
-            var message = try SIPParser.parse(bytes, limits: limits)
+            var message = try SIPParser.parse(bytes, limits: limits, framing: source.transport.isReliable ? .stream : .datagram)
             if case .request(var request) = message {
                 Self.stampReceived(&request, source: source.address)
                 message = .request(request)
@@ -153,9 +163,9 @@ public final class SIPTransportLayer: @unchecked Sendable {
         } catch {
             stats.parseErrors += 1
             logger.debug("unparseable SIP message", metadata: ["from": "\(source)", "reason": "\(error.reason)"])
-            if let response = error.errorResponse() {
+            if let response = error.errorResponse(toTag: Via.makeBranch()) {
                 stats.errorResponses += 1
-                send(.response(response), to: source)
+                sendRaw(response, to: source)
             }
         }
     }
