@@ -1,0 +1,136 @@
+"""Two real baresip UAs through pbxd: register 1001 and 1002, 1001 calls 1002
+(auto-answer), each sends a tone (1000 Hz caller -> callee, 440 Hz back), both
+record what they receive, the recordings are measured, and the caller's hangup
+must end the call on both sides. Driver: drivers/baresip_phone.py."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import netutil
+from audio import assert_tone, make_tone
+from capture import Capture, describe_flows, udp_flows
+
+DRIVER = Path(__file__).resolve().parent / "drivers" / "baresip_phone.py"
+
+
+class Phone:
+    def __init__(self, procs, artifacts: Path, name: str, args: list[str]):
+        self.name = name
+        self.out = artifacts / f"{name}.out"
+        self.err = artifacts / f"{name}.err"
+        self.work = artifacts / name
+        self.rx = artifacts / f"{name}_rx.wav"
+        sip = netutil.free_port(span=2)
+        rtp, _ = netutil.free_range(10, 30000, 32700)
+        self.rtp_ports = range(rtp, rtp + 10)
+        cmd = [sys.executable, str(DRIVER), *args, "-r", str(self.rx), "-w", str(self.work),
+               "-l", str(sip), "-p", str(rtp)]
+        with open(self.out, "wb") as o, open(self.err, "wb") as e:
+            self.proc = procs.spawn(cmd, stdout=o, stderr=e)
+
+    def lines(self) -> list[str]:
+        return self.out.read_text(errors="replace").splitlines() if self.out.exists() else []
+
+    def saw(self, milestone: str) -> bool:
+        return any(line.split(" ")[0] == milestone for line in self.lines())
+
+    def wait_for(self, milestone: str, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.saw(milestone):
+                return True
+            if self.proc.poll() is not None:
+                return self.saw(milestone)
+            time.sleep(0.1)
+        return False
+
+    def wait(self, timeout: float) -> int:
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+            return -1
+
+    def describe(self) -> str:
+        log = self.work / "baresip.log"
+        tail = "\n".join(log.read_text(errors="replace").replace("\r", "\n").splitlines()[-40:]) \
+            if log.exists() else "(no log)"
+        return (f"--- {self.name}: exit {self.proc.returncode}; milestones ---\n" + "\n".join(self.lines())
+                + f"\n--- {self.name} driver stderr ---\n{self.err.read_text(errors='replace')}"
+                + f"\n--- {self.name} baresip.log (tail) ---\n{tail}")
+
+
+def _pair(procs, artifacts, host, port, callee_args, caller_args, call_target):
+    t1000 = make_tone(artifacts / "tone1000.wav", 1000)
+    t440 = make_tone(artifacts / "tone440.wav", 440)
+    callee = Phone(procs, artifacts, "callee", [host, str(port), *callee_args(t440), "-t", "45"])
+    first = "READY" if "--no-register" in callee_args(t440) else "REGISTERED"
+    assert callee.wait_for(first, 15), "callee did not come up\n" + callee.describe()
+    caller = Phone(procs, artifacts, "caller", [host, str(port), *caller_args(t1000), "-c", call_target(), "-t", "6"])
+    rc_caller = caller.wait(60)
+    rc_callee = callee.wait(20)
+    report = caller.describe() + "\n" + callee.describe()
+    return caller, callee, rc_caller, rc_callee, report
+
+
+def test_baresip_driver_direct_call(procs, artifacts):
+    """The driver and the measurement on their own (no pbxd: a direct IP call), so
+    that a failure of the pbxd test below is pbxd's, not the harness's."""
+    def callee_args(tone):
+        return ["1002", "x", str(tone), "--no-register"]
+
+    def caller_args(tone):
+        return ["1001", "x", str(tone), "--no-register"]
+
+    def target():
+        out = (artifacts / "callee.out").read_text()
+        return next(line.split()[1] for line in out.splitlines() if line.startswith("READY"))
+
+    caller, callee, rc1, rc2, report = _pair(procs, artifacts, "127.0.0.1", 9, callee_args, caller_args, target)
+    assert rc1 == 0 and rc2 == 0, report
+    assert_tone(callee.rx, 1000)
+    assert_tone(caller.rx, 440)
+
+
+def test_baresip_call_through_pbxd(pbxd, procs, artifacts):
+    users = pbxd.users
+    cap = Capture(procs, artifacts / "call.pcap",
+                  f"udp port {pbxd.sip_port} or udp portrange {pbxd.rtp_start}-{pbxd.rtp_end}")
+
+    def callee_args(tone):
+        return ["1002", users["1002"], str(tone)]
+
+    def caller_args(tone):
+        return ["1001", users["1001"], str(tone)]
+
+    try:
+        caller, callee, rc_caller, rc_callee, report = _pair(
+            procs, artifacts, "127.0.0.1", pbxd.sip_port, callee_args, caller_args, lambda: "1002")
+    finally:
+        cap.stop()
+    flows = udp_flows(cap.path)
+    report += f"\n--- UDP flows on lo (SIP {pbxd.sip_port}, RTP {pbxd.rtp_start}-{pbxd.rtp_end}) ---\n" \
+        + describe_flows(flows)
+    assert caller.saw("REGISTERED") and callee.saw("REGISTERED"), "registration failed\n" + report
+    assert caller.saw("CALL_ESTABLISHED"), "1001 -> 1002 was not established\n" + report
+    assert callee.saw("CALL_ESTABLISHED"), "1002 never answered a call\n" + report
+    assert caller.saw("CALL_ENDED"), "the caller's hangup did not end its call\n" + report
+    assert callee.saw("CALL_ENDED"), "the caller's hangup did not reach the callee (no BYE)\n" + report
+    assert rc_caller == 0 and rc_callee == 0, report
+    # the media goes through pbxd's RTP ports, both ways, never phone to phone
+    relay = range(pbxd.rtp_start, pbxd.rtp_end + 1)
+    for phone in (caller, callee):
+        sent = sum(n for (s, d), n in flows.items() if s in phone.rtp_ports and d in relay)
+        got = sum(n for (s, d), n in flows.items() if s in relay and d in phone.rtp_ports)
+        assert sent >= 100 and got >= 100, \
+            f"{phone.name}: {sent} RTP packets to pbxd, {got} from pbxd (want >= 100 each)\n" + report
+    direct = sum(n for (s, d), n in flows.items()
+                 if (s in caller.rtp_ports and d in callee.rtp_ports) or (s in callee.rtp_ports and d in caller.rtp_ports))
+    assert direct == 0, f"{direct} RTP packets went phone to phone, not through pbxd\n" + report
+    # and the audio itself, both directions
+    assert_tone(callee.rx, 1000)
+    assert_tone(caller.rx, 440)

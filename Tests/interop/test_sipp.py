@@ -1,0 +1,216 @@
+"""SIP signalling against pbxd with SIPp (scenarios in sipp/): registration with
+digest auth, calls between registered peers, CANCEL, unknown extensions, and a
+retransmitted INVITE (raw UAC: SIPp cannot resend a request byte for byte)."""
+from __future__ import annotations
+
+import re
+import socket
+import time
+
+import netutil
+import siplib
+from sipphelpers import both, register, run_caller, sdp_media, start_callee
+
+
+# -- (a) REGISTER with digest ------------------------------------------------------------
+
+def test_register_digest_udp(pbxd, procs, artifacts):
+    port = netutil.free_port()
+    r = register(pbxd, procs, artifacts, "1001", port, expires=300)
+    assert r.rc == 0, "REGISTER 401 -> 200 failed\n" + r.describe()
+    ok = r.received("SIP/2.0 200")
+    assert len(ok) >= 1
+    # RFC 3261 10.3 step 8: the 200 lists the current bindings, with their expiry
+    contacts = [line for line in ok[-1].splitlines() if re.match(r"(?i)(contact|m)\s*:", line)]
+    assert any(f"127.0.0.1:{port}" in c for c in contacts), \
+        f"200 OK does not list the binding 127.0.0.1:{port}: {contacts}\n" + r.describe()
+    assert any(re.search(r"expires=\d+", c) for c in contacts) or re.search(r"(?im)^Expires:\s*\d+", ok[-1]), \
+        "200 OK carries no expiry for the binding\n" + r.describe()
+
+
+def test_register_digest_tcp(pbxd, procs, artifacts):
+    r = register(pbxd, procs, artifacts, "811", netutil.free_port(), transport="t1")
+    assert r.rc == 0, "REGISTER over TCP 401 -> 200 failed\n" + r.describe()
+
+
+# -- (b) wrong password --------------------------------------------------------------------
+
+def test_register_wrong_password_refused(pbxd, procs, artifacts):
+    r = register(pbxd, procs, artifacts, "1001", netutil.free_port(), password="not-the-secret",
+                 scenario="register_wrong_password.xml")
+    assert r.rc == 0, "REGISTER with a wrong password was not refused with 403/401\n" + r.describe()
+    assert not r.received("SIP/2.0 200"), r.describe()
+
+
+def test_register_unknown_user_refused(pbxd, procs, artifacts):
+    r = register(pbxd, procs, artifacts, "7777", netutil.free_port(), password="whatever",
+                 scenario="register_refused.xml")
+    assert r.rc == 0, "REGISTER as a user pbxd does not know was not refused\n" + r.describe()
+    assert not r.received("SIP/2.0 200"), r.describe()
+
+
+# -- (c) unregister ----------------------------------------------------------------------
+
+def test_unregister_removes_binding(pbxd, procs, artifacts):
+    port = netutil.free_port()
+    r = register(pbxd, procs, artifacts, "1001", port, scenario="register_unregister.xml")
+    assert r.rc == 0, "REGISTER then REGISTER Expires: 0 did not end in 200 without our contact\n" + r.describe()
+
+    # 1001 is gone: a call to it must fail, and nothing may arrive at the old contact
+    old = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    old.bind(("127.0.0.1", port))
+    old.settimeout(0.1)
+    try:
+        codes, _ = _raw_call_final(pbxd, "1002", "1001", timeout=25)
+        stray = []
+        try:
+            while True:
+                stray.append(old.recv(65535))
+        except (socket.timeout, BlockingIOError):
+            pass
+    finally:
+        old.close()
+    assert not [s for s in stray if s.startswith(b"INVITE")], \
+        f"pbxd sent an INVITE to the removed contact:\n{stray[0].decode(errors='replace')}"
+    final = codes[-1] if codes else None
+    assert final is not None and 400 <= final < 700 and final not in (401, 407), \
+        f"call to the unregistered 1001: responses {codes}, want a final failure (404/480...)"
+
+
+# -- (d) INVITE needs credentials ------------------------------------------------------------
+
+def test_invite_challenged_then_proceeds_with_credentials(pbxd, procs, artifacts):
+    """No credentials -> 407; with them the call reaches 1002 (who is busy: 486 back)."""
+    port = netutil.free_port()
+    reg = register(pbxd, procs, artifacts, "1002", port)
+    assert reg.rc == 0, reg.describe()
+    callee = start_callee(pbxd, procs, artifacts, "1002", port, scenario="uas_busy.xml", timeout=25)
+    uac = run_caller(pbxd, procs, artifacts, "1001", "1002", scenario="uac_expect_486.xml", timeout=20)
+    uas = callee.wait()
+    assert uac.rc == 0, "caller: want 407, then 486 after authenticating\n" + both(uac, uas)
+    assert uas.rc == 0, "callee 1002 did not get the INVITE / the ACK for its 486\n" + both(uas, uac)
+
+
+def test_invite_wrong_credentials_refused(pbxd):
+    with siplib.UdpSipClient(pbxd.addr) as c:
+        uac = siplib.RawUac(c, "1001", "1002")
+        c.send(uac.invite(b1 := siplib.new_branch(), 1))
+        rs = c.collect(5)
+        assert rs and rs[-1].code == 407, f"want 407 to an INVITE without credentials, got {[r.code for r in rs]}"
+        chal = siplib.parse_challenge(rs[-1].header("Proxy-Authenticate") or "")
+        c.send(uac.in_dialog("ACK", uac.uri, b1, 1, rs[-1].header("To")))
+        auth = siplib.digest_authorization(chal, "INVITE", uac.uri, "1001", "wrong-password")
+        c.send(uac.invite(b2 := siplib.new_branch(), 2, auth))
+        rs2 = c.collect(5)
+        codes = [r.code for r in rs2]
+        assert rs2 and rs2[-1].code in (401, 403, 407), f"INVITE with a wrong password: responses {codes}"
+        c.send(uac.in_dialog("ACK", uac.uri, b2, 2, rs2[-1].header("To")))
+
+
+# -- (e) a call between registered peers ---------------------------------------------------
+
+def test_call_1001_to_1002(pbxd, procs, artifacts):
+    port = netutil.free_port()
+    reg = register(pbxd, procs, artifacts, "1002", port)
+    assert reg.rc == 0, "callee registration failed\n" + reg.describe()
+    callee = start_callee(pbxd, procs, artifacts, "1002", port)
+    uac = run_caller(pbxd, procs, artifacts, "1001", "1002", hold_ms=1500)
+    uas = callee.wait()
+    assert uac.rc == 0, "caller: 407/INVITE/100/180/200/ACK/BYE/200 incomplete\n" + both(uac, uas)
+    assert uas.rc == 0, "callee: INVITE/180/200/ACK/BYE/200 incomplete\n" + both(uas, uac)
+    assert any(re.search(r"(?m)^CSeq:\s*2 INVITE", m) for m in uac.received("SIP/2.0 100")), \
+        "no 100 Trying for the authenticated INVITE (RFC 3261 17.2.1: sent unless the TU answers within 200 ms)\n" + uac.describe()
+    # pbxd relays the media: both legs' SDP must point at pbxd's RTP ports
+    invite = uas.received("INVITE")[0]
+    answer = uac.received("SIP/2.0 200")[0]
+    for what, msg in (("INVITE to the callee", invite), ("200 OK to the caller", answer)):
+        addr, mport = sdp_media(msg)
+        assert addr == "127.0.0.1" and mport is not None and pbxd.rtp_start <= mport <= pbxd.rtp_end, \
+            f"{what}: SDP c={addr} m=audio {mport}, want 127.0.0.1 and a port in " \
+            f"{pbxd.rtp_start}-{pbxd.rtp_end} (rtp.conf)\n{msg}"
+
+
+# -- (f) CANCEL ----------------------------------------------------------------------------
+
+def test_cancel_ringing_call(pbxd, procs, artifacts):
+    port = netutil.free_port()
+    reg = register(pbxd, procs, artifacts, "1002", port)
+    assert reg.rc == 0, reg.describe()
+    callee = start_callee(pbxd, procs, artifacts, "1002", port, scenario="uas_ring_no_answer.xml", timeout=25)
+    uac = run_caller(pbxd, procs, artifacts, "1001", "1002", scenario="uac_cancel.xml", timeout=20)
+    uas = callee.wait()
+    assert uac.rc == 0, "caller: 180, CANCEL, 487, ACK incomplete\n" + both(uac, uas)
+    assert any(re.search(r"(?m)^CSeq:\s*2 CANCEL", m) for m in uac.received("SIP/2.0 200")), \
+        "no 200 OK for the CANCEL\n" + uac.describe()
+    assert uas.rc == 0, "callee: the CANCEL did not reach it (or no ACK for its 487)\n" + both(uas, uac)
+
+
+# -- (g) unknown extension ---------------------------------------------------------------
+
+def test_unknown_extension_404(pbxd, procs, artifacts):
+    uac = run_caller(pbxd, procs, artifacts, "1001", "5555", scenario="uac_expect_404.xml", timeout=15)
+    assert uac.rc == 0, "INVITE to 5555 (no dialplan match) must get 404\n" + uac.describe()
+
+
+# -- (h) retransmitted INVITE ------------------------------------------------------------
+
+def _raw_call_final(pbxd, caller: str, target: str, timeout: float):
+    """Raw INVITE with auth; returns (all response codes, final response)."""
+    with siplib.UdpSipClient(pbxd.addr) as c:
+        uac = siplib.RawUac(c, caller, target)
+        c.send(uac.invite(b1 := siplib.new_branch(), 1))
+        rs = c.collect(5)
+        assert rs and rs[-1].code == 407, f"want 407 first, got {[r.code for r in rs]}"
+        c.send(uac.in_dialog("ACK", uac.uri, b1, 1, rs[-1].header("To")))
+        chal = siplib.parse_challenge(rs[-1].header("Proxy-Authenticate"))
+        auth = siplib.digest_authorization(chal, "INVITE", uac.uri, caller, pbxd.users[caller])
+        c.send(uac.invite(b2 := siplib.new_branch(), 2, auth))
+        rs2 = c.collect(timeout)
+        if rs2 and rs2[-1].code >= 300:
+            c.send(uac.in_dialog("ACK", uac.uri, b2, 2, rs2[-1].header("To")))
+        return [r.code for r in rs2], (rs2[-1] if rs2 else None)
+
+
+def test_retransmitted_invite_makes_one_call(pbxd, procs, artifacts):
+    port = netutil.free_port()
+    reg = register(pbxd, procs, artifacts, "1002", port)
+    assert reg.rc == 0, reg.describe()
+    callee = start_callee(pbxd, procs, artifacts, "1002", port, timeout=25)
+    log = []
+    with siplib.UdpSipClient(pbxd.addr) as c:
+        uac = siplib.RawUac(c, "1001", "1002")
+        c.send(uac.invite(b1 := siplib.new_branch(), 1))
+        rs = c.collect(5)
+        log += rs
+        assert rs and rs[-1].code == 407, f"want 407, got {[r.code for r in rs]}"
+        c.send(uac.in_dialog("ACK", uac.uri, b1, 1, rs[-1].header("To")))
+        chal = siplib.parse_challenge(rs[-1].header("Proxy-Authenticate"))
+        auth = siplib.digest_authorization(chal, "INVITE", uac.uri, "1001", pbxd.users["1001"])
+        invite = uac.invite(siplib.new_branch(), 2, auth)
+        c.send(invite)
+        # wait for the first provisional (or T1 = 500 ms), then retransmit the same bytes
+        first = c.collect(0.5, max_count=1)
+        log += first
+        c.send(invite)
+        rs = list(first)
+        if not any(r.code >= 200 for r in rs):
+            rs += c.collect(15)
+        log += rs[len(first):]
+        codes = [r.code for r in log]
+        final = rs[-1] if rs else None
+        assert final is not None and final.code == 200, f"want 200 after the retransmitted INVITE; got {codes}"
+        to = final.header("To")
+        time.sleep(0.2)
+        c.send(uac.in_dialog("ACK", uac.uri, siplib.new_branch(), 2, to))
+        # any further 200 must be a retransmission of the same dialog (same To tag)
+        more = c.collect(1.0, until_final=False)
+        others = [r for r in more if r.code == 200 and r.header("To") != to and "INVITE" in (r.header("CSeq") or "")]
+        assert not others, f"a second dialog was answered: {[r.header('To') for r in others]}"
+        c.send(uac.in_dialog("BYE", uac.uri, bye := siplib.new_branch(), 3, to))
+        byers = [r for r in c.collect(5) if "BYE" in (r.header("CSeq") or "")]
+        assert byers and byers[-1].code == 200, f"BYE not answered with 200: {[r.code for r in byers]}"
+    uas = callee.wait()
+    invites = uas.received("INVITE")
+    call_ids = {re.search(r"(?im)^(?:Call-ID|i)\s*:\s*(\S+)", m).group(1) for m in invites}
+    assert len(call_ids) == 1, f"callee saw {len(call_ids)} calls for one (retransmitted) INVITE\n" + uas.describe()
+    assert uas.rc == 0, "callee scenario failed\n" + uas.describe()

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Install what pbxd needs and is missing; quiet and quick when everything is there.
+#
+# usage: scripts/install-deps.sh run     # what building and running pbxd needs
+#        scripts/install-deps.sh test    # run + the interop test peers and tools
+#        scripts/install-deps.sh bench   # run + a C compiler (bench/ builds its load generators)
+#
+# Debian packages are checked with dpkg -s and installed with apt-get (which runs
+# `apt-get update` first, once, and only when something is missing). Python
+# packages come from pip only when python3 cannot import them.
+set -euo pipefail
+MODE=${1:-run}
+
+# SwiftPM's own needs on Debian 12 (Swift itself is preinstalled at /opt/swift).
+RUN_PKGS=(git ca-certificates binutils libc6-dev libstdc++-12-dev libcurl4 libxml2
+          libsqlite3-0 libedit2 zlib1g-dev pkg-config tzdata)
+# The peers the interop suite drives, and the tools it measures with.
+TEST_PKGS=(sip-tester baresip-core sox libsox-fmt-base tcpdump iproute2 python3)
+BENCH_PKGS=(gcc libc6-dev util-linux)
+# Commands that must exist afterwards (a package can be "installed" but broken).
+RUN_CMDS=(git pkg-config)
+TEST_CMDS=(sipp baresip sox soxi tcpdump ss python3)
+
+log() { printf '[install-deps] %s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+case $MODE in
+    run)  PKGS=("${RUN_PKGS[@]}"); CMDS=("${RUN_CMDS[@]}") ;;
+    test) PKGS=("${RUN_PKGS[@]}" "${TEST_PKGS[@]}"); CMDS=("${RUN_CMDS[@]}" "${TEST_CMDS[@]}") ;;
+    bench) PKGS=("${RUN_PKGS[@]}" "${BENCH_PKGS[@]}"); CMDS=("${RUN_CMDS[@]}" cc taskset) ;;
+    *) die "unknown mode '$MODE' (run|test|bench)" ;;
+esac
+
+missing=()
+for p in "${PKGS[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if (( ${#missing[@]} )); then
+    command -v apt-get >/dev/null || die "missing packages ${missing[*]} and no apt-get"
+    SUDO=; (( EUID == 0 )) || SUDO=sudo
+    log "installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq >/dev/null || die "apt-get update failed"
+    $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+        || die "apt-get install ${missing[*]} failed"
+fi
+
+for c in "${CMDS[@]}"; do
+    command -v "$c" >/dev/null || die "'$c' is still not available after installing packages"
+done
+
+# Swift toolchain: preinstalled at /opt/swift on these machines; never downloaded here.
+if ! command -v swift >/dev/null && [[ ! -x /opt/swift/usr/bin/swift ]]; then
+    die "swift not found (expected on PATH or at /opt/swift/usr/bin/swift)"
+fi
+
+if [[ $MODE == test ]]; then
+    # The interop suite is plain python3 stdlib + pytest.
+    if ! python3 -c 'import pytest' 2>/dev/null; then
+        log "installing pytest (pip)"
+        python3 -m pip install -q pytest || die "pip install pytest failed"
+        python3 -c 'import pytest' || die "pytest still not importable"
+    fi
+    # baresip modules the driver loads
+    for m in stdio g711 alsa aufile sndfile account menu uuid; do
+        [[ -e /usr/lib/baresip/modules/$m.so ]] || die "baresip module $m.so missing (baresip-core broken?)"
+    done
+fi
+exit 0
