@@ -56,10 +56,11 @@ public struct SIPGeneralConfig: Sendable {
     public var alwaysAuthReject = true
     /// `realm=`; the default is Asterisk's `asterisk`, because `md5secret` hashes include it.
     public var realm = "asterisk"
-    /// `digestalgorithms=md5,sha-256`: the challenges offered, in order. MD5 comes first by
-    /// default because many phones (and SIPp) answer the first challenge whatever its algorithm;
-    /// clients that prefer SHA-256 still find it offered (RFC 8760 §2.4).
-    public var digestAlgorithms: [DigestAlgorithm] = [.md5, .sha256]
+    /// `digestalgorithms=sha-256,md5`: the challenges offered, in order (RFC 8760). The default
+    /// is MD5 alone, as Asterisk offers: SIPp answers the first challenge whatever its algorithm,
+    /// and baresip 1.0 fails registration outright when any challenge names SHA-256. Sites whose
+    /// phones all speak SHA-256 list it first.
+    public var digestAlgorithms: [DigestAlgorithm] = [.md5]
     /// `minexpiry=`, `maxexpiry=`, `defaultexpiry=` (60, 3600, 120).
     public var registrar = RegistrarPolicy()
     /// `useragent=`: User-Agent and Server header.
