@@ -191,14 +191,17 @@ public final class RelaySession: Sendable {
     public func start() async {
         let a = self.a, b = self.b
         await self.onLoop { state in
+            func context(_ channel: Channel) -> ChannelHandlerContext? {
+                try? channel.pipeline.syncOperations.context(handlerType: RelayForwardingHandler.self)
+            }
             state.aRTP.peer = state.bRTP
-            state.aRTP.peerChannel = b.rtp
+            state.aRTP.peerContext = context(b.rtp)
             state.bRTP.peer = state.aRTP
-            state.bRTP.peerChannel = a.rtp
+            state.bRTP.peerContext = context(a.rtp)
             state.aRTCP.peer = state.bRTCP
-            state.aRTCP.peerChannel = b.rtcp
+            state.aRTCP.peerContext = context(b.rtcp)
             state.bRTCP.peer = state.aRTCP
-            state.bRTCP.peerChannel = a.rtcp
+            state.bRTCP.peerContext = context(a.rtcp)
         }
     }
 
@@ -231,9 +234,9 @@ public final class RelaySession: Sendable {
     public func close() async {
         await self.onLoop { state in
             for e in [state.aRTP, state.aRTCP, state.bRTP, state.bRTCP] {
-                // Breaks the endpoint → channel → handler → endpoint cycle.
+                // Breaks the endpoint → context → handler → endpoint cycle.
                 e.peer = nil
-                e.peerChannel = nil
+                e.peerContext = nil
             }
         }
         await self.a.close(pool: self.portPool)
