@@ -130,6 +130,30 @@ def test_call_1001_to_1002(pbxd, procs, artifacts):
             f"{pbxd.rtp_start}-{pbxd.rtp_end} (rtp.conf)\n{msg}"
 
 
+def test_callee_hangs_up(pbxd, procs, artifacts):
+    """The BYE goes the other way: 1002 hangs up, pbxd must end 1001's leg."""
+    port = netutil.free_port()
+    reg = register(pbxd, procs, artifacts, "1002", port)
+    assert reg.rc == 0, reg.describe()
+    callee = start_callee(pbxd, procs, artifacts, "1002", port, scenario="uas_answer_hangup.xml", hold_ms=1500)
+    uac = run_caller(pbxd, procs, artifacts, "1001", "1002", scenario="uac_call_remote_bye.xml")
+    uas = callee.wait()
+    assert uas.rc == 0, "callee: its BYE was not answered with 200\n" + both(uas, uac)
+    assert uac.rc == 0, "caller: no BYE from pbxd after the callee hung up\n" + both(uac, uas)
+
+
+def test_call_from_tcp_to_udp(pbxd, procs, artifacts):
+    """Caller on TCP, callee on UDP: pbxd answers on the caller's connection."""
+    port = netutil.free_port()
+    reg = register(pbxd, procs, artifacts, "1002", port)
+    assert reg.rc == 0, reg.describe()
+    callee = start_callee(pbxd, procs, artifacts, "1002", port)
+    uac = run_caller(pbxd, procs, artifacts, "1001", "1002", transport="t1", tag="1001-tcp")
+    uas = callee.wait()
+    assert uac.rc == 0, "TCP caller: call incomplete\n" + both(uac, uas)
+    assert uas.rc == 0, "UDP callee: call incomplete\n" + both(uas, uac)
+
+
 # -- (f) CANCEL ----------------------------------------------------------------------------
 
 def test_cancel_ringing_call(pbxd, procs, artifacts):
