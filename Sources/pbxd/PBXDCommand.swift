@@ -33,7 +33,7 @@ struct PBXDCommand: AsyncParsableCommand {
         let server: PBXServer
         do {
             server = try PBXServer.load(configDirectory: configDir, dataDirectory: dataDir, logger: logger)
-        } catch let error as StartupError {
+        } catch {
             logger.critical("\(error.description)")
             throw ExitCode(78)
         }

@@ -56,6 +56,11 @@ public struct SIPGeneralConfig: Sendable {
     public var alwaysAuthReject = true
     /// `realm=`; the default is Asterisk's `asterisk`, because `md5secret` hashes include it.
     public var realm = "asterisk"
+    /// `digestalgorithms=sha-256,md5`: the challenges offered, in order (RFC 8760). The default
+    /// is MD5 alone, as Asterisk offers: SIPp answers the first challenge whatever its algorithm,
+    /// and baresip 1.0 fails registration outright when any challenge names SHA-256. Sites whose
+    /// phones all speak SHA-256 list it first.
+    public var digestAlgorithms: [DigestAlgorithm] = [.md5]
     /// `minexpiry=`, `maxexpiry=`, `defaultexpiry=` (60, 3600, 120).
     public var registrar = RegistrarPolicy()
     /// `useragent=`: User-Agent and Server header.
@@ -166,7 +171,7 @@ public struct SIPConfig: Sendable {
     static let generalOnlyKeys: Set<String> = [
         "bindaddr", "bindport", "udpbindaddr", "tcpbindaddr", "tcpenable", "allowguest", "alwaysauthreject",
         "realm", "minexpiry", "maxexpiry", "defaultexpiry", "useragent", "externip", "externaddr", "localnet",
-        "register",
+        "register", "digestalgorithms",
     ]
 
     static let ignoredGeneralKeys: Set<String> = [
@@ -208,6 +213,16 @@ public struct SIPConfig: Sendable {
             case "tcpenable": general.tcpEnabled = try entry.boolValue()
             case "allowguest": general.allowGuest = try entry.boolValue()
             case "alwaysauthreject": general.alwaysAuthReject = try entry.boolValue()
+            case "digestalgorithms":
+                var algorithms: [DigestAlgorithm] = []
+                for item in entry.listValue {
+                    guard let algorithm = DigestAlgorithm(token: item) else {
+                        throw entry.invalid("expected a list of MD5 and SHA-256")
+                    }
+                    if !algorithms.contains(algorithm) { algorithms.append(algorithm) }
+                }
+                guard !algorithms.isEmpty else { throw entry.invalid("expected a list of MD5 and SHA-256") }
+                general.digestAlgorithms = algorithms
             case "realm":
                 guard !entry.value.isEmpty, !entry.value.contains("\"") else { throw entry.invalid("expected a realm name") }
                 general.realm = entry.value

@@ -19,7 +19,7 @@ final class CallAuthenticator {
 
     init(config: SIPConfig) {
         self.config = config
-        let settings = DigestSettings(realm: config.general.realm)
+        let settings = DigestSettings(realm: config.general.realm, algorithms: config.general.digestAlgorithms)
         gate = AuthGate(authenticator: DigestAuthenticator(settings: settings, epoch: .now))
     }
 

@@ -23,7 +23,8 @@ public enum PeerReachability: Sendable, Hashable, CustomStringConvertible {
 
 /// `qualify=yes|ms`: pings each reachable peer with OPTIONS every `qualifyfreq` seconds and
 /// classifies it by round-trip time. Any response counts as alive (a phone may answer 404 or
-/// 401 to OPTIONS); a transaction timeout marks it unreachable. Confined to the SIP event loop.
+/// 401 to OPTIONS); no answer within twice the allowed time marks it unreachable, as chan_sip's
+/// `sip_poke_noanswer` does. Confined to the SIP event loop.
 public final class QualifyService: @unchecked Sendable {
     // @unchecked Sendable: `states` and `task` are touched only on the driver's event loop.
 
@@ -31,6 +32,7 @@ public final class QualifyService: @unchecked Sendable {
         var reachability: PeerReachability = .unknown
         var nextPing: NIODeadline = .now()
         var inFlight = false
+        var pingID = 0
     }
 
     private let driver: SIPChannelDriver
@@ -67,13 +69,14 @@ public final class QualifyService: @unchecked Sendable {
             var state = states[peer.name] ?? PeerState()
             guard !state.inFlight, state.nextPing <= now, let target = driver.contactTarget(for: peer) else { continue }
             state.inFlight = true
+            state.pingID += 1
             state.nextPing = now + .seconds(Int64(max(peer.qualifyFrequency, 1)))
             states[peer.name] = state
-            ping(peer, at: target)
+            ping(peer, at: target, id: state.pingID)
         }
     }
 
-    private func ping(_ peer: SIPPeer, at target: (uri: SIPURI, address: SIPTransportAddress)) {
+    private func ping(_ peer: SIPPeer, at target: (uri: SIPURI, address: SIPTransportAddress), id: Int) {
         let host = driver.localHost(toward: target.address)
         var from = NameAddress(uri: SIPURI(user: "pbxd", host: host))
         from.tag = SIPTokens.tag()
@@ -84,16 +87,21 @@ public final class QualifyService: @unchecked Sendable {
         let request = SIPRequest(method: .options, uri: target.uri, headers: headers)
         let sent = NIODeadline.now()
         guard case .on(let maxMilliseconds) = peer.qualify else { return }
+        driver.eventLoop.scheduleTask(in: .milliseconds(Int64(maxMilliseconds) * 2)) { [weak self] in
+            guard let self, let state = self.states[peer.name], state.inFlight, state.pingID == id else { return }
+            self.update(peer.name, .unreachable)
+        }
         driver.transactions.sendRequest(request, to: target.address) { [weak self] event in
             guard let self else { return }
             switch event {
             case .provisional:
                 return
             case .final:
+                guard self.states[peer.name]?.pingID == id else { return }
                 let ms = Int((NIODeadline.now() - sent).nanoseconds / 1_000_000)
                 self.update(peer.name, ms <= maxMilliseconds ? .reachable(milliseconds: ms) : .lagged(milliseconds: ms))
             case .timeout, .transportError:
-                self.update(peer.name, .unreachable)
+                if self.states[peer.name]?.pingID == id { self.update(peer.name, .unreachable) }
             }
         }
     }

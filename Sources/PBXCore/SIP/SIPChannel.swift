@@ -150,11 +150,19 @@ public final class SIPChannel: CallChannel, @unchecked Sendable {
         case .progress:
             sendProvisional(183, withMedia: true)
         case .busy:
-            pendingFailureCause = .userBusy
-            channelState = .busy
+            // chan_sip answers 486 at once and soft-hangs-up the channel; the phone is done.
+            reject(with: .userBusy)
         case .congestion:
-            pendingFailureCause = .normalCircuitCongestion
+            reject(with: .normalCircuitCongestion)
         }
+    }
+
+    /// Sends the final failure response for `cause` and ends the leg.
+    private func reject(with cause: HangupCause) {
+        if let transaction = serverTransaction {
+            driver.transactions.respond(makeResponse(cause.sipStatus, reason: failureReason(cause)), on: transaction)
+        }
+        finish(cause: cause)
     }
 
     /// Sends 180/183 (183 with early-media SDP when we already have a media answer).
@@ -180,9 +188,8 @@ public final class SIPChannel: CallChannel, @unchecked Sendable {
         case (.inbound, _):
             var failure = cause
             if cause == .normalClearing, let pending = pendingFailureCause { failure = pending }
-            if let transaction = serverTransaction {
-                driver.transactions.respond(makeResponse(failure.sipStatus, reason: failureReason(failure)), on: transaction)
-            }
+            reject(with: failure)
+            return
         case (.outbound, .up):
             sendBye()
         case (.outbound, _):

@@ -23,8 +23,10 @@ public struct SIPDialer: CallDialer {
     }
 }
 
-/// One run of Dial(): the callee legs being rung, the timeout, and how it ended. Loop-confined.
-final class DialAttempt {
+/// One run of Dial(): the callee legs being rung, the timeout, and how it ended.
+final class DialAttempt: @unchecked Sendable {
+    // @unchecked Sendable: created on the SIP event loop and only ever touched there (every
+    // callback it registers is a future/scheduled task of that same loop).
     private let driver: SIPChannelDriver
     private let caller: SIPChannel
     private let request: DialRequest
