@@ -10,6 +10,7 @@ import time
 import netutil
 import siplib
 from sipphelpers import both, register, run_caller, sdp_media, start_callee
+from sipprunner import Sipp
 
 
 # -- (a) REGISTER with digest ------------------------------------------------------------
@@ -152,6 +153,29 @@ def test_call_from_tcp_to_udp(pbxd, procs, artifacts):
     uas = callee.wait()
     assert uac.rc == 0, "TCP caller: call incomplete\n" + both(uac, uas)
     assert uas.rc == 0, "UDP callee: call incomplete\n" + both(uas, uac)
+
+
+def test_concurrent_calls_and_port_reuse(pbxd, procs, artifacts):
+    """Two rounds of 20 simultaneous calls 1001 -> 1002 (one registered SIPp callee
+    answers them all). A round holds 80 of pbxd's 100 RTP ports (RTP + RTCP per leg),
+    so the second round only gets through if the first round's ports came back."""
+    port = netutil.free_port()
+    reg = register(pbxd, procs, artifacts, "1002", port)
+    assert reg.rc == 0, reg.describe()
+    host, sip_port = pbxd.addr
+    for rnd in (1, 2):
+        callee = Sipp(procs, artifacts, "uas_answer.xml", local_port=port, service="1002", calls=20,
+                      timeout=60, extra=["-d", "2000"], tag=f"1002-round{rnd}").start()
+        callee.wait_bound()
+        uac = Sipp(procs, artifacts, "uac_call.xml", local_port=netutil.free_port(), remote=pbxd.addr,
+                   service="1002", auth=("1001", pbxd.users["1001"]), keys={"caller": "1001"}, calls=20,
+                   timeout=60, extra=["-d", "2000", "-r", "20", "-rp", "1000", "-auth_uri",
+                                      f"1002@{host}:{sip_port}"], tag=f"1001-round{rnd}").run()
+        uas = callee.wait()
+        assert uac.rc == 0, f"round {rnd}: not all 20 calls completed for the caller\n" + both(uac, uas)
+        assert uas.rc == 0, f"round {rnd}: not all 20 calls completed for the callee\n" + both(uas, uac)
+        assert len(uas.received("INVITE")) == 20, f"round {rnd}: callee saw {len(uas.received('INVITE'))} INVITEs"
+        time.sleep(0.5)
 
 
 # -- (f) CANCEL ----------------------------------------------------------------------------
