@@ -143,6 +143,19 @@ def test_callee_hangs_up(pbxd, procs, artifacts):
     assert uac.rc == 0, "caller: no BYE from pbxd after the callee hung up\n" + both(uac, uas)
 
 
+def test_hold_and_resume(pbxd, procs, artifacts):
+    """re-INVITE a=sendonly (hold) then a=sendrecv (resume) from the caller, in the
+    call: each answered 200 with a direction RFC 3264 allows, then BYE."""
+    port = netutil.free_port()
+    reg = register(pbxd, procs, artifacts, "1002", port)
+    assert reg.rc == 0, reg.describe()
+    callee = start_callee(pbxd, procs, artifacts, "1002", port, scenario="uas_answer_reinvite.xml")
+    uac = run_caller(pbxd, procs, artifacts, "1001", "1002", scenario="uac_call_hold.xml")
+    uas = callee.wait()
+    assert uac.rc == 0, "caller: hold/resume re-INVITEs not answered as RFC 3264 wants\n" + both(uac, uas)
+    assert uas.rc == 0, "callee: call with hold/resume incomplete\n" + both(uas, uac)
+
+
 def test_call_from_tcp_to_udp(pbxd, procs, artifacts):
     """Caller on TCP, callee on UDP: pbxd answers on the caller's connection."""
     port = netutil.free_port()
