@@ -78,6 +78,24 @@ def test_unregister_removes_binding(pbxd, procs, artifacts):
         f"call to the unregistered 1001: responses {codes}, want a final failure (404/480...)"
 
 
+def test_register_query_and_wildcard_removal(pbxd, procs, artifacts):
+    """REGISTER without Contact lists the bindings (RFC 3261 10.2.3); Contact: * with
+    Expires: 0 removes them all (10.2.2)."""
+    port = netutil.free_port()
+    r = register(pbxd, procs, artifacts, "1001", port)
+    assert r.rc == 0, r.describe()
+    pw = pbxd.users["1001"]
+    q = siplib.raw_register(pbxd.addr, "1001", pw, contact=None, expires=None)
+    assert q and q[-1].code == 200, f"query: {[x.code for x in q]}"
+    assert any(f"127.0.0.1:{port}" in c for c in siplib.contacts_of(q[-1])), \
+        f"query does not list the binding 127.0.0.1:{port}: {siplib.contacts_of(q[-1])}"
+    w = siplib.raw_register(pbxd.addr, "1001", pw, contact="*", expires=0)
+    assert w and w[-1].code == 200, f"Contact: * / Expires: 0 got {[x.code for x in w]}"
+    q2 = siplib.raw_register(pbxd.addr, "1001", pw, contact=None, expires=None)
+    assert q2 and q2[-1].code == 200, f"query after removal: {[x.code for x in q2]}"
+    assert not siplib.contacts_of(q2[-1]), f"bindings left after Contact: *: {siplib.contacts_of(q2[-1])}"
+
+
 # -- (d) INVITE needs credentials ------------------------------------------------------------
 
 def test_invite_challenged_then_proceeds_with_credentials(pbxd, procs, artifacts):
