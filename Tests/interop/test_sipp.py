@@ -139,8 +139,11 @@ def test_call_1001_to_1002(pbxd, procs, artifacts):
     assert uas.rc == 0, "callee: INVITE/180/200/ACK/BYE/200 incomplete\n" + both(uas, uac)
     assert any(re.search(r"(?m)^CSeq:\s*2 INVITE", m) for m in uac.received("SIP/2.0 100")), \
         "no 100 Trying for the authenticated INVITE (RFC 3261 17.2.1: sent unless the TU answers within 200 ms)\n" + uac.describe()
-    # pbxd relays the media: both legs' SDP must point at pbxd's RTP ports
     invite = uas.received("INVITE")[0]
+    # the callee sees who calls (sip.conf callerid of 1001)
+    from_hdr = re.search(r"(?im)^(?:From|f)\s*:(.*)$", invite).group(1)
+    assert "1001" in from_hdr, f"the callee's INVITE does not show caller 1001: From:{from_hdr}"
+    # pbxd relays the media: both legs' SDP must point at pbxd's RTP ports
     answer = uac.received("SIP/2.0 200")[0]
     for what, msg in (("INVITE to the callee", invite), ("200 OK to the caller", answer)):
         addr, mport = sdp_media(msg)
@@ -222,6 +225,22 @@ def test_cancel_ringing_call(pbxd, procs, artifacts):
     assert any(re.search(r"(?m)^CSeq:\s*2 CANCEL", m) for m in uac.received("SIP/2.0 200")), \
         "no 200 OK for the CANCEL\n" + uac.describe()
     assert uas.rc == 0, "callee: the CANCEL did not reach it (or no ACK for its 487)\n" + both(uas, uac)
+
+
+def test_no_answer_times_out(pbxd, procs, artifacts):
+    """7002 = Dial(SIP/1002,3): 1002 rings and never answers; after 3 s pbxd must CANCEL
+    its leg and fail the caller's INVITE."""
+    port = netutil.free_port()
+    reg = register(pbxd, procs, artifacts, "1002", port)
+    assert reg.rc == 0, reg.describe()
+    callee = start_callee(pbxd, procs, artifacts, "1002", port, scenario="uas_ring_no_answer.xml", timeout=25)
+    t0 = time.monotonic()
+    uac = run_caller(pbxd, procs, artifacts, "1001", "7002", scenario="uac_no_answer.xml", timeout=20)
+    took = time.monotonic() - t0
+    uas = callee.wait()
+    assert uas.rc == 0, "callee: no CANCEL from pbxd after the Dial timeout\n" + both(uas, uac)
+    assert uac.rc == 0, "caller: no final failure after the Dial timeout\n" + both(uac, uas)
+    assert 2.5 <= took <= 12, f"the caller's call failed after {took:.1f} s, want about 3 s (Dial timeout)"
 
 
 # -- (g) unknown extension ---------------------------------------------------------------
