@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import netutil
 from sipprunner import Sipp, SippResult
@@ -18,10 +19,13 @@ def register(pbxd, procs, artifacts, user: str, port: int, *, expires: int = 300
 
 
 def start_callee(pbxd, procs, artifacts, user: str, port: int, scenario: str = "uas_answer.xml",
-                 timeout: int = 40, tag: str = "", hold_ms: int = 1000) -> Sipp:
+                 timeout: int = 40, tag: str = "", hold_ms: int = 1000, transport: str = "u1") -> Sipp:
     s = Sipp(procs, artifacts, scenario, local_port=port, service=user, timeout=timeout,
-             extra=["-d", str(hold_ms)], tag=tag or user).start()
-    s.wait_bound()
+             extra=["-d", str(hold_ms)], transport=transport, tag=tag or user).start()
+    if transport.startswith("t"):
+        time.sleep(0.5)   # TCP listener: no UDP socket to watch for
+    else:
+        s.wait_bound()
     return s
 
 

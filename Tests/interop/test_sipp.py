@@ -212,6 +212,18 @@ def test_concurrent_calls_and_port_reuse(pbxd, procs, artifacts):
         time.sleep(0.5)
 
 
+def test_call_to_tcp_callee(pbxd, procs, artifacts):
+    """1002 registers over TCP (Contact ;transport=TCP): pbxd must reach it over TCP."""
+    port = netutil.free_port()
+    reg = register(pbxd, procs, artifacts, "1002", port, transport="t1")
+    assert reg.rc == 0, reg.describe()
+    callee = start_callee(pbxd, procs, artifacts, "1002", port, transport="t1", tag="1002-tcp")
+    uac = run_caller(pbxd, procs, artifacts, "1001", "1002")
+    uas = callee.wait()
+    assert uas.rc == 0, "TCP callee: the call did not reach it / incomplete\n" + both(uas, uac)
+    assert uac.rc == 0, "UDP caller: call incomplete\n" + both(uac, uas)
+
+
 # -- (f) CANCEL ----------------------------------------------------------------------------
 
 def test_cancel_ringing_call(pbxd, procs, artifacts):
