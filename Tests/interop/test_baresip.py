@@ -146,3 +146,26 @@ def test_baresip_call_through_pbxd(pbxd, procs, artifacts):
     # and the audio itself, both directions
     assert_tone(callee.rx, 1000)
     assert_tone(caller.rx, 440)
+
+
+def test_two_baresip_calls_at_once(pbxd, procs, artifacts):
+    """1001 -> 1002 and 811 -> 812 at the same time, four different tones: each phone
+    must hear its own partner only (no crossed or mixed media in the relay)."""
+    users = pbxd.users
+    tones = {"1001": 1000, "1002": 440, "811": 1500, "812": 700}
+    wav = {u: make_tone(artifacts / f"tone{f}.wav", f) for u, f in tones.items()}
+    host, port = "127.0.0.1", str(pbxd.sip_port)
+    callees = {u: Phone(procs, artifacts, f"callee{u}", [host, port, u, users[u], str(wav[u]), "-t", "45"])
+               for u in ("1002", "812")}
+    for u, ph in callees.items():
+        assert ph.wait_for("REGISTERED", 15), f"callee {u} did not register\n" + ph.describe()
+    callers = {u: Phone(procs, artifacts, f"caller{u}",
+                        [host, port, u, users[u], str(wav[u]), "-c", target, "-t", "6"])
+               for u, target in (("1001", "1002"), ("811", "812"))}
+    rcs = {name: ph.wait(60) for name, ph in callers.items()}
+    rcs.update({name: ph.wait(20) for name, ph in callees.items()})
+    report = "\n".join(ph.describe() for ph in (*callers.values(), *callees.values()))
+    assert all(rc == 0 for rc in rcs.values()), f"exit codes {rcs}\n" + report
+    for listener, talker in (("1002", "1001"), ("1001", "1002"), ("812", "811"), ("811", "812")):
+        ph = callers.get(listener) or callees[listener]
+        assert_tone(ph.rx, tones[talker], min_purity=0.8)
