@@ -61,19 +61,20 @@ run_mode() { # $1 = auth|noauth
     local uas; uas=$(pgrep -f "sipp -sn uas -i 127.0.0.1 -p $UAS_PORT" | head -1); pids+=("$uas")
     for rate in $RATES; do
         local calls=$((rate * DURATION)) before after out ok failed
-        before=$(cpu_ticks "$pbxd")
+        before=$(cpu_ticks "$pbxd"); local started=$SECONDS
         out=$(taskset -c 1 sipp 127.0.0.1:"$SIP_PORT" -sf "$scenario" -s 5000 "${auth[@]}" -i 127.0.0.1 \
-            -p "$UAC_PORT" -r "$rate" -m "$calls" -l $((rate * 4)) -nostdin -timeout $((DURATION * 3)) 2>&1 || true)
+            -p "$UAC_PORT" -r "$rate" -m "$calls" -l $((rate * 4)) -nostdin -timeout $((DURATION * 3)) -trace_err -error_file "$work/$mode-$rate-errors.log" 2>&1 || true)
         after=$(cpu_ticks "$pbxd")
         ok=$(echo "$out" | awk -F'|' '/Successful call/ {gsub(/ /,"",$3); print $3}' | tail -1)
         failed=$(echo "$out" | awk -F'|' '/Failed call/ {gsub(/ /,"",$3); print $3}' | tail -1)
-        local elapsed; elapsed=$(echo "$out" | awk -F'|' '/Elapsed Time/ {print $3}' | tail -1 | tr -d ' ')
+        local elapsed=$((SECONDS - started))s
         local cpu_s; cpu_s=$(echo "scale=2; ($after - $before) / $(getconf CLK_TCK)" | bc)
         local us_per_call; us_per_call=$(echo "scale=1; ($after - $before) * 1000000 / $(getconf CLK_TCK) / (${ok:-0} + 1)" | bc)
         printf '%-7s rate=%-5s calls=%-6s ok=%-6s failed=%-5s elapsed=%s pbxd_cpu=%ss (%s us/call)\n' \
             "$mode" "$rate" "$calls" "${ok:-?}" "${failed:-?}" "$elapsed" "$cpu_s" "$us_per_call"
     done
     kill "$uas" "$pbxd" 2>/dev/null || true; wait "$pbxd" 2>/dev/null || true
+    grep -h -m3 -v '^The following' "$work/$mode"-*-errors.log 2>/dev/null | sed 's/^/  sipp error: /' || true
 }
 
 echo "# $(date -u +%F) $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"

@@ -197,3 +197,22 @@ public enum OfferAnswer {
 
     static func addressType(_ address: String) -> String { address.contains(":") ? "IP6" : "IP4" }
 }
+
+extension AudioNegotiation {
+    /// The payload-type rewrite for packets going from this peer to `other` (for
+    /// `RelaySession.setPayloadTypeMap`): each codec and telephone-event as this peer numbers it,
+    /// to the number `other` agreed for the same codec. Only differing PTs are listed, so two
+    /// phones that agree on everything get an empty map and the relay rewrites nothing.
+    public func payloadTypeMap(to other: AudioNegotiation) -> [UInt8: UInt8] {
+        var map: [UInt8: UInt8] = [:]
+        for codec in self.codecs {
+            if let match = other.codecs.first(where: { $0.matches(codec) }), match.payloadType != codec.payloadType {
+                map[codec.payloadType] = match.payloadType
+            }
+        }
+        if let mine = self.telephoneEventPayloadType, let theirs = other.telephoneEventPayloadType, mine != theirs {
+            map[mine] = theirs
+        }
+        return map
+    }
+}

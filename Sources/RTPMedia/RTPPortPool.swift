@@ -1,4 +1,10 @@
 import NIOConcurrencyHelpers
+import NIOCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Hands out RTP port pairs from `rtp.conf`'s `rtpstart...rtpend`: an even RTP port, RTCP on the
 /// next odd port (RFC 3550 §11).
@@ -70,10 +76,14 @@ public final class RTPPortPool: Sendable {
         }
     }
 
-    /// Acquires pairs until `bind` succeeds, skipping ports another process holds (bind fails).
-    /// A skipped port goes back to the tail of the pool: it may be free again later. Gives up
-    /// after trying every pair once and rethrows the last bind error.
-    public func acquireBinding<T>(_ bind: (Int) async throws -> T) async throws -> (port: Int, value: T) {
+    /// Acquires pairs until `bind` succeeds, skipping ports another process holds (bind fails
+    /// with an error `isPortBusy` accepts, by default EADDRINUSE/EACCES). A skipped port goes back
+    /// to the tail of the pool: it may be free again later. Any other error is rethrown at once
+    /// (a bad bind address fails every port alike). Gives up after trying every pair once.
+    public func acquireBinding<T>(
+        isPortBusy: (Error) -> Bool = RTPPortPool.isAddressInUse,
+        _ bind: (Int) async throws -> T
+    ) async throws -> (port: Int, value: T) {
         var lastError: Error = PoolError.exhausted
         for _ in 0..<self.capacity {
             let port = try self.acquire()
@@ -81,9 +91,16 @@ public final class RTPPortPool: Sendable {
                 return (port, try await bind(port))
             } catch {
                 self.release(port)
+                guard isPortBusy(error) else { throw error }
                 lastError = error
             }
         }
         throw lastError
+    }
+
+    /// True for the bind errors that mean "this port is taken": EADDRINUSE, EACCES.
+    public static func isAddressInUse(_ error: Error) -> Bool {
+        guard let io = error as? IOError else { return false }
+        return io.errnoCode == EADDRINUSE || io.errnoCode == EACCES
     }
 }

@@ -4,7 +4,6 @@ import NIOPosix
 /// The two sides of a relayed call: `.a` faces one phone, `.b` the other.
 public enum RelayLeg: Sendable, Hashable, CaseIterable {
     case a, b
-    var other: RelayLeg { self == .a ? .b : .a }
 }
 
 /// Creates relay sessions: socket pairs from the port pool, bound on one event loop each.
@@ -13,7 +12,10 @@ public enum RelayLeg: Sendable, Hashable, CaseIterable {
 /// SIP (DESIGN.md §1): it is told each leg's remote address from SDP and forwards datagrams.
 public final class RTPRelay: Sendable {
     public struct Configuration: Sendable {
-        /// Datagrams read per `recvmmsg` call (`ChannelOptions.datagramVectorReadMessageCount`).
+        /// Datagrams read per `recvmmsg` call (`ChannelOptions.datagramVectorReadMessageCount`)
+        /// on RTP sockets. Each RTP socket keeps a receive buffer of this × `receiveBufferSize`
+        /// (32 KiB by default, mostly untouched pages); RTCP sockets, a packet every few seconds,
+        /// read one datagram at a time with a single slot.
         public var vectorReadMessageCount: Int = 16
         /// Per-datagram receive slot; RTP over Ethernet fits in 1500, 2048 leaves margin.
         public var receiveBufferSize: Int = 2048
@@ -55,9 +57,12 @@ public final class RTPRelay: Sendable {
 
     private func bindLeg(_ leg: RelayLeg, state: NIOLoopBound<RelayState>, on loop: EventLoop) async throws -> BoundLeg {
         let (port, channels) = try await self.portPool.acquireBinding { port in
-            let rtp = try await self.bind(port: port, endpoint: { $0.endpoint(leg, rtcp: false) }, state: state, on: loop)
+            let rtp = try await self.bind(
+                port: port, vector: self.configuration.vectorReadMessageCount,
+                endpoint: { $0.endpoint(leg, rtcp: false) }, state: state, on: loop)
             do {
-                let rtcp = try await self.bind(port: port + 1, endpoint: { $0.endpoint(leg, rtcp: true) }, state: state, on: loop)
+                let rtcp = try await self.bind(
+                    port: port + 1, vector: 1, endpoint: { $0.endpoint(leg, rtcp: true) }, state: state, on: loop)
                 return (rtp, rtcp)
             } catch {
                 try? await rtp.close()
@@ -68,16 +73,16 @@ public final class RTPRelay: Sendable {
     }
 
     private func bind(
-        port: Int, endpoint: @escaping @Sendable (RelayState) -> RelayEndpoint,
+        port: Int, vector: Int, endpoint: @escaping @Sendable (RelayState) -> RelayEndpoint,
         state: NIOLoopBound<RelayState>, on loop: EventLoop
     ) async throws -> Channel {
         try await DatagramBootstrap(group: loop)
-            .channelOption(.datagramVectorReadMessageCount, value: self.configuration.vectorReadMessageCount)
+            .channelOption(.datagramVectorReadMessageCount, value: vector)
             .channelOption(.maxMessagesPerRead, value: UInt(self.configuration.maxMessagesPerRead))
             // A vector read splits ONE buffer of the allocator's size into N equal slots, so the
             // buffer must be N × datagram size (2048 alone would truncate datagrams to 128 bytes).
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(
-                capacity: self.configuration.receiveBufferSize * self.configuration.vectorReadMessageCount))
+                capacity: self.configuration.receiveBufferSize * vector))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let handler = RelayForwardingHandler(endpoint: endpoint(state.value))
@@ -191,14 +196,17 @@ public final class RelaySession: Sendable {
     public func start() async {
         let a = self.a, b = self.b
         await self.onLoop { state in
+            func context(_ channel: Channel) -> ChannelHandlerContext? {
+                try? channel.pipeline.syncOperations.context(handlerType: RelayForwardingHandler.self)
+            }
             state.aRTP.peer = state.bRTP
-            state.aRTP.peerChannel = b.rtp
+            state.aRTP.peerContext = context(b.rtp)
             state.bRTP.peer = state.aRTP
-            state.bRTP.peerChannel = a.rtp
+            state.bRTP.peerContext = context(a.rtp)
             state.aRTCP.peer = state.bRTCP
-            state.aRTCP.peerChannel = b.rtcp
+            state.aRTCP.peerContext = context(b.rtcp)
             state.bRTCP.peer = state.aRTCP
-            state.bRTCP.peerChannel = a.rtcp
+            state.bRTCP.peerContext = context(a.rtcp)
         }
     }
 
@@ -231,9 +239,9 @@ public final class RelaySession: Sendable {
     public func close() async {
         await self.onLoop { state in
             for e in [state.aRTP, state.aRTCP, state.bRTP, state.bRTCP] {
-                // Breaks the endpoint → channel → handler → endpoint cycle.
+                // Breaks the endpoint → context → handler → endpoint cycle.
                 e.peer = nil
-                e.peerChannel = nil
+                e.peerContext = nil
             }
         }
         await self.a.close(pool: self.portPool)

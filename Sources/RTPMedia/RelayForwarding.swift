@@ -36,9 +36,12 @@ final class RelayEndpoint {
     /// Payload-type rewrite for RTP arriving here, indexed by PT (128 entries); nil = none.
     /// A flat table: one indexed load per packet, no dictionary hashing.
     var payloadTypeMap: [UInt8]?
-    /// Set by `start()`: the endpoint of the other leg and the socket that sends to it.
+    /// Set by `start()`: the endpoint of the other leg, and the context of the relay handler in
+    /// the other leg's pipeline. Writing through that context goes straight to the socket;
+    /// `Channel.write` would enter at the pipeline's tail and cost more retain/release pairs
+    /// per packet (visible in `perf`: refcounting was ~40% of the relay's CPU).
     var peer: RelayEndpoint?
-    var peerChannel: Channel?
+    var peerContext: ChannelHandlerContext?
 
     init(isRTCP: Bool) {
         self.isRTCP = isRTCP
@@ -105,7 +108,12 @@ final class RelayEndpoint {
 /// socket, flushes once per read batch.
 ///
 /// Per packet: no allocation of ours, no task, no actor hop, no lock (STYLE.md §9). The write goes
-/// straight into the peer channel's pipeline, which lives on the same event loop.
+/// through the peer leg's handler context (same event loop) to the peer socket.
+///
+/// Measured (BENCHMARKS.md, bench/malloc-count.c): this code allocates nothing per packet, but
+/// NIOPosix's datagram read path does, about 3 mallocs per datagram — the `SocketAddress` box and
+/// its text form for the source address, and the result array of each vector read. Removing
+/// those needs a change in NIO or a read path of our own below `DatagramChannel`.
 final class RelayForwardingHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     typealias OutboundOut = AddressedEnvelope<ByteBuffer>
@@ -120,17 +128,17 @@ final class RelayForwardingHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = Self.unwrapInboundIn(data)
-        guard let out = self.endpoint.process(envelope), let channel = self.endpoint.peerChannel else {
+        guard let out = self.endpoint.process(envelope), let peer = self.endpoint.peerContext else {
             return
         }
-        channel.write(out, promise: nil)
+        peer.write(Self.wrapOutboundOut(out), promise: nil)
         self.pendingFlush = true
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
         if self.pendingFlush {
             self.pendingFlush = false
-            self.endpoint.peerChannel?.flush()
+            self.endpoint.peerContext?.flush()
         }
     }
 

@@ -145,3 +145,52 @@ import Testing
         }
     }
 }
+
+/// The two `[general]` switches that trade safety for convenience, as chan_sip has them.
+@Suite struct GuestAndAuthRejectTests {
+    static func authenticator(_ general: String) throws -> CallAuthenticator {
+        let text = "[general]\nrealm=test\ncontext=public\n\(general)\n[1001]\ntype=friend\nhost=dynamic\nsecret=s\n"
+        return CallAuthenticator(config: try SIPConfig(ConfigFile.parse(text, fileName: "sip.conf")))
+    }
+
+    static func request(_ method: String, user: String) throws -> SIPRequest {
+        let text = "\(method) sip:100@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bKg1\r\n"
+            + "From: <sip:\(user)@127.0.0.1>;tag=a\r\nTo: <sip:\(method == "REGISTER" ? user : "100")@127.0.0.1>\r\n"
+            + "Call-ID: g@1\r\nCSeq: 1 \(method)\r\nContent-Length: 0\r\n\r\n"
+        guard case .request(let request) = try SIPParser.parse(bytes: Array(text.utf8)) else { throw ConfigError("x", at: nil) }
+        return request
+    }
+
+    static let source = SIPTransportAddress(transport: .udp, address: try! SocketAddress(ipAddress: "127.0.0.1", port: 5070))
+
+    @Test func guestsAreChallengedUnlessAllowed() throws {
+        let closed = try Self.authenticator("allowguest=no")
+        guard case .challenge = closed.authenticate(try Self.request("INVITE", user: "stranger"), from: Self.source, purpose: .invite) else {
+            Issue.record("allowguest=no must challenge an unknown caller")
+            return
+        }
+        let open = try Self.authenticator("allowguest=yes")
+        guard case .accepted(let guest) = open.authenticate(try Self.request("INVITE", user: "stranger"), from: Self.source, purpose: .invite) else {
+            Issue.record("allowguest=yes must let an unknown caller in")
+            return
+        }
+        #expect(guest.context == "public")
+        guard case .challenge = open.authenticate(try Self.request("INVITE", user: "1001"), from: Self.source, purpose: .invite) else {
+            Issue.record("a known peer is still challenged with allowguest=yes")
+            return
+        }
+    }
+
+    @Test func alwaysAuthRejectOffTellsUnknownAccounts() throws {
+        for (setting, expected) in [("alwaysauthreject=yes", 403), ("alwaysauthreject=no", 404)] {
+            let authenticator = try Self.authenticator(setting)
+            var request = try Self.request("REGISTER", user: "ghost")
+            request.headers.add("Authorization", "Digest username=\"ghost\", realm=\"test\", nonce=\"00\", uri=\"sip:100@127.0.0.1\", response=\"00000000000000000000000000000000\"")
+            guard case .reject(let response) = authenticator.authenticate(request, from: Self.source, purpose: .register) else {
+                Issue.record("\(setting): expected a rejection")
+                continue
+            }
+            #expect(response.statusCode == expected, "\(setting)")
+        }
+    }
+}

@@ -121,4 +121,17 @@ import Testing
         }
         #expect(OfferAnswer.readAnswer(try Self.offer("m=audio 0 RTP/AVP 0\r\n")) == nil)
     }
+
+    /// baresip numbers telephone-event 101, Linphone 96: the relay map bridges them both ways.
+    @Test func payloadTypeMapBetweenTwoPeers() throws {
+        let baresip = try Self.offer("m=audio 7078 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n")
+        let linphone = try Self.offer("m=audio 7080 RTP/AVP 112 96\r\na=rtpmap:112 PCMU/8000\r\na=rtpmap:96 telephone-event/8000\r\n")
+        let (_, a) = try OfferAnswer.makeAnswer(to: baresip, allowed: [.pcmu], address: "10.0.0.5", port: 30000,
+                                                sessionID: 1, sessionVersion: 1)
+        let (_, b) = try OfferAnswer.makeAnswer(to: linphone, allowed: [.pcmu], address: "10.0.0.5", port: 30002,
+                                                sessionID: 2, sessionVersion: 1)
+        #expect(a.payloadTypeMap(to: b) == [0: 112, 101: 96])
+        #expect(b.payloadTypeMap(to: a) == [112: 0, 96: 101])
+        #expect(a.payloadTypeMap(to: a).isEmpty)
+    }
 }

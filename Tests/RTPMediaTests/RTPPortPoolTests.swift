@@ -54,3 +54,23 @@ import Testing
         #expect(pool.available == 0)
     }
 }
+
+@Suite struct RTPPortPoolErrorTests {
+    struct Unrelated: Error {}
+
+    /// A bind error that is not "port taken" fails at once instead of walking the whole pool.
+    @Test func otherBindErrorsAreRethrownAtOnce() async throws {
+        let pool = try RTPPortPool(range: 30000...30099)
+        var attempts = 0
+        await #expect(throws: Unrelated.self) {
+            _ = try await pool.acquireBinding { _ -> Int in
+                attempts += 1
+                throw Unrelated()
+            }
+        }
+        #expect(attempts == 1)
+        #expect(pool.available == pool.capacity)
+        #expect(RTPPortPool.isAddressInUse(IOError(errnoCode: EADDRINUSE, reason: "bind")))
+        #expect(!RTPPortPool.isAddressInUse(Unrelated()))
+    }
+}

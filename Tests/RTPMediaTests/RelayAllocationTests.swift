@@ -91,8 +91,9 @@ struct RelayAllocationTests {
         let relay = try run { peer in
             let a = RelayEndpoint(isRTCP: false), b = RelayEndpoint(isRTCP: false)
             a.peer = b
-            a.peerChannel = peer
             b.remote = Self.other
+            try! peer.pipeline.syncOperations.addHandler(RelayForwardingHandler(endpoint: b))
+            a.peerContext = try! peer.pipeline.syncOperations.context(handlerType: RelayForwardingHandler.self)
             return RelayForwardingHandler(endpoint: a)
         }
         let baseline = try run { peer in PassThrough(peer: peer) }

@@ -1,40 +1,43 @@
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 @testable import RTPMedia
 
 /// A test "phone": a plain NIO datagram socket on loopback that records what it receives.
+/// The record lives in the handler, on the phone's event loop; tests read it through the loop.
 final class TestPhone: Sendable {
     let channel: Channel
-    private let box: NIOLockedValueBox<[AddressedEnvelope<ByteBuffer>]>
 
-    private final class Collector: ChannelInboundHandler, Sendable {
+    private final class Collector: ChannelInboundHandler {
         typealias InboundIn = AddressedEnvelope<ByteBuffer>
-        let box: NIOLockedValueBox<[AddressedEnvelope<ByteBuffer>]>
-        init(box: NIOLockedValueBox<[AddressedEnvelope<ByteBuffer>]>) { self.box = box }
+        var received: [AddressedEnvelope<ByteBuffer>] = []
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            let e = Self.unwrapInboundIn(data)
-            self.box.withLockedValue { $0.append(e) }
+            self.received.append(Self.unwrapInboundIn(data))
         }
     }
 
-    private init(channel: Channel, box: NIOLockedValueBox<[AddressedEnvelope<ByteBuffer>]>) {
+    private init(channel: Channel) {
         self.channel = channel
-        self.box = box
     }
 
     static func make(port: Int = 0, group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> TestPhone {
-        let box = NIOLockedValueBox<[AddressedEnvelope<ByteBuffer>]>([])
         let channel = try await DatagramBootstrap(group: group)
             .channelInitializer { ch in
-                ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(Collector(box: box)) }
+                ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(Collector()) }
             }
             .bind(host: "127.0.0.1", port: port).get()
-        return TestPhone(channel: channel, box: box)
+        return TestPhone(channel: channel)
     }
 
     var address: SocketAddress { self.channel.localAddress! }
-    var received: [AddressedEnvelope<ByteBuffer>] { self.box.withLockedValue { $0 } }
+
+    var received: [AddressedEnvelope<ByteBuffer>] {
+        get async throws {
+            let channel = self.channel
+            return try await channel.eventLoop.submit {
+                try channel.pipeline.syncOperations.handler(type: Collector.self).received
+            }.get()
+        }
+    }
 
     func send(_ bytes: [UInt8], toPort port: Int) async throws {
         let to = try SocketAddress(ipAddress: "127.0.0.1", port: port)
@@ -45,11 +48,11 @@ final class TestPhone: Sendable {
     @discardableResult
     func waitFor(_ count: Int) async throws -> [AddressedEnvelope<ByteBuffer>] {
         for _ in 0..<400 {
-            let r = self.received
+            let r = try await self.received
             if r.count >= count { return r }
             try await Task.sleep(for: .milliseconds(5))
         }
-        return self.received
+        return try await self.received
     }
 
     func close() async { try? await self.channel.close() }

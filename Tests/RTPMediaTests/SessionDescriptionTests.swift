@@ -93,6 +93,19 @@ import Testing
         #expect(error("")?.reason == "missing v= line")
     }
 
+    @Test func lessCommonFields() throws {
+        let text = "v=0\r\no=- 1 2 IN IP6 2001:db8::1\r\ns= \r\nc=IN IP6 2001:db8::1\r\nt=3034423619 3042462419\r\nt=0 0\r\nr=604800 3600 0 90000\r\nz=2882844526 -1h\r\nm=audio 49170/2 RTP/AVP 0\r\na=rtcp:53020 IN IP4 126.16.64.4\r\nm=application 9 TCP/BFCP *\r\n"
+        let sdp = try SessionDescription(parsing: text)
+        #expect(sdp.origin.addressType == "IP6" && sdp.connection?.address == "2001:db8::1")
+        #expect(sdp.sessionName == " ")
+        #expect(sdp.timing == [.init(start: 3034423619, stop: 3042462419), .init()])
+        #expect(sdp.otherLines.map(\.type) == ["r", "z"])
+        #expect(sdp.media[0].port == 49170 && sdp.media[0].portCount == 2)
+        #expect(sdp.media[0].rtcp?.port == 53020 && sdp.media[0].rtcp?.address == "126.16.64.4")
+        #expect(sdp.media[1].formats == ["*"])  // non-RTP profiles keep their own format tokens
+        #expect(sdp.serialized == text)
+    }
+
     @Test func holdDetection() throws {
         func sdp(_ extra: String, c: String = "10.0.0.1") throws -> SessionDescription {
             try SessionDescription(parsing: "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 \(c)\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n\(extra)")

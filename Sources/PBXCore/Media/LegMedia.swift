@@ -123,7 +123,9 @@ public final class LegMedia: @unchecked Sendable {
     }
 
     private func pointRelay(at audio: AudioNegotiation) {
-        guard audio.remotePort != 0, let address = try? SocketAddress(ipAddress: audio.remoteAddress, port: audio.remotePort)
+        // Port 0 is a rejected stream and 0.0.0.0 an old-style hold (RFC 2543): keep sending nowhere new.
+        guard audio.remotePort != 0, audio.remoteAddress != "0.0.0.0", audio.remoteAddress != "::",
+            let address = try? SocketAddress(ipAddress: audio.remoteAddress, port: audio.remotePort)
         else { return }
         let rtcp = try? SocketAddress(ipAddress: audio.remoteAddress, port: audio.remoteRTCPPort)
         let side = self.side

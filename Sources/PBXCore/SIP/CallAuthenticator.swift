@@ -35,6 +35,9 @@ final class CallAuthenticator {
         }
         let identity = purpose == .register ? request.headers.to.uri.user : request.headers.from.uri.user
         let config = self.config
+        if purpose == .invite, let guest = guestPeer(for: request, identity: identity, sourceIP: ip) {
+            return .accepted(guest)
+        }
         let decision = gate.authenticate(
             request, kind: purpose == .register ? .www : .proxy, source: ip, expectedUsername: identity, now: .now
         ) { username in
@@ -48,8 +51,26 @@ final class CallAuthenticator {
         case .challenge:
             return .challenge(decision.response(to: request, toTag: SIPTokens.tag())!)
         case .forbidden:
+            if !config.general.alwaysAuthReject, purpose == .register, let identity, config.peer(named: identity) == nil {
+                // alwaysauthreject=no: chan_sip tells a phone its account does not exist.
+                return .reject(SIPResponse.reply(to: request, 404, toTag: SIPTokens.tag()))
+            }
             return .reject(forbidden(request))
         }
+    }
+
+    /// `allowguest=yes`: a call from a user that is no peer, without credentials, is let in to the
+    /// `[general]` context under the caller's address, as chan_sip does. (It tells a prober which
+    /// users exist, since peers are still challenged: that is why the sample config says no.)
+    private func guestPeer(for request: SIPRequest, identity: String?, sourceIP: String) -> SIPPeer? {
+        guard config.general.allowGuest,
+            identity.map({ config.peer(named: $0) == nil }) ?? true,
+            request.headers["Proxy-Authorization"] == nil
+        else { return nil }
+        var guest = config.general.peerDefaults
+        guest.name = sourceIP
+        guest.kind = .user
+        return guest
     }
 
     /// Whether a peer may authenticate for this purpose from this address: only dynamic peers
