@@ -105,6 +105,9 @@ exten => _1XXX,1,Dial(SIP/${EXTEN},20)
  same => n,Hangup()
 exten => _8XX,1,Dial(SIP/${EXTEN},20)
  same => n,Hangup()
+; 7XXX rings 1XXX for 3 s only (no-answer tests)
+exten => _7XXX,1,Dial(SIP/1${EXTEN:1},3)
+ same => n,Hangup()
 """)
         (self.config_dir / "pbxd.conf").write_text(f"""\
 [general]

@@ -212,3 +212,45 @@ class RawUac:
 
 def new_branch() -> str:
     return "z9hG4bK" + _token(14)
+
+
+def raw_register(server: tuple[str, int], user: str, password: str, contact: str | None,
+                 expires: int | None, timeout: float = 3.0) -> list[SipResponse]:
+    """REGISTER for `user` from a fresh socket, answering one digest challenge.
+    `contact` None queries the bindings (RFC 3261 10.2.3); '*' with expires 0 removes
+    them all (10.2.2). Returns every response received."""
+    host, port = server
+    with UdpSipClient(server) as c:
+        call_id, tag = f"{_token(16)}@127.0.0.1", _token(8)
+        ruri = f"sip:{host}:{port}"
+
+        def req(cseq: int, auth: str | None) -> bytes:
+            lines = [f"REGISTER {ruri} SIP/2.0",
+                     f"Via: SIP/2.0/UDP 127.0.0.1:{c.port};branch={new_branch()};rport",
+                     "Max-Forwards: 70", f"From: <sip:{user}@{host}:{port}>;tag={tag}",
+                     f"To: <sip:{user}@{host}:{port}>", f"Call-ID: {call_id}", f"CSeq: {cseq} REGISTER"]
+            if contact is not None:
+                lines.append(f"Contact: {contact}")
+            if expires is not None:
+                lines.append(f"Expires: {expires}")
+            if auth:
+                lines.append(f"Authorization: {auth}")
+            lines += ["User-Agent: pbxd-interop-raw", "Content-Length: 0", "", ""]
+            return "\r\n".join(lines).encode()
+
+        c.send(req(1, None))
+        out = c.collect(timeout)
+        if out and out[-1].code == 401:
+            chal = parse_challenge(out[-1].header("WWW-Authenticate") or "")
+            c.send(req(2, digest_authorization(chal, "REGISTER", ruri, user, password)))
+            out += c.collect(timeout)
+        return out
+
+
+def contacts_of(resp: SipResponse) -> list[str]:
+    """The Contact header values of a response (comma-separated ones split)."""
+    out = []
+    for k, v in resp.headers:
+        if k.lower() in ("contact", "m"):
+            out += [x.strip() for x in re.split(r",(?=\s*<)", v) if x.strip()]
+    return out

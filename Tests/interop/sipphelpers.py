@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import netutil
 from sipprunner import Sipp, SippResult
@@ -18,20 +19,23 @@ def register(pbxd, procs, artifacts, user: str, port: int, *, expires: int = 300
 
 
 def start_callee(pbxd, procs, artifacts, user: str, port: int, scenario: str = "uas_answer.xml",
-                 timeout: int = 40, tag: str = "") -> Sipp:
+                 timeout: int = 40, tag: str = "", hold_ms: int = 1000, transport: str = "u1") -> Sipp:
     s = Sipp(procs, artifacts, scenario, local_port=port, service=user, timeout=timeout,
-             tag=tag or user).start()
-    s.wait_bound()
+             extra=["-d", str(hold_ms)], transport=transport, tag=tag or user).start()
+    if transport.startswith("t"):
+        time.sleep(0.5)   # TCP listener: no UDP socket to watch for
+    else:
+        s.wait_bound()
     return s
 
 
 def run_caller(pbxd, procs, artifacts, caller: str, target: str, scenario: str = "uac_call.xml",
-               hold_ms: int = 1000, timeout: int = 40, tag: str = "") -> SippResult:
+               hold_ms: int = 1000, timeout: int = 40, tag: str = "", transport: str = "u1") -> SippResult:
     host, port = pbxd.addr
     return Sipp(procs, artifacts, scenario, local_port=netutil.free_port(), remote=pbxd.addr,
                 service=target, auth=(caller, pbxd.users[caller]), keys={"caller": caller},
                 extra=["-d", str(hold_ms), "-auth_uri", f"{target}@{host}:{port}"],
-                timeout=timeout, tag=tag or caller).run()
+                timeout=timeout, transport=transport, tag=tag or caller).run()
 
 
 def sdp_media(msg: str) -> tuple[str | None, int | None]:

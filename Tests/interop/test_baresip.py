@@ -1,7 +1,8 @@
 """Two real baresip UAs through pbxd: register 1001 and 1002, 1001 calls 1002
 (auto-answer), each sends a tone (1000 Hz caller -> callee, 440 Hz back), both
-record what they receive, the recordings are measured, and the caller's hangup
-must end the call on both sides. Driver: drivers/baresip_phone.py."""
+record what they receive, the recordings are measured, the caller's DTMF digits
+(RFC 4733) must reach the callee, and the caller's hangup must end the call on
+both sides. Driver: drivers/baresip_phone.py."""
 from __future__ import annotations
 
 import subprocess
@@ -14,6 +15,7 @@ from audio import assert_tone, make_tone
 from capture import Capture, describe_flows, udp_flows
 
 DRIVER = Path(__file__).resolve().parent / "drivers" / "baresip_phone.py"
+DIGITS = "123#"
 
 
 class Phone:
@@ -33,6 +35,9 @@ class Phone:
 
     def lines(self) -> list[str]:
         return self.out.read_text(errors="replace").splitlines() if self.out.exists() else []
+
+    def values(self, milestone: str) -> list[str]:
+        return [line.split(" ", 1)[1] for line in self.lines() if line.startswith(milestone + " ")]
 
     def saw(self, milestone: str) -> bool:
         return any(line.split(" ")[0] == milestone for line in self.lines())
@@ -70,7 +75,8 @@ def _pair(procs, artifacts, host, port, callee_args, caller_args, call_target):
     callee = Phone(procs, artifacts, "callee", [host, str(port), *callee_args(t440), "-t", "45"])
     first = "READY" if "--no-register" in callee_args(t440) else "REGISTERED"
     assert callee.wait_for(first, 15), "callee did not come up\n" + callee.describe()
-    caller = Phone(procs, artifacts, "caller", [host, str(port), *caller_args(t1000), "-c", call_target(), "-t", "6"])
+    caller = Phone(procs, artifacts, "caller",
+                   [host, str(port), *caller_args(t1000), "-c", call_target(), "-t", "6", "-d", DIGITS])
     rc_caller = caller.wait(60)
     rc_callee = callee.wait(20)
     report = caller.describe() + "\n" + callee.describe()
@@ -92,6 +98,8 @@ def test_baresip_driver_direct_call(procs, artifacts):
 
     caller, callee, rc1, rc2, report = _pair(procs, artifacts, "127.0.0.1", 9, callee_args, caller_args, target)
     assert rc1 == 0 and rc2 == 0, report
+    assert "".join(caller.values("DTMF_SENT")) == DIGITS, report
+    assert "".join(callee.values("DTMF_RECEIVED")) == DIGITS, report
     assert_tone(callee.rx, 1000)
     assert_tone(caller.rx, 440)
 
@@ -131,6 +139,33 @@ def test_baresip_call_through_pbxd(pbxd, procs, artifacts):
     direct = sum(n for (s, d), n in flows.items()
                  if (s in caller.rtp_ports and d in callee.rtp_ports) or (s in callee.rtp_ports and d in caller.rtp_ports))
     assert direct == 0, f"{direct} RTP packets went phone to phone, not through pbxd\n" + report
+    # DTMF (RFC 4733 telephone-events) relayed caller -> callee
+    assert "".join(caller.values("DTMF_SENT")) == DIGITS, "the caller did not send its digits\n" + report
+    got = "".join(callee.values("DTMF_RECEIVED"))
+    assert got == DIGITS, f"callee received DTMF {got!r}, want {DIGITS!r}\n" + report
     # and the audio itself, both directions
     assert_tone(callee.rx, 1000)
     assert_tone(caller.rx, 440)
+
+
+def test_two_baresip_calls_at_once(pbxd, procs, artifacts):
+    """1001 -> 1002 and 811 -> 812 at the same time, four different tones: each phone
+    must hear its own partner only (no crossed or mixed media in the relay)."""
+    users = pbxd.users
+    tones = {"1001": 1000, "1002": 440, "811": 1500, "812": 700}
+    wav = {u: make_tone(artifacts / f"tone{f}.wav", f) for u, f in tones.items()}
+    host, port = "127.0.0.1", str(pbxd.sip_port)
+    callees = {u: Phone(procs, artifacts, f"callee{u}", [host, port, u, users[u], str(wav[u]), "-t", "45"])
+               for u in ("1002", "812")}
+    for u, ph in callees.items():
+        assert ph.wait_for("REGISTERED", 15), f"callee {u} did not register\n" + ph.describe()
+    callers = {u: Phone(procs, artifacts, f"caller{u}",
+                        [host, port, u, users[u], str(wav[u]), "-c", target, "-t", "6"])
+               for u, target in (("1001", "1002"), ("811", "812"))}
+    rcs = {name: ph.wait(60) for name, ph in callers.items()}
+    rcs.update({name: ph.wait(20) for name, ph in callees.items()})
+    report = "\n".join(ph.describe() for ph in (*callers.values(), *callees.values()))
+    assert all(rc == 0 for rc in rcs.values()), f"exit codes {rcs}\n" + report
+    for listener, talker in (("1002", "1001"), ("1001", "1002"), ("812", "811"), ("811", "812")):
+        ph = callers.get(listener) or callees[listener]
+        assert_tone(ph.rx, tones[talker], min_purity=0.8)

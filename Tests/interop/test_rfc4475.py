@@ -32,7 +32,8 @@ INVITE_UNAUTH = {401, 403, 404, 407, 480, 484}
 # name: (RFC 4475 section, kind, allowed codes or None, what it tests)
 TABLE: dict[str, tuple[str, str, set[int] | None, str]] = {
     # 3.1.1 valid messages: must be parsed and processed
-    "wsinv":      ("3.1.1.1", "valid", INVITE_UNAUTH, "short tortuous INVITE (folding, odd LWS, compact forms)"),
+    # its To has a tag: an in-dialog INVITE for a dialog pbxd never had, so 481 (RFC 3261 12.2.2)
+    "wsinv":      ("3.1.1.1", "valid", INVITE_UNAUTH | {481}, "short tortuous INVITE (folding, odd LWS, compact forms)"),
     "intmeth":    ("3.1.1.2", "valid", {405, 501} | INVITE_UNAUTH, "unknown method made of every token char"),
     "esc01":      ("3.1.1.3", "valid", INVITE_UNAUTH, "valid % escaping in URIs"),
     "escnull":    ("3.1.1.4", "valid", NO_AUTH_OK, "escaped NULs in URIs (REGISTER)"),

@@ -10,6 +10,7 @@ import time
 import netutil
 import siplib
 from sipphelpers import both, register, run_caller, sdp_media, start_callee
+from sipprunner import Sipp
 
 
 # -- (a) REGISTER with digest ------------------------------------------------------------
@@ -77,6 +78,24 @@ def test_unregister_removes_binding(pbxd, procs, artifacts):
         f"call to the unregistered 1001: responses {codes}, want a final failure (404/480...)"
 
 
+def test_register_query_and_wildcard_removal(pbxd, procs, artifacts):
+    """REGISTER without Contact lists the bindings (RFC 3261 10.2.3); Contact: * with
+    Expires: 0 removes them all (10.2.2)."""
+    port = netutil.free_port()
+    r = register(pbxd, procs, artifacts, "1001", port)
+    assert r.rc == 0, r.describe()
+    pw = pbxd.users["1001"]
+    q = siplib.raw_register(pbxd.addr, "1001", pw, contact=None, expires=None)
+    assert q and q[-1].code == 200, f"query: {[x.code for x in q]}"
+    assert any(f"127.0.0.1:{port}" in c for c in siplib.contacts_of(q[-1])), \
+        f"query does not list the binding 127.0.0.1:{port}: {siplib.contacts_of(q[-1])}"
+    w = siplib.raw_register(pbxd.addr, "1001", pw, contact="*", expires=0)
+    assert w and w[-1].code == 200, f"Contact: * / Expires: 0 got {[x.code for x in w]}"
+    q2 = siplib.raw_register(pbxd.addr, "1001", pw, contact=None, expires=None)
+    assert q2 and q2[-1].code == 200, f"query after removal: {[x.code for x in q2]}"
+    assert not siplib.contacts_of(q2[-1]), f"bindings left after Contact: *: {siplib.contacts_of(q2[-1])}"
+
+
 # -- (d) INVITE needs credentials ------------------------------------------------------------
 
 def test_invite_challenged_then_proceeds_with_credentials(pbxd, procs, artifacts):
@@ -120,14 +139,89 @@ def test_call_1001_to_1002(pbxd, procs, artifacts):
     assert uas.rc == 0, "callee: INVITE/180/200/ACK/BYE/200 incomplete\n" + both(uas, uac)
     assert any(re.search(r"(?m)^CSeq:\s*2 INVITE", m) for m in uac.received("SIP/2.0 100")), \
         "no 100 Trying for the authenticated INVITE (RFC 3261 17.2.1: sent unless the TU answers within 200 ms)\n" + uac.describe()
-    # pbxd relays the media: both legs' SDP must point at pbxd's RTP ports
     invite = uas.received("INVITE")[0]
+    # the callee sees who calls (sip.conf callerid of 1001)
+    from_hdr = re.search(r"(?im)^(?:From|f)\s*:(.*)$", invite).group(1)
+    assert "1001" in from_hdr, f"the callee's INVITE does not show caller 1001: From:{from_hdr}"
+    # pbxd relays the media: both legs' SDP must point at pbxd's RTP ports
     answer = uac.received("SIP/2.0 200")[0]
     for what, msg in (("INVITE to the callee", invite), ("200 OK to the caller", answer)):
         addr, mport = sdp_media(msg)
         assert addr == "127.0.0.1" and mport is not None and pbxd.rtp_start <= mport <= pbxd.rtp_end, \
             f"{what}: SDP c={addr} m=audio {mport}, want 127.0.0.1 and a port in " \
             f"{pbxd.rtp_start}-{pbxd.rtp_end} (rtp.conf)\n{msg}"
+
+
+def test_callee_hangs_up(pbxd, procs, artifacts):
+    """The BYE goes the other way: 1002 hangs up, pbxd must end 1001's leg."""
+    port = netutil.free_port()
+    reg = register(pbxd, procs, artifacts, "1002", port)
+    assert reg.rc == 0, reg.describe()
+    callee = start_callee(pbxd, procs, artifacts, "1002", port, scenario="uas_answer_hangup.xml", hold_ms=1500)
+    uac = run_caller(pbxd, procs, artifacts, "1001", "1002", scenario="uac_call_remote_bye.xml")
+    uas = callee.wait()
+    assert uas.rc == 0, "callee: its BYE was not answered with 200\n" + both(uas, uac)
+    assert uac.rc == 0, "caller: no BYE from pbxd after the callee hung up\n" + both(uac, uas)
+
+
+def test_hold_and_resume(pbxd, procs, artifacts):
+    """re-INVITE a=sendonly (hold) then a=sendrecv (resume) from the caller, in the
+    call: each answered 200 with a direction RFC 3264 allows, then BYE."""
+    port = netutil.free_port()
+    reg = register(pbxd, procs, artifacts, "1002", port)
+    assert reg.rc == 0, reg.describe()
+    callee = start_callee(pbxd, procs, artifacts, "1002", port, scenario="uas_answer_reinvite.xml")
+    uac = run_caller(pbxd, procs, artifacts, "1001", "1002", scenario="uac_call_hold.xml")
+    uas = callee.wait()
+    assert uac.rc == 0, "caller: hold/resume re-INVITEs not answered as RFC 3264 wants\n" + both(uac, uas)
+    assert uas.rc == 0, "callee: call with hold/resume incomplete\n" + both(uas, uac)
+
+
+def test_call_from_tcp_to_udp(pbxd, procs, artifacts):
+    """Caller on TCP, callee on UDP: pbxd answers on the caller's connection."""
+    port = netutil.free_port()
+    reg = register(pbxd, procs, artifacts, "1002", port)
+    assert reg.rc == 0, reg.describe()
+    callee = start_callee(pbxd, procs, artifacts, "1002", port)
+    uac = run_caller(pbxd, procs, artifacts, "1001", "1002", transport="t1", tag="1001-tcp")
+    uas = callee.wait()
+    assert uac.rc == 0, "TCP caller: call incomplete\n" + both(uac, uas)
+    assert uas.rc == 0, "UDP callee: call incomplete\n" + both(uas, uac)
+
+
+def test_concurrent_calls_and_port_reuse(pbxd, procs, artifacts):
+    """Two rounds of 20 simultaneous calls 1001 -> 1002 (one registered SIPp callee
+    answers them all). A round holds 80 of pbxd's 100 RTP ports (RTP + RTCP per leg),
+    so the second round only gets through if the first round's ports came back."""
+    port = netutil.free_port()
+    reg = register(pbxd, procs, artifacts, "1002", port)
+    assert reg.rc == 0, reg.describe()
+    host, sip_port = pbxd.addr
+    for rnd in (1, 2):
+        callee = Sipp(procs, artifacts, "uas_answer.xml", local_port=port, service="1002", calls=20,
+                      timeout=60, extra=["-d", "2000"], tag=f"1002-round{rnd}").start()
+        callee.wait_bound()
+        uac = Sipp(procs, artifacts, "uac_call.xml", local_port=netutil.free_port(), remote=pbxd.addr,
+                   service="1002", auth=("1001", pbxd.users["1001"]), keys={"caller": "1001"}, calls=20,
+                   timeout=60, extra=["-d", "2000", "-r", "20", "-rp", "1000", "-auth_uri",
+                                      f"1002@{host}:{sip_port}"], tag=f"1001-round{rnd}").run()
+        uas = callee.wait()
+        assert uac.rc == 0, f"round {rnd}: not all 20 calls completed for the caller\n" + both(uac, uas)
+        assert uas.rc == 0, f"round {rnd}: not all 20 calls completed for the callee\n" + both(uas, uac)
+        assert len(uas.received("INVITE")) == 20, f"round {rnd}: callee saw {len(uas.received('INVITE'))} INVITEs"
+        time.sleep(0.5)
+
+
+def test_call_to_tcp_callee(pbxd, procs, artifacts):
+    """1002 registers over TCP (Contact ;transport=TCP): pbxd must reach it over TCP."""
+    port = netutil.free_port()
+    reg = register(pbxd, procs, artifacts, "1002", port, transport="t1")
+    assert reg.rc == 0, reg.describe()
+    callee = start_callee(pbxd, procs, artifacts, "1002", port, transport="t1", tag="1002-tcp")
+    uac = run_caller(pbxd, procs, artifacts, "1001", "1002")
+    uas = callee.wait()
+    assert uas.rc == 0, "TCP callee: the call did not reach it / incomplete\n" + both(uas, uac)
+    assert uac.rc == 0, "UDP caller: call incomplete\n" + both(uac, uas)
 
 
 # -- (f) CANCEL ----------------------------------------------------------------------------
@@ -143,6 +237,22 @@ def test_cancel_ringing_call(pbxd, procs, artifacts):
     assert any(re.search(r"(?m)^CSeq:\s*2 CANCEL", m) for m in uac.received("SIP/2.0 200")), \
         "no 200 OK for the CANCEL\n" + uac.describe()
     assert uas.rc == 0, "callee: the CANCEL did not reach it (or no ACK for its 487)\n" + both(uas, uac)
+
+
+def test_no_answer_times_out(pbxd, procs, artifacts):
+    """7002 = Dial(SIP/1002,3): 1002 rings and never answers; after 3 s pbxd must CANCEL
+    its leg and fail the caller's INVITE."""
+    port = netutil.free_port()
+    reg = register(pbxd, procs, artifacts, "1002", port)
+    assert reg.rc == 0, reg.describe()
+    callee = start_callee(pbxd, procs, artifacts, "1002", port, scenario="uas_ring_no_answer.xml", timeout=25)
+    t0 = time.monotonic()
+    uac = run_caller(pbxd, procs, artifacts, "1001", "7002", scenario="uac_no_answer.xml", timeout=20)
+    took = time.monotonic() - t0
+    uas = callee.wait()
+    assert uas.rc == 0, "callee: no CANCEL from pbxd after the Dial timeout\n" + both(uas, uac)
+    assert uac.rc == 0, "caller: no final failure after the Dial timeout\n" + both(uac, uas)
+    assert 2.5 <= took <= 12, f"the caller's call failed after {took:.1f} s, want about 3 s (Dial timeout)"
 
 
 # -- (g) unknown extension ---------------------------------------------------------------

@@ -11,6 +11,7 @@ options:
               auto-answers incoming calls (callee)
   -t SECONDS  caller: time in the call before hanging up (default 8);
               callee: longest wait for the call to end (default 60)
+  -d DIGITS   caller: send these DTMF digits (RFC 4733) 1 s after the answer
   -r FILE     copy the received audio of the call to FILE (WAV)
   -l PORT     local SIP port (UDP+TCP; baresip also takes TCP PORT+1); default: free
   -p PORT     first of 10 local RTP ports; default: free
@@ -18,7 +19,7 @@ options:
   --no-register  direct-IP mode: no REGISTER (for checking the driver without a server)
 
 stdout, one line per milestone: WORKDIR d, REGISTERED aor (or READY), CALL_ESTABLISHED,
-CALL_ENDED, RECORDED file.  exit: 0 ok, 2 registration failed, 3 call not
+DTMF_SENT x (caller), DTMF_RECEIVED x (callee), CALL_ENDED, RECORDED file.  exit: 0 ok, 2 registration failed, 3 call not
 established, 4 call did not end, 5 nothing recorded, 1 other error.
 
 How (baresip 1.0.0): a config dir with `config` + `accounts`; commands go to the stdio
@@ -48,6 +49,8 @@ RE_REG_FAILED = re.compile(r"reg: \S+: [3-6]\d\d |registration failed|could not 
 RE_ESTABLISHED = re.compile(r"Call established")
 RE_TERMINATED = re.compile(r"terminated \(duration")
 RE_CLOSED = re.compile(r"session closed: (.*)")
+RE_DTMF_SENT = re.compile(r"send DTMF digit end: '(.)'")
+RE_DTMF_RECEIVED = re.compile(r"received event: '(.)' \(end=1\)")
 
 
 def say(line: str) -> None:
@@ -205,6 +208,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("audio", type=Path)
     ap.add_argument("-c", dest="target")
     ap.add_argument("-t", dest="secs", type=float)
+    ap.add_argument("-d", dest="digits", default="")
     ap.add_argument("-r", dest="record", type=Path)
     ap.add_argument("-l", dest="sip_port", type=int)
     ap.add_argument("-p", dest="rtp_port", type=int)
@@ -269,6 +273,14 @@ def main(argv: list[str]) -> int:
                 return 3
             say(f"CALL_ESTABLISHED {uri}")
             t0 = time.monotonic()
+            if a.digits:
+                time.sleep(1.0)
+                for d in a.digits:
+                    ua.send(d)          # a key press; the stdio module sends it as RFC 4733
+                    time.sleep(0.3)
+                time.sleep(0.5)
+                for d in RE_DTMF_SENT.findall(ua.text()):
+                    say(f"DTMF_SENT {d}")
             while time.monotonic() - t0 < secs and not stop["flag"] and not ua.count(RE_TERMINATED):
                 time.sleep(0.1)
             if ua.count(RE_TERMINATED):
@@ -294,6 +306,8 @@ def main(argv: list[str]) -> int:
             if not seen and ua.count(RE_ESTABLISHED):
                 say("CALL_ESTABLISHED")
                 seen = True
+            for d in RE_DTMF_RECEIVED.findall(ua.text()):
+                say(f"DTMF_RECEIVED {d}")
             if not seen:
                 log("no call was established")
                 rc = 3
