@@ -310,13 +310,15 @@ def test_retransmitted_invite_makes_one_call(pbxd, procs, artifacts):
         final = rs[-1] if rs else None
         assert final is not None and final.code == 200, f"want 200 after the retransmitted INVITE; got {codes}"
         to = final.header("To")
+        m = re.search(r"<([^>]+)>", final.header("Contact") or "")
+        target = m.group(1) if m else uac.uri     # the remote target for in-dialog requests
         time.sleep(0.2)
-        c.send(uac.in_dialog("ACK", uac.uri, siplib.new_branch(), 2, to))
+        c.send(uac.in_dialog("ACK", target, siplib.new_branch(), 2, to))
         # any further 200 must be a retransmission of the same dialog (same To tag)
         more = c.collect(1.0, until_final=False)
         others = [r for r in more if r.code == 200 and r.header("To") != to and "INVITE" in (r.header("CSeq") or "")]
         assert not others, f"a second dialog was answered: {[r.header('To') for r in others]}"
-        c.send(uac.in_dialog("BYE", uac.uri, bye := siplib.new_branch(), 3, to))
+        c.send(uac.in_dialog("BYE", target, siplib.new_branch(), 3, to))
         byers = [r for r in c.collect(5) if "BYE" in (r.header("CSeq") or "")]
         assert byers and byers[-1].code == 200, f"BYE not answered with 200: {[r.code for r in byers]}"
     uas = callee.wait()
