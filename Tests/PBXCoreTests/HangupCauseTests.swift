@@ -15,7 +15,7 @@ import Testing
 
     @Test(arguments: [
         (HangupCause.userBusy, 486), (.unallocated, 404), (.noAnswer, 480), (.noUserResponse, 408),
-        (.callRejected, 603), (.normalCircuitCongestion, 503), (.incompatibleDestination, 488),
+        (.callRejected, 603), (.normalCircuitCongestion, 503), (.incompatibleDestination, 488), (.normalClearing, 603),
     ])
     func causeMapsToSIPStatus(cause: HangupCause, status: Int) {
         #expect(cause.sipStatus == status)

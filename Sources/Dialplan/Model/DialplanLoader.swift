@@ -1,26 +1,19 @@
 import PBXCore
 
-/// Something odd but valid in extensions.conf, reported with file:line and otherwise accepted.
-public struct DialplanWarning: Sendable, Hashable, CustomStringConvertible {
-    public var location: SourceLocation
-    public var message: String
-    public var description: String { "\(location): \(message)" }
-}
-
 extension Dialplan {
     /// Loads extensions.conf (and its `#include`s). Malformed lines throw with file:line;
     /// odd-but-valid ones come back as warnings for the caller to log.
-    public static func load(path: String) throws(ConfigError) -> (dialplan: Dialplan, warnings: [DialplanWarning]) {
+    public static func load(path: String) throws(ConfigError) -> (dialplan: Dialplan, warnings: [ConfigWarning]) {
         try build(from: ConfigFile.load(path: path))
     }
 
     /// Parses extensions.conf text (`fileName` names the errors' locations).
-    public static func parse(_ text: String, fileName: String = "extensions.conf") throws(ConfigError) -> (dialplan: Dialplan, warnings: [DialplanWarning]) {
+    public static func parse(_ text: String, fileName: String = "extensions.conf") throws(ConfigError) -> (dialplan: Dialplan, warnings: [ConfigWarning]) {
         try build(from: ConfigFile.parse(text, fileName: fileName))
     }
 
     /// Builds a dialplan from an already parsed INI file.
-    public static func build(from config: ConfigFile) throws(ConfigError) -> (dialplan: Dialplan, warnings: [DialplanWarning]) {
+    public static func build(from config: ConfigFile) throws(ConfigError) -> (dialplan: Dialplan, warnings: [ConfigWarning]) {
         var loader = DialplanLoader()
         for section in config.sections {
             try loader.add(section)
@@ -32,7 +25,7 @@ extension Dialplan {
 /// Turns `ConfigSection`s into contexts, following pbx_config.c's reading of each line.
 struct DialplanLoader {
     private var dialplan = Dialplan()
-    private var warnings: [DialplanWarning] = []
+    private var warnings: [ConfigWarning] = []
     /// Per context: extension index by what it matches (+ CID), for `same`, `n` and duplicates.
     private var extensionIndex: [String: [ExtensionSlot: Int]] = [:]
 
@@ -42,7 +35,7 @@ struct DialplanLoader {
     }
 
     private mutating func warn(_ message: String, at location: SourceLocation) {
-        warnings.append(DialplanWarning(location: location, message: message))
+        warnings.append(ConfigWarning(message, at: location))
     }
 
     mutating func add(_ section: ConfigSection) throws(ConfigError) {
@@ -54,7 +47,7 @@ struct DialplanLoader {
         }
     }
 
-    mutating func finish() -> (dialplan: Dialplan, warnings: [DialplanWarning]) {
+    mutating func finish() -> (dialplan: Dialplan, warnings: [ConfigWarning]) {
         for (name, context) in dialplan.contexts {
             for include in context.includes where dialplan.contexts[include.context] == nil {
                 warn("context '\(name)' includes unknown context '\(include.context)'", at: include.location)

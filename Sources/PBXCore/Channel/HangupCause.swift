@@ -91,7 +91,9 @@ public enum HangupCause: Int, Sendable, Hashable {
         case .networkOutOfOrder, .temporaryFailure: 500
         case .bearerCapabilityNotAvailable, .incompatibleDestination: 488
         case .recoveryOnTimerExpire: 504
-        case .normalClearing, .normalUnspecified, .interworking: 500
+        case .interworking: 500
+        // chan_sip has no mapping for these and declines the call.
+        case .normalClearing, .normalUnspecified: 603
         }
     }
 }

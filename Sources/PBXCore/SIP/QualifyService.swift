@@ -30,7 +30,7 @@ public final class QualifyService: @unchecked Sendable {
 
     private struct PeerState {
         var reachability: PeerReachability = .unknown
-        var nextPing: NIODeadline = .now()
+        var nextPing: NIODeadline
         var inFlight = false
         var pingID = 0
     }
@@ -66,7 +66,7 @@ public final class QualifyService: @unchecked Sendable {
     private func pingDuePeers() {
         let now = NIODeadline.now()
         for peer in peers {
-            var state = states[peer.name] ?? PeerState()
+            var state = states[peer.name] ?? PeerState(nextPing: now)
             guard !state.inFlight, state.nextPing <= now, let target = driver.contactTarget(for: peer) else { continue }
             state.inFlight = true
             state.pingID += 1
@@ -107,7 +107,7 @@ public final class QualifyService: @unchecked Sendable {
     }
 
     private func update(_ peer: String, _ reachability: PeerReachability) {
-        var state = states[peer] ?? PeerState()
+        var state = states[peer] ?? PeerState(nextPing: .now())
         state.inFlight = false
         let changedKind = Self.kind(state.reachability) != Self.kind(reachability)
         state.reachability = reachability

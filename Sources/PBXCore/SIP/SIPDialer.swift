@@ -132,16 +132,17 @@ final class DialAttempt: @unchecked Sendable {
             winner.hangupOnLoop(cause: .normalClearing)
             finish(DialResult(status: .answer, cause: .normalClearing, answeredChannelName: winner.name))
         } else {
-            for leg in legs { leg.hangupOnLoop(cause: .normalClearing) }
             finish(DialResult(status: .cancel, cause: .normalClearing))
+            for leg in legs { leg.hangupOnLoop(cause: .normalClearing) }
         }
     }
 
     private func timedOut() {
         guard completion != nil, winner == nil else { return }
         caller.logger.info("Dial: no answer before timeout")
-        for leg in legs { leg.hangupOnLoop(cause: .noAnswer) }
+        // Finish first: hanging up the legs reports them ended, which must not decide the status.
         finish(DialResult(status: .noAnswer, cause: .noAnswer))
+        for leg in legs { leg.hangupOnLoop(cause: .noAnswer) }
     }
 
     /// Asterisk's DIALSTATUS for a dial where nobody answered.
