@@ -96,8 +96,10 @@ class Linphone:
         self.rc = work / "linphonerc"
         self.out = work / "linphonec.out"
         self.debug = work / "linphone-debug.log"
-        self.input = work / "input.wav"
-        self.rx = work / "rx.wav"
+        # play/record paths go through linphonec's command line: keep them short
+        self.short = Path(tempfile.mkdtemp(prefix="lph"))
+        self.input = self.short / "in.wav"
+        self.rx = self.short / "rx.wav"
         self.proc: subprocess.Popen | None = None
         self.fifo_fd: int | None = None
         (self.home / ".local" / "share" / "linphone").mkdir(parents=True, exist_ok=True)
@@ -284,11 +286,16 @@ def main(argv: list[str]) -> int:
                 rc = 4
     finally:
         ua.stop()
+    for f in (ua.input, ua.rx):
+        if f.exists():
+            shutil.move(str(f), str(work / f.name))
+    shutil.rmtree(ua.short, ignore_errors=True)
+    rx = work / ua.rx.name
     if a.record is not None:
-        if not ua.rx.exists() or ua.rx.stat().st_size <= 44:
+        if not rx.exists() or rx.stat().st_size <= 44:
             log("nothing recorded")
             return rc or 5
-        shutil.copyfile(ua.rx, a.record)
+        shutil.copyfile(rx, a.record)
         say(f"RECORDED {a.record.resolve()}")
     return rc
 
