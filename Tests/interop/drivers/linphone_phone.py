@@ -286,10 +286,10 @@ def main(argv: list[str]) -> int:
                 rc = 4
     finally:
         ua.stop()
-    for f in (ua.input, ua.rx):
-        if f.exists():
-            shutil.move(str(f), str(work / f.name))
-    shutil.rmtree(ua.short, ignore_errors=True)
+        for f in (ua.input, ua.rx):
+            if f.exists():
+                shutil.move(str(f), str(work / f.name))
+        shutil.rmtree(ua.short, ignore_errors=True)
     rx = work / ua.rx.name
     if a.record is not None:
         if not rx.exists() or rx.stat().st_size <= 44:
