@@ -96,6 +96,40 @@ def test_register_query_and_wildcard_removal(pbxd, procs, artifacts):
     assert not siplib.contacts_of(q2[-1]), f"bindings left after Contact: *: {siplib.contacts_of(q2[-1])}"
 
 
+def test_registration_expires(pbxd, procs, artifacts):
+    """A binding for 3 s (minexpiry=2 in the test config) is gone 1.5 s after it
+    expires: the query no longer lists it and a call to 1001 does not go there."""
+    port = netutil.free_port()
+    r = register(pbxd, procs, artifacts, "1001", port, expires=3)
+    assert r.rc == 0, r.describe()
+    t_reg = time.monotonic()
+    ok = r.received("SIP/2.0 200")[-1]
+    granted = [int(x) for x in re.findall(r"(?i)expires=(\d+)", ok)] or \
+        [int(x) for x in re.findall(r"(?im)^Expires:\s*(\d+)", ok)]
+    assert granted and 0 < granted[0] <= 3, \
+        f"asked for 3 s, granted {granted} (a registrar may shorten, never lengthen: RFC 3261 10.3)\n{ok}"
+    time.sleep(max(0.0, granted[0] + 1.5 - (time.monotonic() - t_reg)))
+    q = siplib.raw_register(pbxd.addr, "1001", pbxd.users["1001"], contact=None, expires=None)
+    assert q and q[-1].code == 200, f"query: {[x.code for x in q]}"
+    assert not siplib.contacts_of(q[-1]), f"binding still listed after it expired: {siplib.contacts_of(q[-1])}"
+    old = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    old.bind(("127.0.0.1", port))
+    old.settimeout(0.1)
+    try:
+        codes, _ = _raw_call_final(pbxd, "1002", "1001", timeout=25)
+        stray = []
+        try:
+            while True:
+                stray.append(old.recv(65535))
+        except (socket.timeout, BlockingIOError):
+            pass
+    finally:
+        old.close()
+    assert not [x for x in stray if x.startswith(b"INVITE")], "pbxd called the expired contact"
+    assert codes and 400 <= codes[-1] < 700 and codes[-1] not in (401, 407), \
+        f"call to 1001 after its binding expired: responses {codes}"
+
+
 # -- (d) INVITE needs credentials ------------------------------------------------------------
 
 def test_invite_challenged_then_proceeds_with_credentials(pbxd, procs, artifacts):
