@@ -211,6 +211,38 @@ def test_hold_and_resume(pbxd, procs, artifacts):
     assert uas.rc == 0, "callee: call with hold/resume incomplete\n" + both(uas, uac)
 
 
+def test_caller_offering_only_pcma(pbxd, procs, artifacts):
+    """The caller offers PCMA alone: the call completes and its answer is PCMA (an
+    answer may only hold codecs of the offer, RFC 3264 6.1)."""
+    port = netutil.free_port()
+    reg = register(pbxd, procs, artifacts, "1002", port)
+    assert reg.rc == 0, reg.describe()
+    callee = start_callee(pbxd, procs, artifacts, "1002", port, scenario="uas_answer_first_codec.xml")
+    uac = run_caller(pbxd, procs, artifacts, "1001", "1002", scenario="uac_call_codecs.xml",
+                     keys={"codecs": "8", "rtpmap": "a=rtpmap:8 PCMA/8000"})
+    uas = callee.wait()
+    assert uac.rc == 0, "PCMA-only caller: call incomplete\n" + both(uac, uas)
+    assert uas.rc == 0, "callee: call incomplete\n" + both(uas, uac)
+    answer = uac.received("SIP/2.0 200")[0]
+    m = re.search(r"(?m)^m=audio \d+ RTP/AVP ([\d ]+)", answer)
+    assert m and m.group(1).split() and all(pt in ("8", "101") for pt in m.group(1).split()) \
+        and m.group(1).split()[0] == "8", f"answer to a PCMA-only offer: m= {m.group(1) if m else None}\n{answer}"
+    callee_pt = re.search(r"(?m)^m=audio \d+ RTP/AVP (\d+)", uas.received("INVITE")[0]).group(1)
+    assert callee_pt == "8", (f"pbxd offered the callee payload type {callee_pt} first while the caller "
+                              "can only do PCMA (8): without transcoding the legs would not hear each other\n"
+                              + uas.received("INVITE")[0])
+
+
+def test_caller_offering_no_allowed_codec_gets_488(pbxd, procs, artifacts):
+    """The caller offers G.729 alone (sip.conf allows ulaw, alaw): 488 Not Acceptable Here."""
+    port = netutil.free_port()
+    reg = register(pbxd, procs, artifacts, "1002", port)
+    assert reg.rc == 0, reg.describe()
+    uac = run_caller(pbxd, procs, artifacts, "1001", "1002", scenario="uac_expect_488_codecs.xml",
+                     keys={"codecs": "18", "rtpmap": "a=rtpmap:18 G729/8000"}, timeout=20)
+    assert uac.rc == 0, "G.729-only offer: want 488\n" + uac.describe()
+
+
 def test_call_from_tcp_to_udp(pbxd, procs, artifacts):
     """Caller on TCP, callee on UDP: pbxd answers on the caller's connection."""
     port = netutil.free_port()
