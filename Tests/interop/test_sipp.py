@@ -211,6 +211,22 @@ def test_hold_and_resume(pbxd, procs, artifacts):
     assert uas.rc == 0, "callee: call with hold/resume incomplete\n" + both(uas, uac)
 
 
+def test_delayed_offer_invite(pbxd, procs, artifacts):
+    """INVITE without SDP: pbxd offers in the 200 (its own RTP address) and takes the
+    caller's answer from the ACK (RFC 3261 13.2.1); the callee leg works as usual."""
+    port = netutil.free_port()
+    reg = register(pbxd, procs, artifacts, "1002", port)
+    assert reg.rc == 0, reg.describe()
+    callee = start_callee(pbxd, procs, artifacts, "1002", port)
+    uac = run_caller(pbxd, procs, artifacts, "1001", "1002", scenario="uac_call_delayed_offer.xml")
+    uas = callee.wait()
+    assert uac.rc == 0, "delayed-offer caller: no offer with PCMU in the 200, or call incomplete\n" + both(uac, uas)
+    assert uas.rc == 0, "callee: call incomplete\n" + both(uas, uac)
+    addr, mport = sdp_media(uac.received("SIP/2.0 200")[0])
+    assert addr == "127.0.0.1" and mport is not None and pbxd.rtp_start <= mport <= pbxd.rtp_end, \
+        f"pbxd's offer in the 200 points at {addr}:{mport}, not at its RTP range"
+
+
 def test_caller_offering_only_pcma(pbxd, procs, artifacts):
     """The caller offers PCMA alone: the call completes and its answer is PCMA (an
     answer may only hold codecs of the offer, RFC 3264 6.1)."""
