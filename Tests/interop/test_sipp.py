@@ -337,6 +337,24 @@ def test_no_answer_times_out(pbxd, procs, artifacts):
     assert 2.5 <= took <= 12, f"the caller's call failed after {took:.1f} s, want about 3 s (Dial timeout)"
 
 
+def test_unreachable_contact(pbxd, procs, artifacts):
+    """1002's registered contact is gone (nothing listens there: ICMP port unreachable).
+    A call to it through a 3 s Dial must fail cleanly, and pbxd's SIP socket must
+    survive the ICMP errors: OPTIONS and a new registration still work afterwards."""
+    port = netutil.free_port()
+    reg = register(pbxd, procs, artifacts, "1002", port)
+    assert reg.rc == 0, reg.describe()
+    t0 = time.monotonic()
+    codes, final = _raw_call_final(pbxd, "1001", "7002", timeout=20)
+    took = time.monotonic() - t0
+    assert codes and 400 <= codes[-1] < 700 and codes[-1] not in (401, 407), \
+        f"call to a dead contact: responses {codes}, want a final failure"
+    assert took < 12, f"the failure took {took:.1f} s (Dial timeout is 3 s)"
+    assert siplib.sip_ping(pbxd.addr, timeout=2) is not None, "pbxd stopped answering OPTIONS after ICMP errors"
+    again = register(pbxd, procs, artifacts, "811", netutil.free_port(), tag="811-after")
+    assert again.rc == 0, "REGISTER after the ICMP errors failed\n" + again.describe()
+
+
 # -- (g) unknown extension ---------------------------------------------------------------
 
 def test_unknown_extension_404(pbxd, procs, artifacts):
