@@ -54,7 +54,7 @@ run_mode() { # $1 = auth|noauth
     local mode=$1 scenario=bench/sipp/cps-uac.xml auth=()
     write_config "$mode"
     [ "$mode" = auth ] && { scenario=bench/sipp/cps-uac-auth.xml; auth=(-au 1001 -ap bench1001); }
-    taskset -c 0 "$PBXD" --config-dir "$work/$mode/conf" --data-dir "$work/$mode/data" --log-level warning \
+    SWIFT_BACKTRACE=enable=yes,interactive=no,sanitize=no taskset -c 0 "$PBXD" --config-dir "$work/$mode/conf" --data-dir "$work/$mode/data" --log-level warning \
         > "$work/$mode/pbxd.log" 2>&1 &
     local pbxd=$!; pids+=("$pbxd"); sleep 1
     taskset -c 1 sipp -sn uas -i 127.0.0.1 -p "$UAS_PORT" -nostdin -bg > /dev/null 2>&1 || true
@@ -62,7 +62,7 @@ run_mode() { # $1 = auth|noauth
     for rate in $RATES; do
         local calls=$((rate * DURATION)) before after out ok failed
         before=$(cpu_ticks "$pbxd"); local started=$SECONDS
-        out=$(taskset -c 1 sipp 127.0.0.1:"$SIP_PORT" -sf "$scenario" -s 5000 "${auth[@]}" -i 127.0.0.1 \
+        out=$(timeout $((DURATION * 3 + 15)) taskset -c 1 sipp 127.0.0.1:"$SIP_PORT" -sf "$scenario" -s 5000 "${auth[@]}" -i 127.0.0.1 \
             -p "$UAC_PORT" -r "$rate" -m "$calls" -l $((rate * 4)) -nostdin -timeout $((DURATION * 3)) -trace_err -error_file "$work/$mode-$rate-errors.log" 2>&1 || true)
         after=$(cpu_ticks "$pbxd")
         ok=$(echo "$out" | awk -F'|' '/Successful call/ {gsub(/ /,"",$3); print $3}' | tail -1)

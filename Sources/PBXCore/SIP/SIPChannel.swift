@@ -108,15 +108,17 @@ public final class SIPChannel: CallChannel, @unchecked Sendable {
     }
 
     public func waitForHangup(timeout: Duration) async -> Bool {
-        let future = hangupPromise.futureResult
         let nanos = Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
-        let timer = eventLoop.makePromise(of: Bool.self)
-        let scheduled = eventLoop.scheduleTask(in: .nanoseconds(max(0, nanos))) { timer.succeed(false) }
-        future.whenSuccess { _ in
-            scheduled.cancel()
-            timer.succeed(true)
+        let outcome = eventLoop.makePromise(of: Bool.self)
+        eventLoop.execute {
+            guard self.hangupCause == nil else { return outcome.succeed(true) }
+            let timer = self.driver.timers.schedule(in: .nanoseconds(max(0, nanos))) { outcome.succeed(false) }
+            self.hangupPromise.futureResult.whenSuccess { _ in
+                self.driver.timers.cancel(timer)
+                outcome.succeed(true)
+            }
         }
-        return (try? await timer.futureResult.get()) ?? true
+        return (try? await outcome.futureResult.get()) ?? true
     }
 
     /// Completes when the leg has hung up, with the cause.

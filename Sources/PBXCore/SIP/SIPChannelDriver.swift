@@ -17,6 +17,8 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
     public let logger: Logger
     let transport: SIPTransportLayer
     let transactions: TransactionLayer
+    /// Call timers (ring timeouts, waits) share the transaction layer's wheel.
+    var timers: TimerWheel { transactions.wheel }
     private(set) var config: SIPConfig
     let identity: ChannelIdentity
     let media: MediaEngine

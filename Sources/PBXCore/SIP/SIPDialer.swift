@@ -33,7 +33,7 @@ final class DialAttempt: @unchecked Sendable {
     private var completion: ((DialResult) -> Void)?
     private var legs: [SIPChannel] = []
     private var failures: [HangupCause] = []
-    private var timeoutTask: Scheduled<Void>?
+    private var timeoutTimer: TimerWheel.Token?
     private var winner: SIPChannel?
 
     init(driver: SIPChannelDriver, caller: SIPChannel, request: DialRequest, completion: @escaping (DialResult) -> Void) {
@@ -67,7 +67,7 @@ final class DialAttempt: @unchecked Sendable {
         caller.hangupFuture.whenSuccess { [self] _ in callerHungUp() }
         if let timeout = request.timeout {
             let nanos = Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
-            timeoutTask = driver.eventLoop.scheduleTask(in: .nanoseconds(nanos)) { [self] in timedOut() }
+            timeoutTimer = driver.timers.schedule(in: .nanoseconds(nanos)) { [self] in timedOut() }
         }
     }
 
@@ -97,7 +97,7 @@ final class DialAttempt: @unchecked Sendable {
             return
         }
         winner = leg
-        timeoutTask?.cancel()
+        if let timeoutTimer { driver.timers.cancel(timeoutTimer) }
         for other in legs where other !== leg { other.hangupOnLoop(cause: .normalClearing) }
         caller.media.preferCodec(of: leg.media)
         do {
@@ -155,7 +155,7 @@ final class DialAttempt: @unchecked Sendable {
     }
 
     private func finish(_ result: DialResult) {
-        timeoutTask?.cancel()
+        if let timeoutTimer { driver.timers.cancel(timeoutTimer) }
         if result.status != .answer, let cause = result.cause { caller.pendingFailureCause = cause }
         let completion = self.completion
         self.completion = nil

@@ -58,7 +58,7 @@ extension TransactionLayer {
         let destination: SIPTransportAddress
         let onResponse: (ClientTransactionEvent) -> Void
         var cancel: CancelState = .none
-        var scheduled: [TransactionTimer: Scheduled<Void>] = [:]
+        var scheduled: [TransactionTimer: TimerWheel.Token] = [:]
     }
 
     // MARK: - TU input
@@ -163,7 +163,7 @@ extension TransactionLayer {
                 transport(.request(request), entry.destination)
             case .startTimer(let timer, let delay):
                 guard var current = clientTransactions[key], current.id == id else { break }
-                current.scheduled[timer]?.cancel()
+                if let token = current.scheduled[timer] { wheel.cancel(token) }
                 current.scheduled[timer] = schedule(timer, in: delay) { layer in
                     layer.updateClient(key, id: id) { $0.timerFired(timer) }
                 }
@@ -173,7 +173,7 @@ extension TransactionLayer {
             }
         }
         if let current = clientTransactions[key], current.id == id, current.machine.isTerminated {
-            current.cancelTimers()
+            current.cancelTimers(on: wheel)
             clientTransactions[key] = nil
         }
     }

@@ -67,7 +67,7 @@ extension TransactionLayer {
         var machine: ServerMachine
         /// Where the request came from, and where every response goes (see the type's doc).
         let source: SIPTransportAddress
-        var scheduled: [TransactionTimer: Scheduled<Void>] = [:]
+        var scheduled: [TransactionTimer: TimerWheel.Token] = [:]
     }
 
     struct RetransmitterEntry: HasScheduledTimers {
@@ -75,7 +75,7 @@ extension TransactionLayer {
         var machine: InviteResponseRetransmitter
         let destination: SIPTransportAddress
         let transaction: ServerTransactionHandle
-        var scheduled: [TransactionTimer: Scheduled<Void>] = [:]
+        var scheduled: [TransactionTimer: TimerWheel.Token] = [:]
     }
 
     // MARK: - TU input
@@ -148,7 +148,7 @@ extension TransactionLayer {
 
     private func deliverAckFor2xx(_ ack: SIPRequest, from source: SIPTransportAddress) {
         let ackKey = AckKey(ack.headers)
-        if let entry = okRetransmitters.removeValue(forKey: ackKey) { entry.cancelTimers() }
+        if let entry = okRetransmitters.removeValue(forKey: ackKey) { entry.cancelTimers(on: wheel) }
         user?.didReceiveAck(ack, from: source)
     }
 
@@ -202,7 +202,7 @@ extension TransactionLayer {
                 transport(.response(response), entry.source)
             case .startTimer(let timer, let delay):
                 guard var current = serverTransactions[key], current.id == id else { break }
-                current.scheduled[timer]?.cancel()
+                if let token = current.scheduled[timer] { wheel.cancel(token) }
                 current.scheduled[timer] = schedule(timer, in: delay) { layer in
                     layer.updateServer(key, id: id) { $0.timerFired(timer) }
                 }
@@ -216,7 +216,7 @@ extension TransactionLayer {
             }
         }
         if let current = serverTransactions[key], current.id == id, current.machine.isTerminated {
-            current.cancelTimers()
+            current.cancelTimers(on: wheel)
             serverTransactions[key] = nil
         }
     }
@@ -241,7 +241,7 @@ extension TransactionLayer {
             case .send(let response):
                 transport(.response(response), entry.destination)
             case .startTimer(let timer, let delay):
-                entry.scheduled[timer]?.cancel()
+                if let token = entry.scheduled[timer] { wheel.cancel(token) }
                 entry.scheduled[timer] = schedule(timer, in: delay) { layer in
                     guard var current = layer.okRetransmitters[key], current.id == id else { return }
                     let actions = current.machine.timerFired(timer)
@@ -250,7 +250,7 @@ extension TransactionLayer {
                 }
                 okRetransmitters[key] = entry
             case .noAck(let response):
-                entry.cancelTimers()
+                entry.cancelTimers(on: wheel)
                 okRetransmitters[key] = nil
                 user?.didNotReceiveAck(for: response, transaction: entry.transaction)
             }

@@ -31,6 +31,9 @@ public final class TransactionLayer {
     var serverTransactions: [TransactionKey: ServerEntry] = [:]
     var clientTransactions: [ClientTransactionKey: ClientEntry] = [:]
     var okRetransmitters: [AckKey: RetransmitterEntry] = [:]
+    /// Every transaction timer lives here: O(1) to set and to cancel (see `TimerWheel`). The
+    /// transaction user may put its own call timers (ring timeouts) on it too.
+    public let wheel: TimerWheel
     private var lastID: UInt64 = 0
 
     public init(
@@ -41,12 +44,11 @@ public final class TransactionLayer {
         self.timers = timers
         self.transport = transport
         self.user = user
+        self.wheel = TimerWheel(eventLoop: eventLoop)
     }
 
     deinit {
-        for entry in serverTransactions.values { entry.cancelTimers() }
-        for entry in clientTransactions.values { entry.cancelTimers() }
-        for entry in okRetransmitters.values { entry.cancelTimers() }
+        wheel.stop()
     }
 
     /// Live server transactions.
@@ -92,8 +94,8 @@ public final class TransactionLayer {
 
     /// Schedules `timer` on the loop, replacing an earlier one of the same name. `fire` runs on the
     /// loop unless cancelled first.
-    func schedule(_ timer: TransactionTimer, in delay: TimeAmount, fire: @escaping (TransactionLayer) -> Void) -> Scheduled<Void> {
-        eventLoop.assumeIsolated().scheduleTask(in: delay) { [weak self] in
+    func schedule(_ timer: TransactionTimer, in delay: TimeAmount, fire: @escaping (TransactionLayer) -> Void) -> TimerWheel.Token {
+        wheel.schedule(in: delay) { [weak self] in
             if let self { fire(self) }
         }
     }
@@ -117,11 +119,11 @@ struct AckKey: Hashable {
 
 /// Timers held per table entry, cancelled when the entry goes.
 protocol HasScheduledTimers {
-    var scheduled: [TransactionTimer: Scheduled<Void>] { get }
+    var scheduled: [TransactionTimer: TimerWheel.Token] { get }
 }
 
 extension HasScheduledTimers {
-    func cancelTimers() {
-        for task in scheduled.values { task.cancel() }
+    func cancelTimers(on wheel: TimerWheel) {
+        for token in scheduled.values { wheel.cancel(token) }
     }
 }
