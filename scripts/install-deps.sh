@@ -16,11 +16,11 @@ RUN_PKGS=(git ca-certificates binutils libc6-dev libstdc++-12-dev libcurl4 libxm
           libsqlite3-0 libedit2 zlib1g-dev pkg-config tzdata)
 # The peers the interop suite drives, the tools it measures with, and a C compiler
 # (make unit builds bench/malloc-count.c for the relay allocation tests).
-TEST_PKGS=(sip-tester baresip-core sox libsox-fmt-base tcpdump iproute2 python3 gcc)
+TEST_PKGS=(sip-tester baresip-core linphone-cli sox libsox-fmt-base tcpdump iproute2 python3 gcc)
 BENCH_PKGS=(gcc libc6-dev util-linux)
 # Commands that must exist afterwards (a package can be "installed" but broken).
 RUN_CMDS=(git pkg-config)
-TEST_CMDS=(sipp baresip sox soxi tcpdump ss python3 cc)
+TEST_CMDS=(sipp baresip linphonec sox soxi tcpdump ss python3 cc)
 
 log() { printf '[install-deps] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }

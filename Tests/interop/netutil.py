@@ -53,15 +53,22 @@ def release(first: int, last: int) -> None:
     _given.difference_update(range(first, last + 1))
 
 
+# where ranges are looked for when the asked-for region is full (other loads on the
+# machine, e.g. RTP benchmarks, can hold thousands of ports for a while)
+FALLBACK_REGIONS = [(61000, 65500), (30000, 32700), (10000, 19990)]
+
+
 def free_range(size: int, low: int = 61000, high: int = 65500, tcp: bool = False) -> tuple[int, int]:
-    """(first, last) of `size` consecutive free ports in [low, high), first even."""
-    blocks = list(range(low, high - size, size + (size % 2)))
-    random.shuffle(blocks)
-    for b in blocks:
-        ports = range(b, b + size)
-        if any(q in _given for q in ports):
-            continue
-        if all(_bindable(q, tcp=tcp) for q in ports):
-            _given.update(ports)
-            return b, b + size - 1
-    raise RuntimeError(f"no free range of {size} ports in {low}-{high}")
+    """(first, last) of `size` consecutive free ports, first even: in [low, high) if
+    possible, else in one of FALLBACK_REGIONS."""
+    for lo, hi in [(low, high)] + [r for r in FALLBACK_REGIONS if r != (low, high)]:
+        blocks = list(range(lo, hi - size, size + (size % 2)))
+        random.shuffle(blocks)
+        for b in blocks:
+            ports = range(b, b + size)
+            if any(q in _given for q in ports):
+                continue
+            if all(_bindable(q, tcp=tcp) for q in ports):
+                _given.update(ports)
+                return b, b + size - 1
+    raise RuntimeError(f"no free range of {size} ports in {low}-{high} nor in {FALLBACK_REGIONS}")

@@ -69,6 +69,8 @@ context=default
 allowguest=no
 alwaysauthreject=yes
 realm={self.realm}
+; short minimum so that tests can watch a binding expire
+minexpiry=2
 bindaddr=127.0.0.1
 bindport={p}
 udpbindaddr=127.0.0.1:{p}

@@ -32,7 +32,7 @@ def _rewrite_uri(uri: bytes, server: bytes) -> bytes:
     return b"<" + new + b">" if lt and uri.endswith(b">") else new
 
 
-def rewrite(raw: bytes, server: tuple[str, int], sender_port: int) -> bytes:
+def rewrite(raw: bytes, server: tuple[str, int], sender_port: int, transport: str = "UDP") -> bytes:
     """`raw` with its Request-URI aimed at `server` and its top Via at the sender."""
     head, sep, body = raw.partition(b"\r\n\r\n")
     first, nl, rest = head.partition(b"\r\n")
@@ -47,7 +47,7 @@ def rewrite(raw: bytes, server: tuple[str, int], sender_port: int) -> bytes:
                 first = m.group(1) + m.group(2) + _rewrite_uri(m.group(3), srv) + m.group(4)
         v = _VIA.search(rest)
         if v:
-            rest = (rest[:v.start("transport")] + b"UDP" + v.group("sp")
+            rest = (rest[:v.start("transport")] + transport.encode() + v.group("sp")
                     + f"127.0.0.1:{sender_port}".encode() + rest[v.end("sentby"):])
     return first + nl + rest + sep + body
 

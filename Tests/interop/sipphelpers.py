@@ -30,10 +30,11 @@ def start_callee(pbxd, procs, artifacts, user: str, port: int, scenario: str = "
 
 
 def run_caller(pbxd, procs, artifacts, caller: str, target: str, scenario: str = "uac_call.xml",
-               hold_ms: int = 1000, timeout: int = 40, tag: str = "", transport: str = "u1") -> SippResult:
+               hold_ms: int = 1000, timeout: int = 40, tag: str = "", transport: str = "u1",
+               keys: dict[str, str] | None = None) -> SippResult:
     host, port = pbxd.addr
     return Sipp(procs, artifacts, scenario, local_port=netutil.free_port(), remote=pbxd.addr,
-                service=target, auth=(caller, pbxd.users[caller]), keys={"caller": caller},
+                service=target, auth=(caller, pbxd.users[caller]), keys={"caller": caller, **(keys or {})},
                 extra=["-d", str(hold_ms), "-auth_uri", f"{target}@{host}:{port}"],
                 timeout=timeout, transport=transport, tag=tag or caller).run()
 

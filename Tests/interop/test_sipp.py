@@ -96,6 +96,40 @@ def test_register_query_and_wildcard_removal(pbxd, procs, artifacts):
     assert not siplib.contacts_of(q2[-1]), f"bindings left after Contact: *: {siplib.contacts_of(q2[-1])}"
 
 
+def test_registration_expires(pbxd, procs, artifacts):
+    """A binding for 3 s (minexpiry=2 in the test config) is gone 1.5 s after it
+    expires: the query no longer lists it and a call to 1001 does not go there."""
+    port = netutil.free_port()
+    r = register(pbxd, procs, artifacts, "1001", port, expires=3)
+    assert r.rc == 0, r.describe()
+    t_reg = time.monotonic()
+    ok = r.received("SIP/2.0 200")[-1]
+    granted = [int(x) for x in re.findall(r"(?i)expires=(\d+)", ok)] or \
+        [int(x) for x in re.findall(r"(?im)^Expires:\s*(\d+)", ok)]
+    assert granted and 0 < granted[0] <= 3, \
+        f"asked for 3 s, granted {granted} (a registrar may shorten, never lengthen: RFC 3261 10.3)\n{ok}"
+    time.sleep(max(0.0, granted[0] + 1.5 - (time.monotonic() - t_reg)))
+    q = siplib.raw_register(pbxd.addr, "1001", pbxd.users["1001"], contact=None, expires=None)
+    assert q and q[-1].code == 200, f"query: {[x.code for x in q]}"
+    assert not siplib.contacts_of(q[-1]), f"binding still listed after it expired: {siplib.contacts_of(q[-1])}"
+    old = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    old.bind(("127.0.0.1", port))
+    old.settimeout(0.1)
+    try:
+        codes, _ = _raw_call_final(pbxd, "1002", "1001", timeout=25)
+        stray = []
+        try:
+            while True:
+                stray.append(old.recv(65535))
+        except (socket.timeout, BlockingIOError):
+            pass
+    finally:
+        old.close()
+    assert not [x for x in stray if x.startswith(b"INVITE")], "pbxd called the expired contact"
+    assert codes and 400 <= codes[-1] < 700 and codes[-1] not in (401, 407), \
+        f"call to 1001 after its binding expired: responses {codes}"
+
+
 # -- (d) INVITE needs credentials ------------------------------------------------------------
 
 def test_invite_challenged_then_proceeds_with_credentials(pbxd, procs, artifacts):
@@ -177,6 +211,54 @@ def test_hold_and_resume(pbxd, procs, artifacts):
     assert uas.rc == 0, "callee: call with hold/resume incomplete\n" + both(uas, uac)
 
 
+def test_delayed_offer_invite(pbxd, procs, artifacts):
+    """INVITE without SDP: pbxd offers in the 200 (its own RTP address) and takes the
+    caller's answer from the ACK (RFC 3261 13.2.1); the callee leg works as usual."""
+    port = netutil.free_port()
+    reg = register(pbxd, procs, artifacts, "1002", port)
+    assert reg.rc == 0, reg.describe()
+    callee = start_callee(pbxd, procs, artifacts, "1002", port)
+    uac = run_caller(pbxd, procs, artifacts, "1001", "1002", scenario="uac_call_delayed_offer.xml")
+    uas = callee.wait()
+    assert uac.rc == 0, "delayed-offer caller: no offer with PCMU in the 200, or call incomplete\n" + both(uac, uas)
+    assert uas.rc == 0, "callee: call incomplete\n" + both(uas, uac)
+    addr, mport = sdp_media(uac.received("SIP/2.0 200")[0])
+    assert addr == "127.0.0.1" and mport is not None and pbxd.rtp_start <= mport <= pbxd.rtp_end, \
+        f"pbxd's offer in the 200 points at {addr}:{mport}, not at its RTP range"
+
+
+def test_caller_offering_only_pcma(pbxd, procs, artifacts):
+    """The caller offers PCMA alone: the call completes and its answer is PCMA (an
+    answer may only hold codecs of the offer, RFC 3264 6.1)."""
+    port = netutil.free_port()
+    reg = register(pbxd, procs, artifacts, "1002", port)
+    assert reg.rc == 0, reg.describe()
+    callee = start_callee(pbxd, procs, artifacts, "1002", port, scenario="uas_answer_first_codec.xml")
+    uac = run_caller(pbxd, procs, artifacts, "1001", "1002", scenario="uac_call_codecs.xml",
+                     keys={"codecs": "8", "rtpmap": "a=rtpmap:8 PCMA/8000"})
+    uas = callee.wait()
+    assert uac.rc == 0, "PCMA-only caller: call incomplete\n" + both(uac, uas)
+    assert uas.rc == 0, "callee: call incomplete\n" + both(uas, uac)
+    answer = uac.received("SIP/2.0 200")[0]
+    m = re.search(r"(?m)^m=audio \d+ RTP/AVP ([\d ]+)", answer)
+    assert m and m.group(1).split() and all(pt in ("8", "101") for pt in m.group(1).split()) \
+        and m.group(1).split()[0] == "8", f"answer to a PCMA-only offer: m= {m.group(1) if m else None}\n{answer}"
+    callee_pt = re.search(r"(?m)^m=audio \d+ RTP/AVP (\d+)", uas.received("INVITE")[0]).group(1)
+    assert callee_pt == "8", (f"pbxd offered the callee payload type {callee_pt} first while the caller "
+                              "can only do PCMA (8): without transcoding the legs would not hear each other\n"
+                              + uas.received("INVITE")[0])
+
+
+def test_caller_offering_no_allowed_codec_gets_488(pbxd, procs, artifacts):
+    """The caller offers G.729 alone (sip.conf allows ulaw, alaw): 488 Not Acceptable Here."""
+    port = netutil.free_port()
+    reg = register(pbxd, procs, artifacts, "1002", port)
+    assert reg.rc == 0, reg.describe()
+    uac = run_caller(pbxd, procs, artifacts, "1001", "1002", scenario="uac_expect_488_codecs.xml",
+                     keys={"codecs": "18", "rtpmap": "a=rtpmap:18 G729/8000"}, timeout=20)
+    assert uac.rc == 0, "G.729-only offer: want 488\n" + uac.describe()
+
+
 def test_call_from_tcp_to_udp(pbxd, procs, artifacts):
     """Caller on TCP, callee on UDP: pbxd answers on the caller's connection."""
     port = netutil.free_port()
@@ -255,6 +337,24 @@ def test_no_answer_times_out(pbxd, procs, artifacts):
     assert 2.5 <= took <= 12, f"the caller's call failed after {took:.1f} s, want about 3 s (Dial timeout)"
 
 
+def test_unreachable_contact(pbxd, procs, artifacts):
+    """1002's registered contact is gone (nothing listens there: ICMP port unreachable).
+    A call to it through a 3 s Dial must fail cleanly, and pbxd's SIP socket must
+    survive the ICMP errors: OPTIONS and a new registration still work afterwards."""
+    port = netutil.free_port()
+    reg = register(pbxd, procs, artifacts, "1002", port)
+    assert reg.rc == 0, reg.describe()
+    t0 = time.monotonic()
+    codes, final = _raw_call_final(pbxd, "1001", "7002", timeout=20)
+    took = time.monotonic() - t0
+    assert codes and 400 <= codes[-1] < 700 and codes[-1] not in (401, 407), \
+        f"call to a dead contact: responses {codes}, want a final failure"
+    assert took < 12, f"the failure took {took:.1f} s (Dial timeout is 3 s)"
+    assert siplib.sip_ping(pbxd.addr, timeout=2) is not None, "pbxd stopped answering OPTIONS after ICMP errors"
+    again = register(pbxd, procs, artifacts, "811", netutil.free_port(), tag="811-after")
+    assert again.rc == 0, "REGISTER after the ICMP errors failed\n" + again.describe()
+
+
 # -- (g) unknown extension ---------------------------------------------------------------
 
 def test_unknown_extension_404(pbxd, procs, artifacts):
@@ -310,13 +410,15 @@ def test_retransmitted_invite_makes_one_call(pbxd, procs, artifacts):
         final = rs[-1] if rs else None
         assert final is not None and final.code == 200, f"want 200 after the retransmitted INVITE; got {codes}"
         to = final.header("To")
+        m = re.search(r"<([^>]+)>", final.header("Contact") or "")
+        target = m.group(1) if m else uac.uri     # the remote target for in-dialog requests
         time.sleep(0.2)
-        c.send(uac.in_dialog("ACK", uac.uri, siplib.new_branch(), 2, to))
+        c.send(uac.in_dialog("ACK", target, siplib.new_branch(), 2, to))
         # any further 200 must be a retransmission of the same dialog (same To tag)
         more = c.collect(1.0, until_final=False)
         others = [r for r in more if r.code == 200 and r.header("To") != to and "INVITE" in (r.header("CSeq") or "")]
         assert not others, f"a second dialog was answered: {[r.header('To') for r in others]}"
-        c.send(uac.in_dialog("BYE", uac.uri, bye := siplib.new_branch(), 3, to))
+        c.send(uac.in_dialog("BYE", target, siplib.new_branch(), 3, to))
         byers = [r for r in c.collect(5) if "BYE" in (r.header("CSeq") or "")]
         assert byers and byers[-1].code == 200, f"BYE not answered with 200: {[r.code for r in byers]}"
     uas = callee.wait()

@@ -93,7 +93,11 @@ class Baresip:
         self.password, self.sip_port, self.rtp_port = password, sip_port, rtp_port
         self.answer_auto, self.register = answer_auto, register
         self.cfg = work / "cfg"
+        # sndfile (1.0.0) builds "<snd_path>/dump-<time>-dec.wav" in a 128-byte buffer: a
+        # long path silently loses the "-dec.wav" tail (and enc/dec share one file). So it
+        # records into a short temporary dir; recording() moves the files to work/rec.
         self.rec = work / "rec"
+        self.snd_path = Path(tempfile.mkdtemp(prefix="bsr"))
         self.logfile = work / "baresip.log"
         self.input = work / "input.wav"
         self.proc: subprocess.Popen | None = None
@@ -131,7 +135,7 @@ module\t\t\tsndfile.so
 module_tmp\t\tuuid.so
 module_tmp\t\taccount.so
 module_app\t\tmenu.so
-snd_path\t\t{self.rec}
+snd_path\t\t{self.snd_path}
 """)
         answer = "auto" if self.answer_auto else "manual"
         regint = 300 if self.register else 0
@@ -194,7 +198,15 @@ snd_path\t\t{self.rec}
             os.close(self.fifo_fd)
             self.fifo_fd = None
 
+    def collect_recordings(self) -> None:
+        """Moves sndfile's files from the short temporary dir into work/rec."""
+        if self.snd_path.is_dir():
+            for f in self.snd_path.iterdir():
+                shutil.move(str(f), str(self.rec / f.name))
+            self.snd_path.rmdir()
+
     def recording(self) -> Path | None:
+        self.collect_recordings()
         files = sorted(self.rec.glob("*-dec.wav"), key=lambda p: p.stat().st_mtime)
         return files[-1] if files else None
 
@@ -318,6 +330,7 @@ def main(argv: list[str]) -> int:
                 rc = 4
     finally:
         ua.stop()
+        ua.collect_recordings()
     if a.record is not None:
         f = ua.recording()
         if f is None:
