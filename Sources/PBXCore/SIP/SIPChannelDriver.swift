@@ -113,7 +113,16 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
     }
 
     public func didReceiveAck(_ ack: SIPRequest, from source: SIPTransportAddress) {
-        // The transaction layer stops the 2xx retransmissions itself; nothing else waits for it.
+        // The transaction layer stops the 2xx retransmissions itself. An ACK only matters here
+        // when it carries the answer to the offer we made in a 200 (delayed offer).
+        guard !ack.body.isEmpty, let tag = ack.headers.to.tag,
+            let channel = channelsByDialog[DialogID(callID: ack.headers.callID, localTag: tag)],
+            channel.media.awaitsAnswer
+        else { return }
+        if !channel.media.acceptRemoteAnswer(ack.body) {
+            channel.logger.warning("ACK carried no usable SDP answer; ending call")
+            channel.hangupOnLoop(cause: .incompatibleDestination)
+        }
     }
 
     public func didNotReceiveAck(for response: SIPResponse, transaction: ServerTransactionHandle) {
@@ -161,9 +170,11 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
             reply(request, 486, on: transaction)
             return
         }
-        guard let offer = LegMedia.offer(in: request) else {
+        // No body is a delayed offer (RFC 3261 §13.2.1): we offer in the 200 and read the ACK.
+        let offer = LegMedia.offer(in: request)
+        guard offer != nil || request.body.isEmpty else {
             releaseCallSlot(for: peer)
-            reply(request, 488, on: transaction)
+            reply(request, 488, reason: "Unreadable SDP", on: transaction)
             return
         }
         media.prepareInbound(offer: offer, allow: peer.codecs.map(\.sdpCodec), localAddress: localHost(toward: source)).whenComplete { result in
