@@ -32,6 +32,8 @@ public final class SIPChannel: CallChannel, @unchecked Sendable {
     /// The INVITE that created the leg (received for inbound, sent for outbound).
     var invite: SIPRequest
     var dialog: Dialog?
+    /// The key the driver files this leg under for in-dialog requests (set once it has one).
+    var dialogID: DialogID?
     /// Media for this leg: its socket in a relay session and the negotiated SDP.
     var media: LegMedia
     /// Set once the hangup has happened (either side); completes `hangupPromise`.

@@ -203,7 +203,8 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
         channel.serverTransaction = transaction
         channel.dialog = Dialog(asServerFor: request, localTag: channel.dialogLocalTag, localContact: localContact(for: source))
         channelsByInvite[transaction] = channel
-        channelsByDialog[DialogID(callID: request.headers.callID, localTag: channel.dialogLocalTag)] = channel
+        channel.dialogID = DialogID(callID: request.headers.callID, localTag: channel.dialogLocalTag)
+        channelsByDialog[channel.dialogID!] = channel
         channel.logger.info("new inbound call", metadata: ["from": "\(callerNumber)", "exten": "\(request.uri.user ?? "s")"])
         startCall(channel, peer.context, request.uri.user ?? "s")
     }
@@ -244,11 +245,12 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
     // MARK: Bookkeeping
 
     func register(outbound channel: SIPChannel, dialogLocalTag: String) {
-        channelsByDialog[DialogID(callID: channel.invite.headers.callID, localTag: dialogLocalTag)] = channel
+        channel.dialogID = DialogID(callID: channel.invite.headers.callID, localTag: dialogLocalTag)
+        channelsByDialog[channel.dialogID!] = channel
     }
 
     func channelEnded(_ channel: SIPChannel) {
-        channelsByDialog = channelsByDialog.filter { $0.value !== channel }
+        if let id = channel.dialogID, channelsByDialog[id] === channel { channelsByDialog[id] = nil }
         if let transaction = channel.serverTransaction { channelsByInvite[transaction] = nil }
         releaseCallSlot(for: channel.peer)
         media.release(channel.media)
