@@ -118,7 +118,8 @@ public enum SoundLookupError: Error, Equatable, Sendable, CustomStringConvertibl
     public var description: String {
         switch self {
         case let .refusedName(name): "sound name '\(name)' refused: empty, or '..' leads outside the sound directories"
-        case let .notFound(name, language): "sound '\(name)' not found for language '\(language)' (nor 'en') in a supported format (.ulaw .alaw .wav .sln)"
+        case let .notFound(name, language):
+            "sound '\(name)' not found for language '\(language)'\(language == SoundLibrary.fallbackLanguage ? "" : " nor '\(SoundLibrary.fallbackLanguage)'") in a supported format (.ulaw .alaw .wav .sln)"
         }
     }
 }
