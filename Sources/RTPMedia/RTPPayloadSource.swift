@@ -60,7 +60,8 @@ public struct ToneSource: RTPPayloadSource, Sendable {
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: samples) { out in
             for i in 0..<samples {
                 var v = 0.0
-                for step in steps { v += sin(step * Double(start + i)) }
+                // Indexed, not `for step in steps`: no iterator, nothing to allocate in a debug build.
+                for c in 0..<steps.count { v += sin(steps[c] * Double(start + i)) }
                 let sample = Int16(clamping: Int((v * amplitude).rounded()))
                 out[i] = aLaw ? G711.aLawEncode(sample) : G711.muLawEncode(sample)
             }

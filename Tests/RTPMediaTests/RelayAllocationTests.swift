@@ -174,6 +174,49 @@ struct RelayAllocationTests {
         _ = try channel.finish()
     }
 
+    /// Playback's per-frame work (header, tone payload into the reused buffer, write through
+    /// the leg's context, flush), against the same harness writing a prebuilt packet: the player
+    /// adds no allocation of its own per frame. (The envelope's boxing in `NIOAny` is NIO's,
+    /// counted on both sides.)
+    @Test func playbackFrameAddsNoAllocationOverBaseline() throws {
+        func harness(_ body: (EmbeddedChannel, ChannelHandlerContext, RelayEndpoint) throws -> () -> Void) throws -> UInt64 {
+            let channel = EmbeddedChannel()
+            let a = RelayEndpoint(isRTCP: false)
+            a.remote = Self.phone
+            try channel.pipeline.syncOperations.addHandler(RelayForwardingHandler(endpoint: a))
+            let context = try channel.pipeline.syncOperations.context(handlerType: RelayForwardingHandler.self)
+            let frame = try body(channel, context, a)
+            func one() throws {
+                frame()
+                // Take the packet out, as the socket would after the flush: the buffer is ours again.
+                _ = try channel.readOutbound(as: AddressedEnvelope<ByteBuffer>.self)
+            }
+            for _ in 0..<100 { try one() }
+            let n = try MallocCounter.count { for _ in 0..<2_000 { try one() } }
+            _ = try channel.finish()
+            return n
+        }
+        let playback = try harness { channel, context, a in
+            let media = LocalMedia(
+                leg: .a, endpoint: a, context: context, clock: MediaClock(eventLoop: channel.embeddedEventLoop),
+                handler: RTPRelayTestsIgnore())
+            a.local = media
+            let p = Playback(
+                source: ToneSource(frequency: 1000), codec: .pcmu, media: media, interruptible: false,
+                promise: channel.embeddedEventLoop.makePromise())
+            p.start()
+            return { p.tick(frames: 1) }
+        }
+        let baseline = try harness { _, context, a in
+            let packet = ByteBuffer(bytes: rtpPacket(pt: 0, seq: 1))
+            return {
+                context.write(NIOAny(AddressedEnvelope(remoteAddress: a.remote!, data: packet)), promise: nil)
+                context.flush()
+            }
+        }
+        #expect(playback <= baseline, "playback \(playback) vs baseline \(baseline) mallocs / 2,000 frames")
+    }
+
     /// Baseline handler: forwards the envelope unchanged, no latch, no counters.
     final class PassThrough: ChannelInboundHandler {
         typealias InboundIn = AddressedEnvelope<ByteBuffer>
@@ -185,5 +228,8 @@ struct RelayAllocationTests {
         }
         func channelReadComplete(context: ChannelHandlerContext) { self.peer.flush() }
     }
+}
+final class RTPRelayTestsIgnore: LocalMediaHandler {
+    func receive(_ packet: RTPHeaderView) -> LocalMediaReceiveResult { .continue }
 }
 #endif
