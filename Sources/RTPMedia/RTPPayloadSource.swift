@@ -44,15 +44,15 @@ public struct ToneSource: RTPPayloadSource, Sendable {
     }
 
     public mutating func nextPayload(into buffer: inout ByteBuffer, codec: Codec) -> Bool {
-        if let left = self.framesLeft {
-            guard left > 0 else { return false }
-            self.framesLeft = left - 1
-        }
         let aLaw: Bool
         switch codec.payloadType {
         case 0: aLaw = false
         case 8: aLaw = true
         default: return false  // not G.711: this source can only write PCMU/PCMA
+        }
+        if let left = self.framesLeft {
+            guard left > 0 else { return false }
+            self.framesLeft = left - 1
         }
         let samples = max(1, codec.clockRate / 50)
         let start = self.sampleIndex
