@@ -31,12 +31,19 @@ public final class RTPRelay: Sendable {
     public let portPool: RTPPortPool
     public let bindHost: String
     public let configuration: Configuration
+    private let clocks = MediaClocks()
 
     public init(group: EventLoopGroup, portPool: RTPPortPool, bindHost: String, configuration: Configuration = .init()) {
         self.group = group
         self.portPool = portPool
         self.bindHost = bindHost
         self.configuration = configuration
+    }
+
+    /// The shared media clock of `loop` (DESIGN.md §3): one per event loop, made on first use;
+    /// every session on that loop paces its playback with it.
+    public func mediaClock(for loop: EventLoop) -> MediaClock {
+        self.clocks.clock(for: loop)
     }
 
     /// Binds both legs (RTP on an even port, RTCP on +1, for each) on one event loop, so that
@@ -52,7 +59,8 @@ public final class RTPRelay: Sendable {
             await a.close(pool: self.portPool)
             throw error
         }
-        return RelaySession(eventLoop: loop, state: state, a: a, b: b, portPool: self.portPool)
+        return RelaySession(
+            eventLoop: loop, state: state, a: a, b: b, portPool: self.portPool, mediaClock: self.mediaClock(for: loop))
     }
 
     private func bindLeg(_ leg: RelayLeg, state: NIOLoopBound<RelayState>, on loop: EventLoop) async throws -> BoundLeg {
@@ -100,6 +108,8 @@ final class RelayState {
     let aRTCP = RelayEndpoint(isRTCP: true)
     let bRTP = RelayEndpoint(isRTCP: false)
     let bRTCP = RelayEndpoint(isRTCP: true)
+    /// Set by `close()`: local media can no longer be attached.
+    var closed = false
 
     func endpoint(_ leg: RelayLeg, rtcp: Bool) -> RelayEndpoint {
         switch (leg, rtcp) {
@@ -125,7 +135,10 @@ struct BoundLeg: Sendable {
 
 /// One relayed call: leg A's sockets forward to leg B's phone and back.
 ///
-/// Control calls (`setRemote`, `setPayloadTypeMap`, `start`) may come from any task; each runs
+/// Before `start()` a leg can instead have local media (`attachLocal`, LocalMedia.swift): the
+/// IVR plays to its phone and detects its DTMF.
+///
+/// Control calls (`setRemote`, `setPayloadTypeMap`, `start`, `attachLocal`) may come from any task; each runs
 /// on the session's loop and returns once applied.
 public final class RelaySession: Sendable {
     public let eventLoop: EventLoop
@@ -133,14 +146,23 @@ public final class RelaySession: Sendable {
     private let a: BoundLeg
     private let b: BoundLeg
     private let portPool: RTPPortPool
+    /// The shared clock of this session's loop, which paces local playback.
+    public let mediaClock: MediaClock
 
-    init(eventLoop: EventLoop, state: NIOLoopBound<RelayState>, a: BoundLeg, b: BoundLeg, portPool: RTPPortPool) {
+    init(
+        eventLoop: EventLoop, state: NIOLoopBound<RelayState>, a: BoundLeg, b: BoundLeg, portPool: RTPPortPool,
+        mediaClock: MediaClock
+    ) {
+        precondition(mediaClock.eventLoop === eventLoop, "a session's clock runs on its own loop")
         self.eventLoop = eventLoop
         self.state = state
         self.a = a
         self.b = b
         self.portPool = portPool
+        self.mediaClock = mediaClock
     }
+
+    func rtpChannel(_ leg: RelayLeg) -> Channel { self.bound(leg).rtp }
 
     private func bound(_ leg: RelayLeg) -> BoundLeg { leg == .a ? self.a : self.b }
 
@@ -150,12 +172,26 @@ public final class RelaySession: Sendable {
     /// Runs `body` on the session's loop and returns once it ran, so a packet that arrives after
     /// the call returns sees the change (a fire-and-forget `execute` could run after I/O that the
     /// loop picks up in the same iteration).
-    private func onLoop(_ body: @escaping @Sendable (RelayState) -> Void) async {
+    func onLoop(_ body: @escaping @Sendable (RelayState) -> Void) async {
         let state = self.state
         if self.eventLoop.inEventLoop {
             body(state.value)
         } else {
             try? await self.eventLoop.submit { body(state.value) }.get()
+        }
+    }
+
+    /// `onLoop` for a body that returns or throws; throws `.closed` if the loop is gone.
+    func onLoopThrowing<T: Sendable>(_ body: @escaping @Sendable (RelayState) throws -> T) async throws -> T {
+        let state = self.state
+        if self.eventLoop.inEventLoop { return try body(state.value) }
+        let future = self.eventLoop.submit { try body(state.value) }
+        do {
+            return try await future.get()
+        } catch let error as RelaySessionError {
+            throw error
+        } catch {
+            throw RelaySessionError.closed
         }
     }
 
@@ -192,10 +228,13 @@ public final class RelaySession: Sendable {
         await self.onLoop { state in state.endpoint(leg, rtcp: false).payloadTypeMap = final }
     }
 
-    /// Links the legs: from now on datagrams are forwarded both ways (RTP and RTCP).
+    /// Links the legs: from now on datagrams are forwarded both ways (RTP and RTCP). Local media
+    /// attached to either leg is detached first (its playback ends as `.stopped`).
     public func start() async {
         let a = self.a, b = self.b
         await self.onLoop { state in
+            state.aRTP.local?.detach()
+            state.bRTP.local?.detach()
             func context(_ channel: Channel) -> ChannelHandlerContext? {
                 try? channel.pipeline.syncOperations.context(handlerType: RelayForwardingHandler.self)
             }
@@ -224,6 +263,7 @@ public final class RelaySession: Sendable {
             c.droppedWrongSource += rtcp.droppedWrongSource
             c.droppedInvalid += rtcp.droppedInvalid
             c.droppedNotForwarded += rtcp.droppedNotForwarded
+            c.localPacketsIn += rtcp.localPacketsIn
             return c
         }.get()
     }
@@ -238,6 +278,9 @@ public final class RelaySession: Sendable {
     /// Safe to call twice (the pool ignores a double release).
     public func close() async {
         await self.onLoop { state in
+            state.closed = true
+            state.aRTP.local?.detach()
+            state.bRTP.local?.detach()
             for e in [state.aRTP, state.aRTCP, state.bRTP, state.bRTCP] {
                 // Breaks the endpoint → context → handler → endpoint cycle.
                 e.peer = nil

@@ -13,8 +13,11 @@ public struct RelayLegCounters: Sendable, Equatable {
     public var droppedWrongSource = 0
     /// Not RTP/RTCP version 2 or too short.
     public var droppedInvalid = 0
-    /// Could not be forwarded: the other leg has no remote yet, or the session is not started.
+    /// Could not be forwarded: the other leg has no remote yet, or the session is not started
+    /// and no local media is attached.
     public var droppedNotForwarded = 0
+    /// RTP handed to the leg's local media (IVR) instead of the other leg.
+    public var localPacketsIn = 0
     /// How many times the leg latched onto a source address.
     public var latches = 0
 
@@ -42,6 +45,9 @@ final class RelayEndpoint {
     /// per packet (visible in `perf`: refcounting was ~40% of the relay's CPU).
     var peer: RelayEndpoint?
     var peerContext: ChannelHandlerContext?
+    /// The leg's local media while attached (RTP endpoint only, never while bridged): gets the
+    /// packets that have no peer to go to.
+    var local: LocalMedia?
 
     init(isRTCP: Bool) {
         self.isRTCP = isRTCP
@@ -80,6 +86,11 @@ final class RelayEndpoint {
         }
         self.counters.bytesIn &+= length
         guard let peer = self.peer, let destination = peer.remote else {
+            if kind == .rtp, let local = self.local, let view = RTPHeaderView(buffer) {
+                self.counters.localPacketsIn &+= 1
+                local.receive(view)
+                return nil
+            }
             self.counters.droppedNotForwarded &+= 1
             return nil
         }
