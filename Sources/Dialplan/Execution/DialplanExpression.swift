@@ -113,10 +113,11 @@ public enum DialplanExpression {
             }
         }
 
-        /// `%.18Lg`-like output: integral values without a decimal point.
+        /// Asterisk prints `%.18Lg` of a long double; with a double, integral values print
+        /// whole and others with 15 significant digits, so `0.1 + 0.2` is `0.3` as there.
         static func format(_ value: Double) -> String {
-            if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
-            return String(value)
+            if value == value.rounded(), abs(value) < 9e18 { return String(Int64(value)) }
+            return String(format: "%.15g", value)
         }
 
         /// `strip_quotes`: when the text starts and ends with `"`, every `"` in it is removed.
