@@ -30,6 +30,16 @@ enum TimeFunctions {
         return format(date, zone: zone, format: pattern)
     }
 
+    /// `EST`, `CET`…: ICU's short zone name in US English (Foundation's
+    /// `TimeZone.abbreviation` gives `GMT-5` on Linux); `GMT±h` where ICU has no name.
+    static func zoneAbbreviation(_ zone: TimeZone, at date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US")
+        formatter.timeZone = zone
+        formatter.dateFormat = "zzz"
+        return formatter.string(from: date)
+    }
+
     static let dayNames = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
     static let monthNames = ["January", "February", "March", "April", "May", "June", "July",
                              "August", "September", "October", "November", "December"]
@@ -89,7 +99,7 @@ enum TimeFunctions {
             case "y": output += pad(year % 100)
             case "Y": output += String(year)
             case "z": output += (offset < 0 ? "-" : "+") + pad(abs(offset) / 3600) + pad(abs(offset) % 3600 / 60)
-            case "Z": output += zone.abbreviation(for: date) ?? zone.identifier
+            case "Z": output += zoneAbbreviation(zone, at: date)
             case "%": output += "%"
             case "1"..."6" where chars.first == "q":
                 chars = chars.dropFirst()
