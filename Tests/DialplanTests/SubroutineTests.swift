@@ -93,6 +93,19 @@ struct SubroutineTests {
         #expect(log.messages.contains { $0.contains(message) }, "\(log.messages)")
     }
 
+    @Test func recursionThatWaitsIsStoppedAtTheStackLimit() async throws {
+        let log = LogCapture()
+        let events = try await runCall("""
+            [default]
+            exten => 100,1,Wait(1)
+             same => n,Gosub(1)
+            """, exten: "100", log: log, maxInstant: 5)
+        // Each level waits, so the loop guard never fires; the Gosub stack limit does.
+        #expect(events.count == ChannelExecution.maxGosubDepth + 2)
+        #expect(events.last == .hangup(.normalClearing))
+        #expect(log.messages.contains { $0.contains("Gosub nested deeper than 1000 levels") })
+    }
+
     @Test func whileCountsToFiveAndExits() async throws {
         let events = try await runCall("""
             [default]
