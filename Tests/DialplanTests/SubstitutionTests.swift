@@ -142,7 +142,9 @@ struct SubstitutionTests {
         #expect(try DialplanExpression.evaluate("((((1 + 1))))") == "2")
     }
 
-    @Test(arguments: [("", false), ("0", false), (" 0 ", false), ("0.0", false), ("1", true), ("-1", true), ("abc", true)])
+    @Test(arguments: [("", false), ("0", false), (" 0 ", false), ("0.0", false), ("1", true), ("-1", true), ("abc", true),
+                      // sscanf("%d") as in Asterisk: the leading integer decides.
+                      ("0.5", false), ("0abc", false), ("2x", true), ("-0", false), ("+3", true), ("-", true)])
     func conditionTruth(_ value: String, _ expected: Bool) {
         #expect(DialplanExpression.isTrue(value) == expected)
     }

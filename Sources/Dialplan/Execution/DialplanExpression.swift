@@ -55,12 +55,16 @@ public enum DialplanExpression {
     }
 
     /// Whether a value counts as true in `GotoIf`, `ExecIf`, `IF()`, `While` (Asterisk
-    /// `pbx_checkcondition`): empty is false, a number is its value, any other text is true.
+    /// `pbx_checkcondition`): empty is false; text starting with an integer (`sscanf("%d")`,
+    /// so `0.5` and `0abc` read as 0) is that integer; any other text is true.
     public static func isTrue(_ value: String) -> Bool {
-        let trimmed = value.trimmingCharacters(in: .whitespaces)
+        let trimmed = value.drop { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
         if trimmed.isEmpty { return false }
-        if let number = Double(trimmed) { return number != 0 }
-        return true
+        var digits = trimmed
+        if let sign = digits.first, sign == "-" || sign == "+" { digits = digits.dropFirst() }
+        let leading = digits.prefix { $0.isASCII && $0.isNumber }
+        guard !leading.isEmpty else { return true }
+        return leading.contains { $0 != "0" }
     }
 
     // MARK: Values
