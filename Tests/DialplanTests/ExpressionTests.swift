@@ -77,6 +77,19 @@ struct ExpressionTests {
         ("\"5551234\" : \"555(.*)\"", "1234"),
         ("2 + 3 : 3", "3"),
         ("- 2 : 2", "-1"),
+        // Built-in math functions.
+        ("FLOOR(7 / 2)", "3"),
+        ("CEIL(7 / 2) * 2", "8"),
+        ("ROUND(2.5) + ROUND(-2.5)", "0"),
+        ("RINT(2.5)", "2"),
+        ("TRUNC(-3.7)", "-3"),
+        ("POW(2,10)", "1024"),
+        ("SQRT(16) = 4", "1"),
+        ("ABS(3 - 10)", "7"),
+        ("REMAINDER(10,4)", "2"),
+        ("LOG10(1000)", "3"),
+        ("FLOOR(1,2)", "0"),
+        ("NOSUCH(1)", "0"),
         // String concatenation.
         ("abc ~~ def", "abcdef"),
         ("\"a\" ~~ 1", "a1"),
@@ -92,6 +105,9 @@ struct ExpressionTests {
         ("abc + 1", "non-numeric argument"),
         ("- abc", "non-numeric argument"),
         ("abc : \"(\"", "bad regular expression"),
+        ("FLOOR(1,2)", "wrong number of arguments"),
+        ("LEN(abc)", "not a function available inside"),
+        ("SQRT(abc)", "non-numeric argument"),
     ])
     func softErrorsAreWarnings(_ expression: String, _ warning: String) throws {
         var warnings: [String] = []
@@ -105,7 +121,7 @@ struct ExpressionTests {
         #expect(warnings.isEmpty)
     }
 
-    @Test(arguments: ["1 +", "(1", "1 ? 2", ")", "1 2", "* 3", "1 ? 2 :: ", "\"open"])
+    @Test(arguments: ["1 +", "(1", "1 ? 2", ")", "1 2", "* 3", "1 ? 2 :: ", "\"open", "FLOOR()", "FLOOR(1", "1,2"])
     func syntaxErrorsThrow(_ expression: String) {
         #expect(throws: DialplanExpression.SyntaxError.self) { try DialplanExpression.evaluate(expression) }
     }

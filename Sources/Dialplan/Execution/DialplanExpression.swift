@@ -22,10 +22,12 @@ import Foundation
 /// Comparisons are numeric only when neither side is a string; `:` / `=~` / `~~` strip the
 /// quotes of both sides first.
 ///
+/// Math functions work inside the brackets as in Asterisk: `$[FLOOR(${X} / 2)]`, `POW(2,10)`.
+///
 /// Known differences: numbers are `Double` (Asterisk uses `long double` and prints 18
 /// significant digits), regular expressions are ICU (Foundation), not POSIX ERE (`a|ab` is
-/// leftmost-first instead of leftmost-longest), and functions inside expressions (`FLOOR(x)`,
-/// `,`) are not there yet — use `${FUNC()}` around them.
+/// leftmost-first instead of leftmost-longest), and dialplan functions are not called from
+/// inside an expression (`$[LEN(x)]`) — write `$[${LEN(x)}]`, which works in both.
 ///
 /// A syntax error throws; `Substitution` logs it and substitutes `0`, as Asterisk's
 /// `ast_str_expr` does when the parse fails. Soft problems (non-numeric argument, division by
@@ -354,6 +356,15 @@ public enum DialplanExpression {
             guard let token = peek else { throw SyntaxError(description: "unexpected end of expression") }
             position += 1
             switch token {
+            case .value(.string(let name)) where peek == .op("("):
+                position += 1
+                var arguments = [try parseExpression()]
+                while accept(",") != nil {
+                    // `f(a,)`: an empty last argument, as ast_expr2's arglist allows.
+                    arguments.append(peek == .op(")") ? .string("") : try parseExpression())
+                }
+                guard accept(")") != nil else { throw SyntaxError(description: "missing ')' after arguments of \(name)") }
+                return callFunction(name, arguments)
             case .value(let value):
                 return value
             case .op("("):
@@ -363,6 +374,33 @@ public enum DialplanExpression {
             case .op(let op):
                 throw SyntaxError(description: "unexpected '\(op)'")
             }
+        }
+
+        /// ast_expr2's built-in math functions (`FLOOR(x)`, `POW(x,y)`…). A wrong argument
+        /// count or an unknown name is a warning and `0`, as there; dialplan functions are
+        /// not called from inside `$[...]` here (Asterisk does): write `${FUNC(...)}` instead.
+        private mutating func callFunction(_ name: String, _ arguments: [Value]) -> Value {
+            let unary: [String: (Double) -> Double] = [
+                "COS": cos, "SIN": sin, "TAN": tan, "ACOS": acos, "ASIN": asin, "ATAN": atan,
+                "SQRT": { $0.squareRoot() }, "FLOOR": { $0.rounded(.down) }, "CEIL": { $0.rounded(.up) },
+                "ROUND": { $0.rounded(.toNearestOrAwayFromZero) }, "RINT": { $0.rounded(.toNearestOrEven) },
+                "TRUNC": { $0.rounded(.towardZero) }, "EXP": exp, "EXP2": exp2, "EXP10": { pow(10, $0) },
+                "LOG": log, "LOG2": log2, "LOG10": log10, "ABS": { abs($0) },
+            ]
+            let binary: [String: (Double, Double) -> Double] = ["ATAN2": atan2, "POW": pow, "REMAINDER": remainder]
+            let numbers = arguments.map { argument -> Double in
+                if let number = argument.number { return number }
+                warnings.append("non-numeric argument '\(argument.text)' to \(name)()")
+                return 0
+            }
+            if let function = unary[name], numbers.count == 1 { return .number(function(numbers[0])) }
+            if let function = binary[name], numbers.count == 2 { return .number(function(numbers[0], numbers[1])) }
+            if unary[name] != nil || binary[name] != nil {
+                warnings.append("wrong number of arguments to \(name)()")
+            } else {
+                warnings.append("'\(name)' is not a function available inside $[...]; use ${\(name)(...)}")
+            }
+            return .number(0)
         }
 
         /// `op_plus` … `op_rem`, including what they return for non-numeric operands.
