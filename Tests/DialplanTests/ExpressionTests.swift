@@ -95,8 +95,8 @@ struct ExpressionTests {
         ("\"a\" ~~ 1", "a1"),
         ("", ""),
     ])
-    func evaluatesLikeAsterisk(_ expression: String, _ expected: String) throws {
-        #expect(try DialplanExpression.evaluate(expression) == expected, "$[\(expression)]")
+    func evaluatesLikeAsterisk(_ expression: String, _ expected: String) async throws {
+        #expect(try await DialplanExpression.evaluate(expression) == expected, "$[\(expression)]")
     }
 
     @Test(arguments: [
@@ -106,24 +106,37 @@ struct ExpressionTests {
         ("- abc", "non-numeric argument"),
         ("abc : \"(\"", "bad regular expression"),
         ("FLOOR(1,2)", "wrong number of arguments"),
-        ("LEN(abc)", "not a function available inside"),
+        ("LEN(abc)", "not an available function"),
+        ("len(abc)", "not an available function"),
         ("SQRT(abc)", "non-numeric argument"),
     ])
-    func softErrorsAreWarnings(_ expression: String, _ warning: String) throws {
+    func softErrorsAreWarnings(_ expression: String, _ warning: String) async throws {
         var warnings: [String] = []
-        _ = try DialplanExpression.evaluate(expression, warnings: &warnings)
+        _ = try await DialplanExpression.evaluate(expression, warnings: &warnings)
         #expect(warnings.contains { $0.contains(warning) }, "\(warnings)")
     }
 
-    @Test func cleanExpressionsWarnNothing() throws {
+    @Test func cleanExpressionsWarnNothing() async throws {
         var warnings: [String] = []
-        _ = try DialplanExpression.evaluate("(1 + 2) * 3 = 9 & abc : a", warnings: &warnings)
+        _ = try await DialplanExpression.evaluate("(1 + 2) * 3 = 9 & abc : a", warnings: &warnings)
         #expect(warnings.isEmpty)
     }
 
     @Test(arguments: ["1 +", "(1", "1 ? 2", ")", "1 2", "* 3", "1 ? 2 :: ", "\"open", "FLOOR()", "FLOOR(1", "1,2"])
-    func syntaxErrorsThrow(_ expression: String) {
-        #expect(throws: DialplanExpression.SyntaxError.self) { try DialplanExpression.evaluate(expression) }
+    func syntaxErrorsThrow(_ expression: String) async {
+        await #expect(throws: DialplanExpression.SyntaxError.self) { try await DialplanExpression.evaluate(expression) }
+    }
+
+    @Test(arguments: [
+        ("$[LEN(abc) + 1]", "4"),
+        ("$[TOUPPER(abc) = ABC]", "1"),
+        ("$[POW(2,3) * ${A}]", "56"),
+        ("$[CALLERID(num) = 1001]", "1"),
+        ("$[len(abc)]", "0"),
+    ])
+    func dialplanFunctionsInsideExpressions(_ input: String, _ expected: String) async throws {
+        let execution = try SubstitutionTests.makeExecution()
+        #expect(await execution.substitute(input) == expected)
     }
 
     @Test func divisionByZeroIsLoggedWithTheLocation() async throws {

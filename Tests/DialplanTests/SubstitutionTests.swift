@@ -132,14 +132,14 @@ struct SubstitutionTests {
         #expect(ArgumentSplitter.split(input) == expected)
     }
 
-    @Test func expressionSyntaxErrorsThrow() throws {
-        #expect(throws: DialplanExpression.SyntaxError.self) { try DialplanExpression.evaluate("1 +") }
-        #expect(throws: DialplanExpression.SyntaxError.self) { try DialplanExpression.evaluate("(1") }
-        #expect(throws: DialplanExpression.SyntaxError.self) { try DialplanExpression.evaluate("1 ? 2") }
+    @Test func expressionSyntaxErrorsThrow() async throws {
+        await #expect(throws: DialplanExpression.SyntaxError.self) { try await DialplanExpression.evaluate("1 +") }
+        await #expect(throws: DialplanExpression.SyntaxError.self) { try await DialplanExpression.evaluate("(1") }
+        await #expect(throws: DialplanExpression.SyntaxError.self) { try await DialplanExpression.evaluate("1 ? 2") }
         let deep = String(repeating: "(", count: 10_000) + "1" + String(repeating: ")", count: 10_000)
-        #expect(throws: DialplanExpression.SyntaxError.self) { try DialplanExpression.evaluate(deep) }
-        #expect(throws: DialplanExpression.SyntaxError.self) { try DialplanExpression.evaluate(String(repeating: "!", count: 10_000) + "1") }
-        #expect(try DialplanExpression.evaluate("((((1 + 1))))") == "2")
+        await #expect(throws: DialplanExpression.SyntaxError.self) { try await DialplanExpression.evaluate(deep) }
+        await #expect(throws: DialplanExpression.SyntaxError.self) { try await DialplanExpression.evaluate(String(repeating: "!", count: 10_000) + "1") }
+        #expect(try await DialplanExpression.evaluate("((((1 + 1))))") == "2")
     }
 
     @Test(arguments: [("", false), ("0", false), (" 0 ", false), ("0.0", false), ("1", true), ("-1", true), ("abc", true),

@@ -22,12 +22,13 @@ import Foundation
 /// Comparisons are numeric only when neither side is a string; `:` / `=~` / `~~` strip the
 /// quotes of both sides first.
 ///
-/// Math functions work inside the brackets as in Asterisk: `$[FLOOR(${X} / 2)]`, `POW(2,10)`.
+/// Functions work inside the brackets as in Asterisk: the math ones built in
+/// (`$[FLOOR(${X} / 2)]`, `POW(2,10)`), any other upper-case name through the dialplan's
+/// function registry (`$[LEN(abc) + 1]`).
 ///
 /// Known differences: numbers are `Double` (Asterisk uses `long double` and prints 18
-/// significant digits), regular expressions are ICU (Foundation), not POSIX ERE (`a|ab` is
-/// leftmost-first instead of leftmost-longest), and dialplan functions are not called from
-/// inside an expression (`$[LEN(x)]`) — write `$[${LEN(x)}]`, which works in both.
+/// significant digits), and regular expressions are ICU (Foundation), not POSIX ERE (`a|ab`
+/// is leftmost-first instead of leftmost-longest).
 ///
 /// A syntax error throws; `Substitution` logs it and substitutes `0`, as Asterisk's
 /// `ast_str_expr` does when the parse fails. Soft problems (non-numeric argument, division by
@@ -37,18 +38,24 @@ public enum DialplanExpression {
         public var description: String
     }
 
+    /// Reads a dialplan function for `$[NAME(args)]`: `(name, arguments) → value`, nil when
+    /// there is no such function.
+    public typealias FunctionCaller = (_ name: String, _ arguments: String) async -> String?
+
     /// Evaluates `text`, dropping warnings.
-    public static func evaluate(_ text: String) throws(SyntaxError) -> String {
+    public static func evaluate(_ text: String, functions: FunctionCaller? = nil) async throws(SyntaxError) -> String {
         var warnings: [String] = []
-        return try evaluate(text, warnings: &warnings)
+        return try await evaluate(text, warnings: &warnings, functions: functions)
     }
 
     /// Evaluates `text`, appending what Asterisk would log as warnings to `warnings`.
-    public static func evaluate(_ text: String, warnings: inout [String]) throws(SyntaxError) -> String {
+    /// `functions` resolves dialplan functions used inside the expression.
+    public static func evaluate(_ text: String, warnings: inout [String], functions: FunctionCaller? = nil) async throws(SyntaxError) -> String {
         var parser = Parser(tokens: try tokenize(text))
+        parser.functions = functions
         // An empty expression is the empty string (ast_expr2's empty `start` rule).
         if parser.tokens.isEmpty { return "" }
-        let value = try parser.parseExpression()
+        let value = try await parser.parseExpression()
         guard parser.position == parser.tokens.count else {
             throw SyntaxError(description: "unexpected '\(parser.tokens[parser.position])'")
         }
@@ -203,6 +210,8 @@ public enum DialplanExpression {
         var tokens: [Token]
         var position = 0
         var warnings: [String] = []
+        /// Calls a dialplan function by name with its argument text; nil when there is none.
+        var functions: FunctionCaller?
         /// Nesting of parentheses, unary operators and `?`: caller-supplied text (a caller ID
         /// name inside `$[...]`) must not be able to exhaust the stack.
         private var depth = 0
@@ -229,14 +238,14 @@ public enum DialplanExpression {
 
         /// `a ? b :: c`, left-associative like the other binary operators in ast_expr2.y: the
         /// middle part is a whole expression (it ends at `::`), the last one binds tighter.
-        mutating func parseExpression() throws(SyntaxError) -> Value {
+        mutating func parseExpression() async throws(SyntaxError) -> Value {
             try descend()
             defer { depth -= 1 }
-            var condition = try parseOr()
+            var condition = try await parseOr()
             while accept("?") != nil {
-                let whenTrue = try parseExpression()
+                let whenTrue = try await parseExpression()
                 guard accept("::") != nil else { throw SyntaxError(description: "'?' without '::'") }
-                let whenFalse = try parseOr()
+                let whenFalse = try await parseOr()
                 condition = Self.conditionHolds(condition) ? whenTrue : whenFalse
             }
             return condition
@@ -250,28 +259,28 @@ public enum DialplanExpression {
             }
         }
 
-        mutating func parseOr() throws(SyntaxError) -> Value {
-            var left = try parseAnd()
+        mutating func parseOr() async throws(SyntaxError) -> Value {
+            var left = try await parseAnd()
             while accept("|", "||") != nil {
-                let right = try parseAnd()
+                let right = try await parseAnd()
                 left = left.isZeroOrNull ? right : left.converted
             }
             return left
         }
 
-        mutating func parseAnd() throws(SyntaxError) -> Value {
-            var left = try parseComparison()
+        mutating func parseAnd() async throws(SyntaxError) -> Value {
+            var left = try await parseComparison()
             while accept("&", "&&") != nil {
-                let right = try parseComparison()
+                let right = try await parseComparison()
                 left = left.isZeroOrNull || right.isZeroOrNull ? .number(0) : left.converted
             }
             return left
         }
 
-        mutating func parseComparison() throws(SyntaxError) -> Value {
-            var left = try parseAdditive()
+        mutating func parseComparison() async throws(SyntaxError) -> Value {
+            var left = try await parseAdditive()
             while let op = accept("=", "==", "!=", "<", ">", "<=", ">=") {
-                let right = try parseAdditive()
+                let right = try await parseAdditive()
                 let order: Int
                 if !left.isString, !right.isString, let a = left.number, let b = right.number {
                     order = a < b ? -1 : (a > b ? 1 : 0)
@@ -293,39 +302,39 @@ public enum DialplanExpression {
             return left
         }
 
-        mutating func parseAdditive() throws(SyntaxError) -> Value {
-            var left = try parseMultiplicative()
+        mutating func parseAdditive() async throws(SyntaxError) -> Value {
+            var left = try await parseMultiplicative()
             while let op = accept("+", "-") {
-                let right = try parseMultiplicative()
+                let right = try await parseMultiplicative()
                 left = arithmetic(left, op, right)
             }
             return left
         }
 
-        mutating func parseMultiplicative() throws(SyntaxError) -> Value {
-            var left = try parseUnary()
+        mutating func parseMultiplicative() async throws(SyntaxError) -> Value {
+            var left = try await parseUnary()
             while let op = accept("*", "/", "%") {
-                let right = try parseUnary()
+                let right = try await parseUnary()
                 left = arithmetic(left, op, right)
             }
             return left
         }
 
-        mutating func parseUnary() throws(SyntaxError) -> Value {
+        mutating func parseUnary() async throws(SyntaxError) -> Value {
             try descend()
             defer { depth -= 1 }
             if accept("!") != nil {
-                return .number(Self.complementIsZero(try parseUnary()) ? 1 : 0)
+                return .number(Self.complementIsZero(try await parseUnary()) ? 1 : 0)
             }
             if accept("-") != nil {
-                let operand = try parseUnary()
+                let operand = try await parseUnary()
                 guard let value = operand.number else {
                     warnings.append("non-numeric argument '\(operand.text)' to unary '-'")
                     return .number(0)
                 }
                 return .number(-value)
             }
-            return try parseRegex()
+            return try await parseRegex()
         }
 
         /// `op_compl`: true (→ `!` gives 0) for a non-zero number; for text, false when empty
@@ -339,10 +348,10 @@ public enum DialplanExpression {
             }
         }
 
-        mutating func parseRegex() throws(SyntaxError) -> Value {
-            var left = try parsePrimary()
+        mutating func parseRegex() async throws(SyntaxError) -> Value {
+            var left = try await parsePrimary()
             while let op = accept(":", "=~", "~~") {
-                let right = try parsePrimary()
+                let right = try await parsePrimary()
                 if op == "~~" {
                     left = Value(made: left.unquoted + right.unquoted)
                 } else {
@@ -352,23 +361,23 @@ public enum DialplanExpression {
             return left
         }
 
-        mutating func parsePrimary() throws(SyntaxError) -> Value {
+        mutating func parsePrimary() async throws(SyntaxError) -> Value {
             guard let token = peek else { throw SyntaxError(description: "unexpected end of expression") }
             position += 1
             switch token {
             case .value(.string(let name)) where peek == .op("("):
                 position += 1
-                var arguments = [try parseExpression()]
+                var arguments = [try await parseExpression()]
                 while accept(",") != nil {
                     // `f(a,)`: an empty last argument, as ast_expr2's arglist allows.
-                    arguments.append(peek == .op(")") ? .string("") : try parseExpression())
+                    arguments.append(peek == .op(")") ? .string("") : try await parseExpression())
                 }
                 guard accept(")") != nil else { throw SyntaxError(description: "missing ')' after arguments of \(name)") }
-                return callFunction(name, arguments)
+                return await callFunction(name, arguments)
             case .value(let value):
                 return value
             case .op("("):
-                let value = try parseExpression()
+                let value = try await parseExpression()
                 guard accept(")") != nil else { throw SyntaxError(description: "missing ')'") }
                 return value
             case .op(let op):
@@ -376,10 +385,15 @@ public enum DialplanExpression {
             }
         }
 
+        /// ast_expr2's `is_really_num`: only digits, `-`, `.`, spaces and tabs.
+        static func isReallyNumber(_ text: String) -> Bool {
+            text.allSatisfy { "-0123456789. \t".contains($0) }
+        }
+
         /// ast_expr2's built-in math functions (`FLOOR(x)`, `POW(x,y)`…). A wrong argument
         /// count or an unknown name is a warning and `0`, as there; dialplan functions are
         /// not called from inside `$[...]` here (Asterisk does): write `${FUNC(...)}` instead.
-        private mutating func callFunction(_ name: String, _ arguments: [Value]) -> Value {
+        private mutating func callFunction(_ name: String, _ arguments: [Value]) async -> Value {
             let unary: [String: (Double) -> Double] = [
                 "COS": cos, "SIN": sin, "TAN": tan, "ACOS": acos, "ASIN": asin, "ATAN": atan,
                 "SQRT": { $0.squareRoot() }, "FLOOR": { $0.rounded(.down) }, "CEIL": { $0.rounded(.up) },
@@ -388,19 +402,26 @@ public enum DialplanExpression {
                 "LOG": log, "LOG2": log2, "LOG10": log10, "ABS": { abs($0) },
             ]
             let binary: [String: (Double, Double) -> Double] = ["ATAN2": atan2, "POW": pow, "REMAINDER": remainder]
+            let isMath = unary[name] != nil || binary[name] != nil
             let numbers = arguments.map { argument -> Double in
                 if let number = argument.number { return number }
-                warnings.append("non-numeric argument '\(argument.text)' to \(name)()")
+                if isMath { warnings.append("non-numeric argument '\(argument.text)' to \(name)()") }
                 return 0
             }
             if let function = unary[name], numbers.count == 1 { return .number(function(numbers[0])) }
             if let function = binary[name], numbers.count == 2 { return .number(function(numbers[0], numbers[1])) }
             if unary[name] != nil || binary[name] != nil {
                 warnings.append("wrong number of arguments to \(name)()")
-            } else {
-                warnings.append("'\(name)' is not a function available inside $[...]; use ${\(name)(...)}")
+                return .number(0)
             }
-            return .number(0)
+            // A dialplan function, called with the arguments joined by commas (as
+            // ast_expr2's op_func does); only upper-case names can be functions.
+            guard name.unicodeScalars.allSatisfy({ ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }),
+                  let functions, let result = await functions(name, arguments.map(\.text).joined(separator: ",")) else {
+                warnings.append("'\(name)' is not an available function")
+                return .number(0)
+            }
+            return Self.isReallyNumber(result) && !result.isEmpty ? .number(strtod(result, nil)) : Value(made: result)
         }
 
         /// `op_plus` … `op_rem`, including what they return for non-numeric operands.

@@ -39,7 +39,9 @@ enum Substitution {
             if isExpression {
                 var warnings: [String] = []
                 do {
-                    output += try DialplanExpression.evaluate(inner, warnings: &warnings)
+                    output += try await DialplanExpression.evaluate(inner, warnings: &warnings) { name, arguments in
+                        await environment.lookup("\(name)(\(arguments))")
+                    }
                 } catch {
                     // Asterisk's ast_str_expr gives "0" when the parse fails.
                     environment.report("syntax error in expression '$[\(inner)]': \(error)")
