@@ -66,9 +66,12 @@ struct AstDBAndGroupTests {
         let names = try await Self.names("""
             [default]
             exten => 100,1,Set(DB(a/b/c)=deep)
-             same => n,Set(CALLERID(name)=${DB(a/b/c)}|${DB(nokey)}|${DB_EXISTS(a/)})
+             same => n,Set(DB(a/b/d)=deeper)
+             same => n,Set(DB(a/x)=1)
+             same => n,Set(DB(z/y)=2)
+             same => n,Set(CALLERID(name)=${DB(a/b/c)}|${DB(nokey)}|${DB_EXISTS(a/)}|${DB_KEYS(a)}|${DB_KEYS()}|${DB_KEYS(none)})
             """, astDB: db, log: log)
-        #expect(names == ["deep||"])
+        #expect(names == ["deep|||b,x|a,z|"])
         // The key may contain '/': only the first one separates the family.
         #expect(await db.get(family: "a", key: "b/c") == "deep")
         #expect(log.messages.filter { $0.contains("requires an argument") }.count == 2)

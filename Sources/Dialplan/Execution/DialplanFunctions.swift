@@ -34,7 +34,7 @@ public struct FunctionRegistry: Sendable {
 
     /// `CALLERID`, `LEN`, `GLOBAL`, the string functions (`CUT`, `FIELDQTY`, `TOUPPER`,
     /// `TOLOWER`, `REGEX`), the logic ones (`IF`, `ISNULL`, `EXISTS`, `SET`, `RAND`,
-    /// `LANGUAGE`, `LOCAL`), `STRFTIME`, `DB`/`DB_EXISTS`/`DB_DELETE` and
+    /// `LANGUAGE`, `LOCAL`), `STRFTIME`, `DB`/`DB_EXISTS`/`DB_DELETE`/`DB_KEYS` and
     /// `GROUP`/`GROUP_COUNT`/`GROUP_LIST`.
     public static var standard: FunctionRegistry {
         var registry = FunctionRegistry()

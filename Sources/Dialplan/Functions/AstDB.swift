@@ -15,6 +15,8 @@ public protocol AstDB: Sendable {
     func delete(family: String, key: String) async throws -> Bool
     /// Every key of `family`, sorted (`database show family`).
     func entries(family: String) async throws -> [(key: String, value: String)]
+    /// The families that have keys, sorted.
+    func families() async throws -> [String]
 }
 
 /// The keyed storage shared by both implementations: `[family: [key: value]]`.
@@ -36,6 +38,8 @@ struct AstDBContents: Codable, Equatable {
     func entries(family: String) -> [(key: String, value: String)] {
         (families[family] ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
+
+    var familyNames: [String] { families.keys.sorted() }
 }
 
 /// An AstDB that forgets everything when the process ends.
@@ -48,6 +52,7 @@ public actor InMemoryAstDB: AstDB {
     public func put(family: String, key: String, value: String) { contents.put(family: family, key: key, value: value) }
     public func delete(family: String, key: String) -> Bool { contents.delete(family: family, key: key) }
     public func entries(family: String) -> [(key: String, value: String)] { contents.entries(family: family) }
+    public func families() -> [String] { contents.familyNames }
 }
 
 /// An AstDB kept in `astdb.json` in the data directory. Every change rewrites the file
@@ -95,6 +100,7 @@ public actor JSONFileAstDB: AstDB {
     }
 
     public func entries(family: String) -> [(key: String, value: String)] { contents.entries(family: family) }
+    public func families() -> [String] { contents.familyNames }
 
     /// Writes first, then adopts: a failed write leaves memory and disk agreeing.
     private func save(_ updated: AstDBContents) throws {

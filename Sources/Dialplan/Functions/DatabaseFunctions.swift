@@ -1,7 +1,9 @@
-/// `DB(family/key)`, `DB_EXISTS(family/key)`, `DB_DELETE(family/key)` over the executor's
-/// `AstDB` (Asterisk `func_db`).
+import Foundation
+
+/// `DB(family/key)`, `DB_EXISTS(family/key)`, `DB_DELETE(family/key)`, `DB_KEYS([family])`
+/// over the executor's `AstDB` (Asterisk `func_db`).
 enum DatabaseFunctions {
-    static let all: [DialplanFunction] = [database, exists, delete]
+    static let all: [DialplanFunction] = [database, exists, delete, keys]
 
     /// `family/key`: split at the first `/` (the key may contain more); both required.
     static func familyAndKey(_ arguments: String, function: String) throws -> (family: String, key: String) {
@@ -62,4 +64,15 @@ enum DatabaseFunctions {
             try await execution.executor.astDB.delete(family: family, key: key)
         }
     )
+
+    /// The keys of a family, comma-separated (a key holding `/` shows its first part once, as
+    /// Asterisk lists the next level of the tree); with no family, the families.
+    static let keys = DialplanFunction(name: "DB_KEYS") { execution, arguments in
+        let family = arguments.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+        let db = execution.executor.astDB
+        guard !family.isEmpty else { return try await db.families().joined(separator: ",") }
+        var seen = Set<String>()
+        let names = try await db.entries(family: family).map { String($0.key.prefix { $0 != "/" }) }
+        return names.filter { seen.insert($0).inserted }.joined(separator: ",")
+    }
 }
