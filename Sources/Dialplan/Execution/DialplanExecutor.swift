@@ -16,7 +16,11 @@ import PBXCore
 /// - Landing on an extension that doesn't exist goes to `i` in that context (with
 ///   `INVALID_EXTEN` set) if there is one, else hangs up.
 /// - An unknown application is logged with its location and the channel hung up.
-/// - After the channel has hung up, the context's `h` extension runs, if it has one.
+/// - After the channel has hung up, the context's `h` extension runs, if it has one; then the
+///   channel leaves its `GROUP()`s.
+///
+/// Per-run state beyond Asterisk's channel fields (the Gosub stack, open While loops, the
+/// language) lives in `ChannelExecution`, not on the `CallChannel`.
 public struct DialplanExecutor: Sendable {
     public var dialplan: Dialplan
     public var applications: ApplicationRegistry
