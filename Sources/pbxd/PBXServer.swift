@@ -41,8 +41,12 @@ final class PBXServer {
         let driver = SIPChannelDriver(
             eventLoop: signallingLoop, transport: transport, config: sip, media: media, registrar: registrar,
             logger: Logger(label: "pbxd.sip"))
+        // DB() values survive restarts in <datadir>/astdb.json; a corrupt file stops start-up
+        // rather than being silently replaced.
+        let astDB = try JSONFileAstDB(directory: URL(fileURLWithPath: configuration.dataDirectory))
         let executor = DialplanExecutor(
-            dialplan: configuration.dialplan, dialer: SIPDialer(driver: driver), logger: Logger(label: "pbxd.dialplan"))
+            dialplan: configuration.dialplan, dialer: SIPDialer(driver: driver), astDB: astDB,
+            logger: Logger(label: "pbxd.dialplan"))
         driver.routeExists = { context, exten in executor.hasExtension(context: context, exten: exten, callerID: nil) }
         driver.startCall = { channel, context, exten in
             Task { await executor.run(channel: channel, context: context, exten: exten) }

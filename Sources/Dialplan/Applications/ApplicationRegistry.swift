@@ -47,11 +47,13 @@ public struct ApplicationRegistry: Sendable {
 
     public var names: [String] { applications.values.map(\.name).sorted() }
 
-    /// Answer, Hangup, Wait, NoOp, Set, Busy, Congestion, Ringing, Progress, Goto, GotoIf,
-    /// GotoIfTime, ExecIf, Dial, Verbose, Log.
+    /// Answer, Hangup, Wait, NoOp, Set, MSet, Busy, Congestion, Ringing, Progress, Goto,
+    /// GotoIf, GotoIfTime, ExecIf, Gosub, GosubIf, Return, StackPop, While, EndWhile,
+    /// ExitWhile, ContinueWhile, Dial, Verbose, Log.
     public static var standard: ApplicationRegistry {
         var registry = ApplicationRegistry()
-        for application in StandardApplications.all + GotoApplications.all + [DialApplication.application] {
+        let all = StandardApplications.all + GotoApplications.all + SubroutineApplications.all + WhileApplications.all
+        for application in all + [DialApplication.application] {
             registry.register(application)
         }
         return registry

@@ -2,10 +2,10 @@ import Logging
 import PBXCore
 
 /// The basic call-control applications of Asterisk's `pbx_builtin` and `app_verbose`:
-/// Answer, Hangup, Wait, NoOp, Set, Busy, Congestion, Ringing, Progress, Verbose, Log.
+/// Answer, Hangup, Wait, NoOp, Set, MSet, Busy, Congestion, Ringing, Progress, Verbose, Log.
 enum StandardApplications {
     static let all: [Application] = [
-        answer, hangup, wait, noOp, set, busy, congestion, ringing, progress, verbose, log,
+        answer, hangup, wait, noOp, set, mSet, busy, congestion, ringing, progress, verbose, log,
     ]
 
     /// How long Busy()/Congestion() without a timeout keep indicating before giving up on the
@@ -60,6 +60,20 @@ enum StandardApplications {
             return .proceed
         }
         try await execution.assign(name, value: value)
+        return .proceed
+    }
+
+    /// `MSet(name1=value1,name2=value2,...)`: several assignments at once. Unlike Set, the
+    /// arguments are split at commas with quotes removed (Asterisk warns that MSet strips
+    /// double quotes from values); a pair without `=` is skipped with a warning.
+    static let mSet = Application(name: "MSet", isInstant: true) { execution, data in
+        for pair in ArgumentSplitter.split(data) where !pair.trimmingCharacters(in: .whitespaces).isEmpty {
+            guard let equals = pair.firstIndex(of: "=") else {
+                execution.logger.warning("MSet: ignoring entry '\(pair)' with no '='", metadata: ["location": "\(execution.location)"])
+                continue
+            }
+            try await execution.assign(String(pair[..<equals]), value: String(pair[pair.index(after: equals)...]))
+        }
         return .proceed
     }
 

@@ -6,7 +6,9 @@
 /// removed from the result. An empty string gives one empty argument, as in Asterisk, so
 /// `Hangup()` and `Hangup` both see `[""]`.
 public enum ArgumentSplitter {
-    public static func split(_ text: String, separator: Character = ",") -> [String] {
+    /// With `removingQuotes` false, quotes and backslashes stay in the arguments (Asterisk's
+    /// `AST_STANDARD_RAW_ARGS`, used for Gosub arguments); they still protect separators.
+    public static func split(_ text: String, separator: Character = ",", removingQuotes: Bool = true) -> [String] {
         var arguments: [String] = []
         var current = ""
         var parenDepth = 0
@@ -22,8 +24,10 @@ public enum ArgumentSplitter {
             switch ch {
             case "\\":
                 escaped = true
+                if !removingQuotes { current.append(ch) }
             case "\"":
                 inQuotes.toggle()
+                if !removingQuotes { current.append(ch) }
             case "(" where !inQuotes:
                 parenDepth += 1
                 current.append(ch)
@@ -43,7 +47,7 @@ public enum ArgumentSplitter {
                 current.append(ch)
             }
         }
-        if escaped { current.append("\\") }
+        if escaped, removingQuotes { current.append("\\") }
         arguments.append(current)
         return arguments
     }

@@ -43,6 +43,15 @@ public final class ChannelExecution {
     var pendingJump: DialplanLocation?
     /// Set by `returnedWithoutWaiting()` during the current application.
     var currentApplicationDidNotWait = false
+    /// Gosub return addresses and their local variables, innermost last (app_stack's
+    /// `gosub_stack` datastore). Kept here rather than on the channel: it only lives as long
+    /// as this run of the dialplan.
+    var gosubFrames: [GosubFrame] = []
+    /// Open `While` loops, innermost last (app_while keeps these as `WHILE_n` variables).
+    var whileLoops: [WhileLoop] = []
+    /// `LANGUAGE()`: the channel's language for prompts (`sounds/<lang>/`). A property of the
+    /// dialplan run for now; it moves to the channel when the IVR's sound lookup needs it there.
+    public var language = "en"
 
     init(channel: any CallChannel, executor: DialplanExecutor, location: DialplanLocation) {
         self.channel = channel
@@ -85,6 +94,16 @@ public final class ChannelExecution {
             }
         }
         return result
+    }
+
+    /// The stored entry of a variable, for saving and restoring Gosub locals.
+    func variableEntry(_ name: String) -> (value: String, inheritance: VariableInheritance)? {
+        variables[Self.stripInheritance(name).name]
+    }
+
+    /// Puts back an entry saved by `variableEntry` (nil: the variable didn't exist).
+    func restoreVariableEntry(_ name: String, _ entry: (value: String, inheritance: VariableInheritance)?) {
+        variables[Self.stripInheritance(name).name] = entry
     }
 
     static func stripInheritance(_ name: String) -> (name: String, inheritance: VariableInheritance) {
@@ -139,6 +158,7 @@ public final class ChannelExecution {
         case "LINKEDID": return channel.linkedID
         case "CHANNEL": return channel.name
         case "HANGUPCAUSE": return String(hangupCause?.rawValue ?? 0)
+        case "EPOCH": return String(Int64(executor.clock().timeIntervalSince1970.rounded(.down)))
         default: break
         }
         return variable(name) ?? executor.globals[name]

@@ -16,7 +16,11 @@ import PBXCore
 /// - Landing on an extension that doesn't exist goes to `i` in that context (with
 ///   `INVALID_EXTEN` set) if there is one, else hangs up.
 /// - An unknown application is logged with its location and the channel hung up.
-/// - After the channel has hung up, the context's `h` extension runs, if it has one.
+/// - After the channel has hung up, the context's `h` extension runs, if it has one; then the
+///   channel leaves its `GROUP()`s.
+///
+/// Per-run state beyond Asterisk's channel fields (the Gosub stack, open While loops, the
+/// language) lives in `ChannelExecution`, not on the `CallChannel`.
 public struct DialplanExecutor: Sendable {
     public var dialplan: Dialplan
     public var applications: ApplicationRegistry
@@ -24,6 +28,12 @@ public struct DialplanExecutor: Sendable {
     public var dialer: any CallDialer
     public var globals: GlobalVariables
     public var logger: Logger
+    /// `DB()`, `DB_EXISTS()`, `DB_DELETE()` read and write here (in memory unless pbxd passes
+    /// a `JSONFileAstDB`).
+    public var astDB: any AstDB
+    /// `GROUP()` memberships; pbxd passes one instance to every executor so counts are
+    /// process-wide and survive reloads.
+    public var groups: ChannelGroups
     /// The current time, for time-conditional includes and GotoIfTime (injected for tests).
     public var clock: @Sendable () -> Date
     /// The zone time conditions are read in when they don't name one (Asterisk: the server's).
@@ -41,6 +51,8 @@ public struct DialplanExecutor: Sendable {
         applications: ApplicationRegistry = .standard,
         functions: FunctionRegistry = .standard,
         globals: GlobalVariables? = nil,
+        astDB: any AstDB = InMemoryAstDB(),
+        groups: ChannelGroups = ChannelGroups(),
         logger: Logger = Logger(label: "pbxd.dialplan"),
         maxInstantPriorities: Int = 10_000,
         clock: @escaping @Sendable () -> Date = { Date() },
@@ -51,6 +63,8 @@ public struct DialplanExecutor: Sendable {
         self.applications = applications
         self.functions = functions
         self.globals = globals ?? GlobalVariables(dialplan.globals)
+        self.astDB = astDB
+        self.groups = groups
         self.logger = logger
         self.maxInstantPriorities = maxInstantPriorities
         self.clock = clock
@@ -109,6 +123,8 @@ public struct DialplanExecutor: Sendable {
         let ending = await runPriorities(execution, inHangupHandler: false)
         await finish(execution, ending: ending)
         await runHangupHandler(execution)
+        // The channel is gone: it no longer counts in any GROUP_COUNT().
+        groups.release(channel: channel.uniqueID)
     }
 
     /// The priority loop shared by the main run and the `h` extension.

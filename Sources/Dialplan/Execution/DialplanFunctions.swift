@@ -32,12 +32,17 @@ public struct FunctionRegistry: Sendable {
         functions[name.uppercased()]
     }
 
-    /// `CALLERID`, `LEN`, `GLOBAL`.
+    /// `CALLERID`, `LEN`, `GLOBAL`, the string functions (`CUT`, `FIELDQTY`, `TOUPPER`,
+    /// `TOLOWER`, `REGEX`), the logic ones (`IF`, `ISNULL`, `EXISTS`, `SET`, `RAND`,
+    /// `LANGUAGE`, `LOCAL`), `STRFTIME`, `DB`/`DB_EXISTS`/`DB_DELETE`/`DB_KEYS` and
+    /// `GROUP`/`GROUP_COUNT`/`GROUP_LIST`.
     public static var standard: FunctionRegistry {
         var registry = FunctionRegistry()
         registry.register(callerID)
         registry.register(DialplanFunction(name: "LEN") { _, arguments in String(arguments.count) })
         registry.register(global)
+        let all = StringFunctions.all + LogicFunctions.all + TimeFunctions.all + DatabaseFunctions.all + GroupFunctions.all
+        for function in all { registry.register(function) }
         return registry
     }
 

@@ -5,7 +5,8 @@
 /// - The name itself is expanded first, so `${${X}}` and `${CALLERID(${WHICH})}` work.
 /// - `${NAME:offset:length}` takes a substring: a negative offset counts from the end, a
 ///   negative length leaves that many characters off the end, no length means "to the end".
-/// - `$[expr]` is expanded inside, then evaluated by `DialplanExpression`.
+/// - `$[expr]` is expanded inside, then evaluated by `DialplanExpression` (a syntax error is
+///   reported and gives `0`, as in Asterisk).
 /// - Values are not expanded again (a global holding `${X}` yields the text `${X}`).
 enum Substitution {
     /// Everything a substitution needs from its surroundings.
@@ -36,11 +37,17 @@ enum Substitution {
             }
             let inner = await substitute(String(text[bodyStart..<bodyEnd]), in: environment)
             if isExpression {
+                var warnings: [String] = []
                 do {
-                    output += try DialplanExpression.evaluate(inner)
+                    output += try await DialplanExpression.evaluate(inner, warnings: &warnings) { name, arguments in
+                        await environment.lookup("\(name)(\(arguments))")
+                    }
                 } catch {
-                    environment.report("error in expression '$[\(inner)]': \(error)")
+                    // Asterisk's ast_str_expr gives "0" when the parse fails.
+                    environment.report("syntax error in expression '$[\(inner)]': \(error)")
+                    output += "0"
                 }
+                for warning in warnings { environment.report("in expression '$[\(inner)]': \(warning)") }
             } else {
                 output += await expandVariable(inner, in: environment)
             }
