@@ -9,6 +9,7 @@ struct LoadedConfiguration {
     var pbxd: PBXDConfig
     var dialplan: Dialplan
     var dataDirectory: String
+    var soundsDirectory: String
     var warnings: [String]
 
     static func load(directory: String, dataDirectoryOverride: String?) throws(StartupError) -> LoadedConfiguration {
@@ -28,7 +29,9 @@ struct LoadedConfiguration {
             warnings += pbxd.warnings.map(\.description) + dialplanWarnings.map(\.description)
             return LoadedConfiguration(
                 sip: sip, rtp: rtp, pbxd: pbxd, dialplan: dialplan,
-                dataDirectory: dataDirectoryOverride ?? pbxd.dataDirectory, warnings: warnings)
+                dataDirectory: dataDirectoryOverride ?? pbxd.dataDirectory,
+                soundsDirectory: pbxd.soundsDirectory ?? ((path("..") as NSString).appendingPathComponent("sounds") as NSString).standardizingPath,
+                warnings: warnings)
         } catch {
             throw StartupError(description: error.description)
         }

@@ -34,7 +34,8 @@ final class PBXServer {
         let transport = SIPTransportLayer(eventLoop: signallingLoop, logger: Logger(label: "pbxd.sip.transport"))
         let portPool = try RTPPortPool(range: configuration.rtp.portStart...configuration.rtp.portEnd)
         let relay = RTPRelay(group: group, portPool: portPool, bindHost: sip.general.udpBind.host)
-        let media = MediaEngine(relay: relay, signallingLoop: signallingLoop, logger: Logger(label: "pbxd.media"))
+        let sounds = SoundLibrary(searchPath: SoundLibrary.defaultSearchPath(bundledSounds: configuration.soundsDirectory))
+        let media = MediaEngine(relay: relay, signallingLoop: signallingLoop, sounds: sounds, logger: Logger(label: "pbxd.media"))
         let registrar = RegistrarService(
             eventLoop: signallingLoop, policy: sip.general.registrar, dataDirectory: configuration.dataDirectory,
             logger: Logger(label: "pbxd.sip.registrar"))

@@ -11,6 +11,7 @@ enum ChannelEvent: Equatable, CustomStringConvertible {
     case dial([String], timeout: Duration?, options: String)
     case setCallerID(number: String, name: String)
     case hangup(HangupCause)
+    case play([String], interruptDigits: String)
 
     var description: String {
         switch self {
@@ -20,6 +21,7 @@ enum ChannelEvent: Equatable, CustomStringConvertible {
         case .dial(let targets, let timeout, let options): "dial(\(targets.joined(separator: "&")),\(timeout.map { "\($0)" } ?? "-"),\(options))"
         case .setCallerID(let number, let name): "callerID(\(number),\(name))"
         case .hangup(let cause): "hangup(\(cause.rawValue))"
+        case .play(let prompts, let digits): "play(\(prompts.joined(separator: "&")),\(digits))"
         }
     }
 }
@@ -79,6 +81,25 @@ actor FakeChannel: CallChannel {
         events.append(.setCallerID(number: number, name: name))
         callerIDNumber = number
         callerIDName = name
+    }
+
+    /// Digits the caller "presses": consumed by `play` (when interruptible) and `receiveDigit`.
+    private var pressedDigits: [Character] = []
+
+    func press(_ digits: String) { pressedDigits.append(contentsOf: digits) }
+
+    func play(_ prompts: [String], language: String, interruptDigits: String) async -> PlaybackResult {
+        events.append(.play(prompts, interruptDigits: interruptDigits))
+        if isHungUp { return .hungUp }
+        if let index = pressedDigits.firstIndex(where: { interruptDigits.contains($0) }) {
+            return .interrupted(digit: pressedDigits.remove(at: index))
+        }
+        return .finished
+    }
+
+    func receiveDigit(timeout: Duration) async -> Character? {
+        if isHungUp || pressedDigits.isEmpty { return nil }
+        return pressedDigits.removeFirst()
     }
 
     func record(_ event: ChannelEvent) { events.append(event) }

@@ -25,6 +25,15 @@ public protocol CallChannel: AnyObject, Sendable {
     var isHungUp: Bool { get async }
     /// Suspends until the channel hangs up or the duration passes; returns true if it hung up.
     func waitForHangup(timeout: Duration) async -> Bool
+
+    /// Plays sound prompts (Asterisk names such as `digits/5` or `vm-goodbye`, looked up for
+    /// `language`) to the caller, one after the other. With `interruptDigits` non-empty, a DTMF
+    /// digit among them stops playback at once and is returned (and consumed); other digits stay
+    /// buffered for `receiveDigit`.
+    func play(_ prompts: [String], language: String, interruptDigits: String) async -> PlaybackResult
+    /// The next DTMF digit the caller pressed (digits are buffered from the moment the channel
+    /// has media, as Asterisk does), waiting up to `timeout`; nil on timeout or hangup.
+    func receiveDigit(timeout: Duration) async -> Character?
 }
 
 /// Places outbound calls for Dial(): creates the callee channels, rings them, bridges the
@@ -62,4 +71,15 @@ public struct DialResult: Sendable {
         self.cause = cause
         self.answeredChannelName = answeredChannelName
     }
+}
+
+/// How a `play` ended.
+public enum PlaybackResult: Sendable, Equatable {
+    case finished
+    /// A digit from `interruptDigits` stopped the playback.
+    case interrupted(digit: Character)
+    /// This prompt exists in no sound directory (Asterisk logs it and the application fails).
+    case missing(prompt: String)
+    /// The channel hung up (or has no media to play to).
+    case hungUp
 }

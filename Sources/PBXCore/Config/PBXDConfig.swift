@@ -16,6 +16,9 @@ public struct PBXDConfig: Sendable {
     public var logLevel: Logger.Level = .info
     /// When set, replaces every peer's `qualifyfreq`.
     public var qualifyInterval: Int?
+    /// `soundsdir=`: pbxd's own prompts, searched before Asterisk's sound packages; by default
+    /// the `sounds/` directory beside the config directory (the repository layout).
+    public var soundsDirectory: String?
     public var warnings: [ConfigWarning] = []
 
     public init(dataDirectory: String = "/var/lib/pbxd", logLevel: Logger.Level = .info, qualifyInterval: Int? = nil) {
@@ -36,12 +39,9 @@ public struct PBXDConfig: Sendable {
             for entry in section.entries {
                 switch entry.key.lowercased() {
                 case "datadir":
-                    guard !entry.value.isEmpty else { throw entry.invalid("expected a directory") }
-                    if entry.value.hasPrefix("/") || directory == nil {
-                        dataDirectory = entry.value
-                    } else {
-                        dataDirectory = ((directory! as NSString).appendingPathComponent(entry.value) as NSString).standardizingPath
-                    }
+                    dataDirectory = try Self.directory(entry, relativeTo: directory)
+                case "soundsdir":
+                    soundsDirectory = try Self.directory(entry, relativeTo: directory)
                 case "loglevel":
                     guard let level = Logger.Level(rawValue: entry.value.lowercased()) else {
                         throw entry.invalid("expected trace, debug, info, notice, warning, error or critical")
@@ -54,5 +54,12 @@ public struct PBXDConfig: Sendable {
                 }
             }
         }
+    }
+
+    /// A directory option; relative paths are resolved against the config directory.
+    private static func directory(_ entry: ConfigEntry, relativeTo directory: String?) throws(ConfigError) -> String {
+        guard !entry.value.isEmpty else { throw entry.invalid("expected a directory") }
+        guard !entry.value.hasPrefix("/"), let directory else { return entry.value }
+        return ((directory as NSString).appendingPathComponent(entry.value) as NSString).standardizingPath
     }
 }

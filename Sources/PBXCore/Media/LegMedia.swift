@@ -144,4 +144,7 @@ public final class LegMedia: @unchecked Sendable {
     }
 
     var telephoneEventPayloadType: UInt8? { negotiation?.telephoneEventPayloadType }
+
+    /// The codec prompts are played in: the first one settled with the phone.
+    var playbackCodec: Codec? { negotiation?.codecs.first }
 }

@@ -9,10 +9,13 @@ public final class MediaEngine: Sendable {
     let relay: RTPRelay
     let signallingLoop: any EventLoop
     let logger: Logger
+    /// Where prompts are looked up (pbxd's `sounds/`, then Asterisk's sound packages).
+    let sounds: SoundLibrary
 
-    public init(relay: RTPRelay, signallingLoop: any EventLoop, logger: Logger) {
+    public init(relay: RTPRelay, signallingLoop: any EventLoop, sounds: SoundLibrary, logger: Logger) {
         self.relay = relay
         self.signallingLoop = signallingLoop
+        self.sounds = sounds
         self.logger = logger
     }
 

@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import RTPMedia
 import SIPStack
 
 /// One SIP call leg as an Asterisk-style channel: an inbound leg (a phone called us) or an
@@ -41,6 +42,10 @@ public final class SIPChannel: CallChannel, @unchecked Sendable {
     private let hangupPromise: EventLoopPromise<HangupCause>
     /// The other leg while bridged: re-INVITEs and BYEs are passed to it.
     weak var bridgedPeer: SIPChannel?
+    /// The leg's own media endpoint while it plays prompts or listens for DTMF (not bridged).
+    var localMedia: LocalMediaEndpoint?
+    /// DTMF pressed and not yet read by the dialplan.
+    var digits = DigitBuffer()
     /// Why an unanswered inbound leg is about to be rejected (set by a failed Dial).
     var pendingFailureCause: HangupCause?
 
@@ -99,6 +104,8 @@ public final class SIPChannel: CallChannel, @unchecked Sendable {
 
     public func answer() async throws {
         try await eventLoop.submit { try self.answerOnLoop() }.get()
+        // Listen for DTMF from now on: digits pressed before the first prompt are kept.
+        _ = await localMediaEndpoint()
     }
 
     public func indicate(_ indication: ChannelIndication) async {

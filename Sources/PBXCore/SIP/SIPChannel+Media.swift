@@ -1,0 +1,125 @@
+import NIOCore
+import RTPMedia
+import SIPStack
+
+/// The channel's own media while it is not bridged (IVR): prompts played to the caller from
+/// the shared media clock, and the DTMF digits it presses (RFC 4733), buffered as Asterisk does
+/// so that a digit pressed during one prompt is there for the next Read or WaitExten.
+extension SIPChannel {
+    public func play(_ prompts: [String], language: String, interruptDigits: String) async -> PlaybackResult {
+        guard let endpoint = await localMediaEndpoint(), let codec = media.playbackCodec else { return .hungUp }
+        for prompt in prompts {
+            if let digit = await takeBufferedDigit(in: interruptDigits) { return .interrupted(digit: digit) }
+            guard let law = G711Law(codec: codec),
+                let file = driver.media.sounds.find(prompt, language: language, preferring: AudioFileFormat(channelCodec: codec) ?? .wav),
+                let frames = try? FrameSource(file, law: law)
+            else {
+                logger.warning("sound not found", metadata: ["prompt": "\(prompt)", "language": "\(language)"])
+                return .missing(prompt: prompt)
+            }
+            let player = await endpoint.play(frames, codec: codec, interruptible: !interruptDigits.isEmpty)
+            let outcome = (try? await player.outcome.get()) ?? .stopped
+            if await isHungUp { return .hungUp }
+            switch outcome {
+            case .finished:
+                continue
+            case .interrupted:
+                // The key's start stopped the prompt; the digit itself is reported at its end.
+                if let digit = await receiveDigit(timeout: .seconds(1), matching: interruptDigits) {
+                    return .interrupted(digit: digit)
+                }
+            case .stopped:
+                return .hungUp
+            }
+        }
+        return .finished
+    }
+
+    public func receiveDigit(timeout: Duration) async -> Character? {
+        await receiveDigit(timeout: timeout, matching: nil)
+    }
+
+    /// Waits for a buffered digit (one of `matching`, when given; others stay buffered).
+    func receiveDigit(timeout: Duration, matching: String?) async -> Character? {
+        guard await localMediaEndpoint() != nil else { return nil }
+        let nanos = Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+        let promise = eventLoop.makePromise(of: Character?.self)
+        eventLoop.execute {
+            if let digit = self.digits.take(matching: matching) { return promise.succeed(digit) }
+            guard self.hangupCause == nil else { return promise.succeed(nil) }
+            let timer = self.driver.timers.schedule(in: .nanoseconds(max(0, nanos))) {
+                self.digits.cancelWaiter(promise)
+                promise.succeed(nil)
+            }
+            self.digits.addWaiter(promise, matching: matching) { self.driver.timers.cancel(timer) }
+            self.hangupFuture.whenSuccess { _ in
+                self.driver.timers.cancel(timer)
+                self.digits.cancelWaiter(promise)
+                promise.succeed(nil)
+            }
+        }
+        return (try? await promise.futureResult.get()) ?? nil
+    }
+
+    private func takeBufferedDigit(in set: String) async -> Character? {
+        guard !set.isEmpty else { return nil }
+        return try? await eventLoop.submit { self.digits.take(matching: set) }.get()
+    }
+
+    /// Attaches the leg's local media (once; after an answer and before any bridge) with a DTMF
+    /// detector for the negotiated telephone-event payload type.
+    func localMediaEndpoint() async -> LocalMediaEndpoint? {
+        guard let state = try? await eventLoop.submit({ () -> (LocalMediaEndpoint?, Bool) in
+            (self.localMedia, self.hangupCause == nil && self.bridgedPeer == nil && self.channelState == .up)
+        }).get() else { return nil }
+        if let existing = state.0 { return existing }
+        guard state.1 else { return nil }
+        let detector = DTMFDetector(payloadType: media.telephoneEventPayloadType ?? 101) { [weak self] event in
+            guard case .end(let end) = event, let self else { return }
+            self.eventLoop.execute { self.digitArrived(end.digit.character) }
+        }
+        guard let endpoint = try? await media.relay.session.attachLocal(media.side, handler: detector) else { return nil }
+        return try? await eventLoop.submit { () -> LocalMediaEndpoint in
+            if let raced = self.localMedia { return raced }
+            self.localMedia = endpoint
+            return endpoint
+        }.get()
+    }
+
+    private func digitArrived(_ digit: Character) {
+        logger.debug("DTMF received", metadata: ["digit": "\(digit)"])
+        digits.push(digit)
+    }
+}
+
+/// Digits pressed and not yet read, and the tasks waiting for one. Loop-confined (SIP loop).
+struct DigitBuffer {
+    private var pending: [Character] = []
+    private var waiters: [(promise: EventLoopPromise<Character?>, matching: String?, done: () -> Void)] = []
+    /// Asterisk keeps a bounded digit buffer too; older digits are dropped first.
+    static let capacity = 64
+
+    mutating func push(_ digit: Character) {
+        if let index = waiters.firstIndex(where: { $0.matching?.contains(digit) ?? true }) {
+            let waiter = waiters.remove(at: index)
+            waiter.done()
+            waiter.promise.succeed(digit)
+            return
+        }
+        pending.append(digit)
+        if pending.count > Self.capacity { pending.removeFirst() }
+    }
+
+    mutating func take(matching: String?) -> Character? {
+        guard let index = pending.firstIndex(where: { matching?.contains($0) ?? true }) else { return nil }
+        return pending.remove(at: index)
+    }
+
+    mutating func addWaiter(_ promise: EventLoopPromise<Character?>, matching: String?, done: @escaping () -> Void) {
+        waiters.append((promise, matching, done))
+    }
+
+    mutating func cancelWaiter(_ promise: EventLoopPromise<Character?>) {
+        waiters.removeAll { $0.promise.futureResult === promise.futureResult }
+    }
+}
