@@ -47,9 +47,19 @@ public final class LegMedia: @unchecked Sendable {
         return try? SessionDescription(parsing: text)
     }
 
-    /// Our answer to the phone's offer (200 OK or 183), settling the codec.
+    /// True between our offer in a 200 (the phone sent no SDP) and the answer in its ACK.
+    private(set) var awaitsAnswer = false
+
+    /// Whether the phone has made an offer we can answer (false for a delayed-offer INVITE).
+    var hasRemoteOffer: Bool { remoteOffer != nil }
+
+    /// The SDP for our 200 OK or 183: the answer to the phone's offer, settling the codec; or,
+    /// when the INVITE had no SDP, our offer (RFC 3261 §13.2.1), answered in the ACK.
     func localAnswerBody() throws -> [UInt8] {
-        guard let remoteOffer else { throw MediaNegotiationError(description: "no offer to answer") }
+        guard let remoteOffer else {
+            awaitsAnswer = true
+            return localOfferBody()
+        }
         do {
             let (answer, audio) = try OfferAnswer.makeAnswer(
                 to: remoteOffer, allowed: allowed, address: localAddress, port: localPort,
@@ -84,6 +94,7 @@ public final class LegMedia: @unchecked Sendable {
 
     /// Reads a callee's answer (183 or 2xx). False when it rejected audio or is unreadable.
     func acceptRemoteAnswer(_ body: [UInt8]) -> Bool {
+        awaitsAnswer = false
         guard let text = String(validating: body, as: UTF8.self),
             let sdp = try? SessionDescription(parsing: text),
             let audio = OfferAnswer.readAnswer(sdp)

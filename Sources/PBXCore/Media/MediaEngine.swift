@@ -17,7 +17,7 @@ public final class MediaEngine: Sendable {
     }
 
     /// Binds a relay session for a new inbound call and takes the caller's offer.
-    func prepareInbound(offer: SessionDescription, allow: [Codec], localAddress address: String) -> EventLoopFuture<LegMedia> {
+    func prepareInbound(offer: SessionDescription?, allow: [Codec], localAddress address: String) -> EventLoopFuture<LegMedia> {
         let promise = signallingLoop.makePromise(of: LegMedia.self)
         let relay = self.relay
         promise.completeWithTask {
@@ -26,6 +26,7 @@ public final class MediaEngine: Sendable {
             return leg
         }
         return promise.futureResult.flatMapThrowing { leg in
+            guard let offer else { return leg }  // delayed offer: we offer in the 200
             leg.remoteOffer = offer
             // Validate now: a call we cannot answer is refused before anyone rings (488).
             _ = try leg.localAnswerBody()

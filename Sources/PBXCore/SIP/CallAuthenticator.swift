@@ -53,7 +53,7 @@ final class CallAuthenticator {
         case .forbidden:
             if !config.general.alwaysAuthReject, purpose == .register, let identity, config.peer(named: identity) == nil {
                 // alwaysauthreject=no: chan_sip tells a phone its account does not exist.
-                return .reject(SIPResponse.reply(to: request, 404, toTag: SIPTokens.tag()))
+                return .reject(SIPResponse(replyingTo: request, statusCode: 404, toTag: SIPTokens.tag()))
             }
             return .reject(forbidden(request))
         }

@@ -54,7 +54,7 @@ extension SIPChannel {
     }
 
     private func respond(to request: SIPRequest, transaction: ServerTransactionHandle, code: Int, direction: MediaDirection?) {
-        var response = SIPResponse.reply(to: request, code, server: driver.userAgent, toTag: dialog?.localTag)
+        var response = driver.makeResponse(to: request, code, toTag: dialog?.localTag)
         response.headers.contacts = [driver.localContact(for: remoteAddress)]
         response.headers.recordRoutes = request.headers.recordRoutes
         if request.method == .invite || !request.body.isEmpty {

@@ -171,7 +171,8 @@ public final class SIPChannel: CallChannel, @unchecked Sendable {
     func sendProvisional(_ code: Int, withMedia: Bool) {
         guard let transaction = serverTransaction, hangupCause == nil else { return }
         var response = makeResponse(code)
-        if withMedia, let sdp = try? media.localAnswerBody() {
+        // Early media needs the phone's offer: our own offer may not ride an unreliable 1xx.
+        if withMedia, media.hasRemoteOffer, let sdp = try? media.localAnswerBody() {
             response.headers.contentType = "application/sdp"
             response.body = sdp
         }

@@ -93,11 +93,11 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
         case .bye, .info, .update, .prack:
             reply(request, 481, on: transaction)
         case .subscribe, .notify, .refer, .message, .publish:
-            var response = SIPResponse.reply(to: request, 405, server: userAgent)
+            var response = makeResponse(to: request, 405)
             response.headers.add("Allow", Self.allowedMethods)
             transactions.respond(response, on: transaction)
         default:
-            var response = SIPResponse.reply(to: request, 501, server: userAgent)
+            var response = makeResponse(to: request, 501)
             response.headers.add("Allow", Self.allowedMethods)
             transactions.respond(response, on: transaction)
         }
@@ -113,7 +113,16 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
     }
 
     public func didReceiveAck(_ ack: SIPRequest, from source: SIPTransportAddress) {
-        // The transaction layer stops the 2xx retransmissions itself; nothing else waits for it.
+        // The transaction layer stops the 2xx retransmissions itself. An ACK only matters here
+        // when it carries the answer to the offer we made in a 200 (delayed offer).
+        guard !ack.body.isEmpty, let tag = ack.headers.to.tag,
+            let channel = channelsByDialog[DialogID(callID: ack.headers.callID, localTag: tag)],
+            channel.media.awaitsAnswer
+        else { return }
+        if !channel.media.acceptRemoteAnswer(ack.body) {
+            channel.logger.warning("ACK carried no usable SDP answer; ending call")
+            channel.hangupOnLoop(cause: .incompatibleDestination)
+        }
     }
 
     public func didNotReceiveAck(for response: SIPResponse, transaction: ServerTransactionHandle) {
@@ -136,7 +145,7 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
 
     private func admitInvite(_ request: SIPRequest, from source: SIPTransportAddress, transaction: ServerTransactionHandle) {
         if shuttingDown {
-            var response = SIPResponse.reply(to: request, 503, server: userAgent)
+            var response = makeResponse(to: request, 503)
             response.headers.add("Retry-After", "30")
             transactions.respond(response, on: transaction)
             return
@@ -161,9 +170,11 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
             reply(request, 486, on: transaction)
             return
         }
-        guard let offer = LegMedia.offer(in: request) else {
+        // No body is a delayed offer (RFC 3261 §13.2.1): we offer in the 200 and read the ACK.
+        let offer = LegMedia.offer(in: request)
+        guard offer != nil || request.body.isEmpty else {
             releaseCallSlot(for: peer)
-            reply(request, 488, on: transaction)
+            reply(request, 488, reason: "Unreadable SDP", on: transaction)
             return
         }
         media.prepareInbound(offer: offer, allow: peer.codecs.map(\.sdpCodec), localAddress: localHost(toward: source)).whenComplete { result in
@@ -224,7 +235,7 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
                 reply(request, 200, on: transaction)
             }
         default:
-            var response = SIPResponse.reply(to: request, 405, server: userAgent)
+            var response = makeResponse(to: request, 405)
             response.headers.add("Allow", Self.allowedMethods)
             transactions.respond(response, on: transaction)
         }
@@ -259,12 +270,19 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
 
     // MARK: Message helpers
 
+    /// A response to `request` (RFC 3261 §8.2.6.2) with our Server header.
+    func makeResponse(to request: SIPRequest, _ code: Int, reason: String? = nil, toTag: String? = nil) -> SIPResponse {
+        var response = SIPResponse(replyingTo: request, statusCode: code, reasonPhrase: reason, toTag: toTag ?? SIPTokens.tag())
+        response.headers.add("Server", userAgent)
+        return response
+    }
+
     func reply(_ request: SIPRequest, _ code: Int, reason: String? = nil, on transaction: ServerTransactionHandle) {
-        transactions.respond(SIPResponse.reply(to: request, code, reason: reason, server: userAgent), on: transaction)
+        transactions.respond(makeResponse(to: request, code, reason: reason), on: transaction)
     }
 
     private func optionsResponse(to request: SIPRequest) -> SIPResponse {
-        var response = SIPResponse.reply(to: request, 200, server: userAgent)
+        var response = makeResponse(to: request, 200)
         response.headers.add("Allow", Self.allowedMethods)
         response.headers.add("Accept", "application/sdp")
         response.headers.add("Supported", Self.supportedExtensions.sorted().joined(separator: ", "))
@@ -316,18 +334,4 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
 struct DialogID: Hashable {
     var callID: String
     var localTag: String
-}
-
-extension SIPResponse {
-    /// A response to `request` copying Via/From/To/Call-ID/CSeq (§8.2.6.2), with a To-tag for
-    /// final responses other than 100.
-    public static func reply(to request: SIPRequest, _ code: Int, reason: String? = nil, server: String? = nil, toTag: String? = nil) -> SIPResponse {
-        var headers = SIPHeaders(
-            vias: request.headers.vias, from: request.headers.from, to: request.headers.to,
-            callID: request.headers.callID, cseq: request.headers.cseq
-        )
-        if code > 100, headers.to.tag == nil { headers.to.tag = toTag ?? SIPTokens.tag() }
-        if let server { headers.add("Server", server) }
-        return SIPResponse(statusCode: code, reasonPhrase: reason, headers: headers)
-    }
 }

@@ -19,19 +19,15 @@ public enum AuthDecision: Sendable, Hashable {
 
     /// The 401/407/403 response to `request`; `nil` for `.authenticated`.
     public func response(to request: SIPRequest, toTag: String) -> SIPResponse? {
-        var to = request.headers.to
-        if to.tag == nil { to.tag = toTag }
-        var headers = SIPHeaders(
-            vias: request.headers.vias, from: request.headers.from, to: to, callID: request.headers.callID,
-            cseq: request.headers.cseq)
         switch self {
         case .authenticated:
             return nil
         case .challenge(let kind, let values, _):
-            for value in values { headers.add(kind.challengeHeaderName, value) }
-            return SIPResponse(statusCode: kind.statusCode, headers: headers)
+            var response = SIPResponse(replyingTo: request, statusCode: kind.statusCode, toTag: toTag)
+            for value in values { response.headers.add(kind.challengeHeaderName, value) }
+            return response
         case .forbidden:
-            return SIPResponse(statusCode: 403, headers: headers)
+            return SIPResponse(replyingTo: request, statusCode: 403, toTag: toTag)
         }
     }
 }

@@ -20,23 +20,18 @@ public enum RegistrarDecision: Sendable, Hashable {
     /// The response to `request` (copying Via, From, To, Call-ID and CSeq; `toTag` is added to
     /// To when it has none, RFC 3261 §8.2.6.2).
     public func response(to request: SIPRequest, toTag: String) -> SIPResponse {
-        var to = request.headers.to
-        if to.tag == nil { to.tag = toTag }
-        var headers = SIPHeaders(
-            vias: request.headers.vias, from: request.headers.from, to: to, callID: request.headers.callID,
-            cseq: request.headers.cseq)
+        var response = SIPResponse(replyingTo: request, statusCode: statusCode, toTag: toTag)
         switch self {
         case .ok(let contacts):
-            headers.contacts = contacts
+            response.headers.contacts = contacts
             // chan_sip also sends the granted interval as an Expires header; older phones read it.
-            if let granted = contacts.first?.parameters["expires"] { headers.add("Expires", granted) }
-            return SIPResponse(statusCode: 200, headers: headers)
+            if let granted = contacts.first?.parameters["expires"] { response.headers.add("Expires", granted) }
         case .intervalTooBrief(let minExpires):
-            headers.add("Min-Expires", String(minExpires))
-            return SIPResponse(statusCode: 423, headers: headers)
+            response.headers.add("Min-Expires", String(minExpires))
         case .badRequest(let reason):
-            return SIPResponse(statusCode: 400, reasonPhrase: reason, headers: headers)
+            response.reasonPhrase = reason
         }
+        return response
     }
 }
 

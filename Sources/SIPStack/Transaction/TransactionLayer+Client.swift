@@ -81,7 +81,7 @@ extension TransactionLayer {
         if clientTransactions[key] != nil {
             // A reused branch (typically a request re-sent with credentials after 401/407, whose
             // first transaction is still in Completed) would steal the old transaction's responses.
-            request.headers.vias[0].parameters["branch"] = Via.makeBranch()
+            request.headers.vias[0].parameters["branch"] = SIPTokens.branch()
             key = ClientTransactionKey(branch: request.headers.vias[0].branch!, method: request.method)
         }
         let reliable = destination.transport.isReliable
@@ -183,7 +183,7 @@ extension TransactionLayer {
         precondition(!request.headers.vias.isEmpty, "the caller adds its own Via (sent-by) before sending")
         guard request.headers.vias[0].branch == nil else { return request }
         var request = request
-        request.headers.vias[0].parameters["branch"] = Via.makeBranch()
+        request.headers.vias[0].parameters["branch"] = SIPTokens.branch()
         return request
     }
 }

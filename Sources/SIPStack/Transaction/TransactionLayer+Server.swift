@@ -165,10 +165,10 @@ extension TransactionLayer {
         guard let inviteKey = key.cancelledInviteKey, let invite = serverTransactions[inviteKey],
             case .invite(let inviteMachine) = invite.machine, !inviteMachine.isTerminated
         else {
-            updateServer(key, id: id) { $0.respond(SIPResponse(replyingTo: cancel, statusCode: 481, toTag: makeSIPTag())) }
+            updateServer(key, id: id) { $0.respond(SIPResponse(replyingTo: cancel, statusCode: 481, toTag: SIPTokens.tag())) }
             return
         }
-        let toTag = inviteMachine.lastResponse?.headers.to.tag ?? makeSIPTag()
+        let toTag = inviteMachine.lastResponse?.headers.to.tag ?? SIPTokens.tag()
         updateServer(key, id: id) { $0.respond(SIPResponse(replyingTo: cancel, statusCode: 200, toTag: toTag)) }
         if !inviteMachine.hasSentFinalResponse {
             user?.didReceiveCancel(cancel, from: source, inviteTransaction: ServerTransactionHandle(key: inviteKey, id: invite.id))

@@ -42,18 +42,3 @@ extension SIPRequest {
     }
 }
 
-extension Via {
-    /// A fresh RFC 3261 branch: the magic cookie and 16 random hex digits (64 bits, §8.1.1.7).
-    public static func makeBranch() -> String {
-        magicCookie + randomHex(digits: 16)
-    }
-}
-
-/// A random tag for To/From (§19.3: at least 32 bits of randomness).
-public func makeSIPTag() -> String { randomHex(digits: 12) }
-
-func randomHex(digits: Int) -> String {
-    let alphabet = Array("0123456789abcdef")
-    var generator = SystemRandomNumberGenerator()
-    return String((0..<digits).map { _ in alphabet[Int(generator.next() & 0xF)] })
-}

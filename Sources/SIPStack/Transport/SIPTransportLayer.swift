@@ -163,7 +163,7 @@ public final class SIPTransportLayer: @unchecked Sendable {
         } catch {
             stats.parseErrors += 1
             logger.debug("unparseable SIP message", metadata: ["from": "\(source)", "reason": "\(error.reason)"])
-            if let response = error.errorResponse(toTag: Via.makeBranch()) {
+            if let response = error.errorResponse(toTag: SIPTokens.branch()) {
                 stats.errorResponses += 1
                 sendRaw(response, to: source)
             }
