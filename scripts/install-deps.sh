@@ -3,7 +3,7 @@
 #
 # usage: scripts/install-deps.sh run     # what building and running pbxd needs
 #        scripts/install-deps.sh test    # run + the interop test peers and tools
-#        scripts/install-deps.sh bench   # run + a C compiler (bench/ builds its load generators)
+#        scripts/install-deps.sh bench   # run + what bench/ uses (C compiler, taskset, SIPp)
 #
 # Debian packages are checked with dpkg -s and installed with apt-get (which runs
 # `apt-get update` first, once, and only when something is missing). Python
@@ -17,7 +17,7 @@ RUN_PKGS=(git ca-certificates binutils libc6-dev libstdc++-12-dev libcurl4 libxm
 # The peers the interop suite drives, the tools it measures with, and a C compiler
 # (make unit builds bench/malloc-count.c for the relay allocation tests).
 TEST_PKGS=(sip-tester baresip-core linphone-cli sox libsox-fmt-base tcpdump iproute2 python3 gcc)
-BENCH_PKGS=(gcc libc6-dev util-linux)
+BENCH_PKGS=(gcc libc6-dev util-linux sip-tester iproute2 python3)
 # Commands that must exist afterwards (a package can be "installed" but broken).
 RUN_CMDS=(git pkg-config)
 TEST_CMDS=(sipp baresip linphonec sox soxi tcpdump ss python3 cc)
@@ -28,7 +28,7 @@ die() { log "ERROR: $*"; exit 1; }
 case $MODE in
     run)  PKGS=("${RUN_PKGS[@]}"); CMDS=("${RUN_CMDS[@]}") ;;
     test) PKGS=("${RUN_PKGS[@]}" "${TEST_PKGS[@]}"); CMDS=("${RUN_CMDS[@]}" "${TEST_CMDS[@]}") ;;
-    bench) PKGS=("${RUN_PKGS[@]}" "${BENCH_PKGS[@]}"); CMDS=("${RUN_CMDS[@]}" cc taskset) ;;
+    bench) PKGS=("${RUN_PKGS[@]}" "${BENCH_PKGS[@]}"); CMDS=("${RUN_CMDS[@]}" cc taskset sipp ss python3) ;;
     *) die "unknown mode '$MODE' (run|test|bench)" ;;
 esac
 

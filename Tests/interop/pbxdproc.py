@@ -28,6 +28,12 @@ def pbxd_binary() -> Path:
     return p
 
 
+# After this many start failures in a row, later starts fail at once with the last
+# error (a pbxd that cannot start would otherwise cost every test its start timeout).
+MAX_START_FAILURES = 3
+_start_failures: list[str] = []
+
+
 class Pbxd:
     """One pbxd under test: config written once, may be started/stopped repeatedly
     on the same config and data dir (restart tests)."""
@@ -117,7 +123,18 @@ datadir={self.data_dir}
 """)
 
     # -- lifecycle --------------------------------------------------------------
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = 20.0) -> None:
+        if len(_start_failures) >= MAX_START_FAILURES:
+            raise RuntimeError(f"pbxd failed to start {len(_start_failures)} times in a row; not trying again. "
+                               f"Last failure:\n{_start_failures[-1]}")
+        try:
+            self._start(timeout)
+        except RuntimeError as e:
+            _start_failures.append(str(e))
+            raise
+        _start_failures.clear()
+
+    def _start(self, timeout: float) -> None:
         if not self.binary.exists():
             raise RuntimeError(f"pbxd binary {self.binary} does not exist (swift build first, or set PBXD_BIN)")
         assert self.proc is None or self.proc.poll() is not None, "pbxd already running"

@@ -109,12 +109,22 @@ class Sipp:
                 return
             time.sleep(0.05)
 
-    def wait(self) -> SippResult:
+    def wait(self, abandon: bool = False) -> SippResult:
+        """Waits for SIPp to finish. `abandon`: the other side already failed, so give
+        this one 2 s and then stop it (SIGTERM to its PID) instead of sitting out its
+        whole -timeout."""
         try:
-            rc = self.proc.wait(timeout=self.timeout + 15)
+            rc = self.proc.wait(timeout=2 if abandon else self.timeout + 15)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
-            rc = self.proc.wait()
+            self.proc.terminate()
+            try:
+                rc = self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                rc = self.proc.wait()
+            if abandon:
+                with open(self.errors, "a") as f:
+                    f.write("(stopped by the test: the other side had already failed)\n")
         return SippResult(self.name, rc, self.messages, self.errors, self.stdout)
 
     def run(self) -> SippResult:

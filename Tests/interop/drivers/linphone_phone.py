@@ -12,14 +12,15 @@ options:
               auto-answers incoming calls (callee)
   -t SECONDS  caller: time in the call before hanging up (default 8);
               callee: longest wait for the call to end (default 60)
+  -d DIGITS   caller: send these DTMF digits (RFC 4733) 1 s after the answer
   -r FILE     copy the received audio of the call to FILE (WAV)
   -l PORT     local SIP port (UDP only); default: free
   -p PORT     first of 6 local RTP ports (audio, video, text); default: free
   -w DIR      work dir (config, HOME, logs); default: a new temp dir
   -R SECONDS  registration timeout (default 10)
 
-stdout, one line per milestone: WORKDIR d, REGISTERED aor, CALL_ESTABLISHED, CALL_ENDED,
-RECORDED file. exit: 0 ok, 2 registration failed, 3 call not established, 4 call did
+stdout, one line per milestone: WORKDIR d, REGISTERED aor, CALL_ESTABLISHED,
+DTMF_SENT x (caller), DTMF_RECEIVED x (callee), CALL_ENDED, RECORDED file. exit: 0 ok, 2 registration failed, 3 call not established, 4 call did
 not end, 5 nothing recorded, 1 other error.
 
 How (linphonec 5.1): a linphonerc written fresh each run (linphonec rewrites it on exit)
@@ -52,6 +53,7 @@ RE_REGISTERED = re.compile(r"registered, identity=")
 RE_ESTABLISHED = re.compile(r"Media streams established|connected\.")
 # the peer is shown as a URI or as '"Display Name" <URI>'
 RE_ENDED = re.compile(r"Call \d+ with .+ (?:ended|error)")
+RE_DTMF_RECEIVED = re.compile(r"Receiving tone (.) from")
 RE_FAILED = re.compile(r"Call \d+ (?:to|with) .+ (?:error|ended).*")
 
 
@@ -212,6 +214,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("audio", type=Path)
     ap.add_argument("-c", dest="target")
     ap.add_argument("-t", dest="secs", type=float)
+    ap.add_argument("-d", dest="digits", default="")
     ap.add_argument("-r", dest="record", type=Path)
     ap.add_argument("-l", dest="sip_port", type=int)
     ap.add_argument("-p", dest="rtp_port", type=int)
@@ -254,6 +257,12 @@ def main(argv: list[str]) -> int:
                 return 3
             say(f"CALL_ESTABLISHED {uri}")
             t0 = time.monotonic()
+            if a.digits:
+                time.sleep(1.0)
+                for d in a.digits:
+                    ua.send(d)          # a line of DTMF characters: sent as RFC 4733 events
+                    time.sleep(1.2)     # linphonec plays about one digit per second
+                    say(f"DTMF_SENT {d}")
             while time.monotonic() - t0 < secs and not stop["flag"] and not RE_ENDED.search(ua.text()):
                 time.sleep(0.1)
             if RE_ENDED.search(ua.text()):
@@ -276,6 +285,8 @@ def main(argv: list[str]) -> int:
                 if seen and RE_ENDED.search(ua.text()):
                     break
                 time.sleep(0.1)
+            for d in RE_DTMF_RECEIVED.findall(ua.text()):
+                say(f"DTMF_RECEIVED {d}")
             if not seen:
                 log("no call was established")
                 rc = 3
