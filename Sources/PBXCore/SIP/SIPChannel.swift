@@ -244,17 +244,15 @@ public final class SIPChannel: CallChannel, @unchecked Sendable {
 
     /// A response to our inbound INVITE, with the dialog's To-tag.
     func makeResponse(_ code: Int, reason: String? = nil) -> SIPResponse {
-        var headers = invite.headers
-        headers.to.tag = dialogLocalTag
-        headers.contacts = code < 300 && code > 100 ? [driver.localContact(for: remoteAddress)] : []
-        headers.contentType = nil
-        headers.routes = []
-        headers.maxForwards = nil
-        headers.other = invite.headers.other.filter { $0.name.caseInsensitiveEquals("Record-Route") }
-        if code == 200 || code == 183 || code == 180 { headers.recordRoutes = invite.headers.recordRoutes } else { headers.recordRoutes = [] }
-        headers.add("Server", driver.userAgent)
-        if code == 200 { headers.add("Allow", SIPChannelDriver.allowedMethods) }
-        return SIPResponse(statusCode: code, reasonPhrase: reason, headers: headers)
+        var response = driver.makeResponse(to: invite, code, reason: reason, toTag: dialogLocalTag)
+        if code > 100 && code < 300 {
+            // Dialog-establishing: our Contact is the remote target the phone will use (§12.1.1).
+            response.headers.contacts = [driver.localContact(for: remoteAddress)]
+        } else {
+            response.headers.recordRoutes = []
+        }
+        if code == 200 { response.headers.add("Allow", SIPChannelDriver.allowedMethods) }
+        return response
     }
 
     /// Our To-tag on an inbound leg: fixed when the channel is created so every response and the
