@@ -37,7 +37,13 @@ public enum IVRTimeouts {
         },
         write: { execution, arguments, value in
             let kind = try kind(arguments)
-            guard seconds(value) != nil else { throw DialplanError("TIMEOUT(\(kind)): '\(value)' is not a number of seconds > 0") }
+            guard seconds(value) != nil else {
+                // Asterisk silently turns a bad value into 0 (no waiting at all); keeping the
+                // previous timeout and saying so is kinder to a menu with a typo.
+                execution.logger.warning("TIMEOUT(\(kind)): '\(value)' is not a number of seconds > 0; unchanged",
+                                         metadata: ["location": "\(execution.location)"])
+                return
+            }
             execution.setVariable("TIMEOUT(\(kind))", value.trimmingCharacters(in: .whitespaces))
         }
     )

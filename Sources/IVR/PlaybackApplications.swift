@@ -49,7 +49,8 @@ enum PlaybackApplications {
     /// digit (option `m`: only a digit that is a one-digit extension). After a digit, more are
     /// collected with the inter-digit timeout toward an extension match in `context` (default:
     /// the current one), as Asterisk's pbx loop does; see `ExtensionCollector`. Without a digit
-    /// the dialplan goes on (usually to WaitExten). A missing file is logged and ends playback.
+    /// the dialplan goes on (usually to WaitExten). A missing file is logged and ends playback,
+    /// and `BACKGROUNDSTATUS` says `FAILED` (else `SUCCESS`).
     static let background = Application(name: "Background") { execution, data in
         let arguments = ArgumentSplitter.split(data)
         let files = prompts(arguments[0])
@@ -75,7 +76,13 @@ enum PlaybackApplications {
                 execution.executor.hasExtension(context: context, exten: String($0), callerID: callerID)
             })
         }
-        switch await channel.play(files, language: language, interruptDigits: interruptDigits) {
+        let result = await channel.play(files, language: language, interruptDigits: interruptDigits)
+        if case .missing = result {
+            execution.setVariable("BACKGROUNDSTATUS", "FAILED")
+        } else {
+            execution.setVariable("BACKGROUNDSTATUS", "SUCCESS")
+        }
+        switch result {
         case .finished:
             return .proceed
         case .missing(let prompt):

@@ -133,13 +133,31 @@ import Testing
         #expect(probes(events) == ["after"])
     }
 
+    @Test func backgroundStatusReportsAMissingFile() async throws {
+        let log = IVRLog()
+        let events = try await runIVR("""
+            [default]
+            exten => s,1,Background(menu)
+             same => n,TestProbe(${BACKGROUNDSTATUS})
+             same => n,Background(no-such-menu)
+             same => n,TestProbe(${BACKGROUNDSTATUS})
+            """, channel: IVRFakeChannel(missing: ["no-such-menu"]), log: log)
+        #expect(probes(events) == ["SUCCESS", "FAILED"])
+        #expect(log.messages(atLeast: .warning).contains { $0.contains("no-such-menu") })
+    }
+
     @Test func timeoutFunctionReadsDefaultsAndWrites() async throws {
+        let log = IVRLog()
         let events = try await runIVR("""
             [default]
             exten => s,1,TestProbe(${TIMEOUT(digit)} ${TIMEOUT(response)})
              same => n,Set(TIMEOUT(response)=2.5)
              same => n,TestProbe(${TIMEOUT(response)})
-            """)
-        #expect(probes(events) == ["5 10", "2.5"])
+             same => n,Set(TIMEOUT(digit)=zero)
+             same => n,TestProbe(${TIMEOUT(digit)})
+            """, log: log)
+        // A bad value is refused with a warning and the old timeout stays.
+        #expect(probes(events) == ["5 10", "2.5", "5"])
+        #expect(log.messages(atLeast: .warning).contains { $0.contains("TIMEOUT(digit): 'zero'") })
     }
 }
