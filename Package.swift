@@ -2,7 +2,7 @@
 import PackageDescription
 
 /// Targets and their import direction follow DESIGN.md §1:
-/// pbxd → Dialplan → PBXCore → {SIPStack, RTPMedia}.
+/// pbxd → IVR → Dialplan → PBXCore → {SIPStack, RTPMedia}.
 let package = Package(
     name: "pbxd",
     platforms: [.macOS(.v14)],
@@ -51,10 +51,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(
+            name: "IVR",
+            dependencies: [
+                "Dialplan", "PBXCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "pbxd",
             dependencies: [
-                "Dialplan", "PBXCore", "SIPStack", "RTPMedia",
+                "IVR", "Dialplan", "PBXCore", "SIPStack", "RTPMedia",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -90,6 +97,10 @@ let package = Package(
         .testTarget(
             name: "DialplanTests",
             dependencies: ["Dialplan"]
+        ),
+        .testTarget(
+            name: "IVRTests",
+            dependencies: ["IVR", "Dialplan", "PBXCore", .product(name: "Logging", package: "swift-log")]
         ),
     ],
     swiftLanguageModes: [.v6]

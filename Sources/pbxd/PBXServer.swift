@@ -1,4 +1,5 @@
 import Dialplan
+import IVR
 import Foundation
 import Logging
 import NIOCore
@@ -45,8 +46,15 @@ final class PBXServer {
         // DB() values survive restarts in <datadir>/astdb.json; a corrupt file stops start-up
         // rather than being silently replaced.
         let astDB = try JSONFileAstDB(directory: URL(fileURLWithPath: configuration.dataDirectory))
+        // The IVR's media applications (Playback, Background, WaitExten, Read, Say*) and its
+        // TIMEOUT() function join the standard ones.
+        var applications = ApplicationRegistry.standard
+        IVRApplications.register(into: &applications)
+        var functions = FunctionRegistry.standard
+        IVRApplications.register(into: &functions)
         let executor = DialplanExecutor(
-            dialplan: configuration.dialplan, dialer: SIPDialer(driver: driver), astDB: astDB,
+            dialplan: configuration.dialplan, dialer: SIPDialer(driver: driver), applications: applications,
+            functions: functions, astDB: astDB,
             logger: Logger(label: "pbxd.dialplan"))
         driver.routeExists = { context, exten in executor.hasExtension(context: context, exten: exten, callerID: nil) }
         driver.startCall = { channel, context, exten in

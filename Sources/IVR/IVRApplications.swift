@@ -1,0 +1,25 @@
+import Dialplan
+import PBXCore
+
+/// The media applications of Asterisk's `app_playback`, `pbx_builtin` (Background, WaitExten,
+/// SayDigits, SayNumber, SayAlpha) and `app_read`, registered into the dialplan's registries by
+/// pbxd. Not here yet: Record, Playtones/StopPlaytones, MusicOnHold.
+public enum IVRApplications {
+    public static let all: [Application] = [
+        PlaybackApplications.playback, PlaybackApplications.background, WaitExtenApplication.waitExten,
+        ReadApplication.read, SayApplications.sayDigits, SayApplications.sayNumber, SayApplications.sayAlpha,
+    ]
+
+    /// Functions the applications above read their settings from: `TIMEOUT(digit|response)`.
+    public static let functions: [DialplanFunction] = [IVRTimeouts.function]
+
+    /// Adds the IVR applications to `registry` (replacing any of the same name).
+    public static func register(into registry: inout ApplicationRegistry) {
+        for application in all { registry.register(application) }
+    }
+
+    /// Adds `TIMEOUT()` to `registry`.
+    public static func register(into registry: inout FunctionRegistry) {
+        for function in functions { registry.register(function) }
+    }
+}

@@ -1,0 +1,171 @@
+import Foundation
+import Logging
+import PBXCore
+@testable import Dialplan
+@testable import IVR
+
+/// What the fake channel saw, in order.
+enum IVREvent: Equatable, CustomStringConvertible {
+    case answer
+    case hangup(HangupCause)
+    case play([String], language: String, interruptDigits: String)
+    /// A `receiveDigit` call and its timeout.
+    case receive(Duration)
+    /// `TestProbe(text)`: lets a test see variables at a point of the dialplan.
+    case probe(String)
+
+    var description: String {
+        switch self {
+        case .answer: "answer"
+        case .hangup(let cause): "hangup(\(cause.rawValue))"
+        case .play(let prompts, let language, let digits): "play(\(prompts.joined(separator: "&")),\(language),\(digits))"
+        case .receive(let timeout): "receive(\(timeout))"
+        case .probe(let text): "probe(\(text))"
+        }
+    }
+}
+
+/// An in-process `CallChannel` with a scripted caller (the same approach as DialplanTests'
+/// FakeChannel, with the extras IVR tests need: prompt results, timeouts, language).
+///
+/// The script given to `press` is a queue of characters:
+/// - a DTMF digit: pressed now; a playback whose interrupt digits contain it stops on it,
+///   otherwise the next `receiveDigit` returns it;
+/// - `_`: the next `receiveDigit` times out here;
+/// - `|`: the digits after it are pressed only once the current playback has finished.
+actor IVRFakeChannel: CallChannel {
+    nonisolated let name = "SIP/1001-00000001"
+    nonisolated let uniqueID = "1732200000.1"
+    nonisolated let linkedID = "1732200000.1"
+    var callerIDNumber = "1001"
+    var callerIDName = "Alice"
+    private(set) var state: ChannelState
+    private(set) var events: [IVREvent] = []
+    private(set) var isHungUp = false
+    private var script: [Character] = []
+    /// Prompts that exist in no sound directory.
+    private let missing: Set<String>
+    /// The caller hangs up when a `receiveDigit` finds the script empty.
+    private let hangUpWhenScriptEnds: Bool
+
+    init(state: ChannelState = .ring, missing: Set<String> = [], hangUpWhenScriptEnds: Bool = false) {
+        self.state = state
+        self.missing = missing
+        self.hangUpWhenScriptEnds = hangUpWhenScriptEnds
+    }
+
+    func press(_ script: String) { self.script.append(contentsOf: script) }
+
+    func setCallerID(number: String, name: String) async {
+        callerIDNumber = number
+        callerIDName = name
+    }
+
+    func answer() async throws {
+        events.append(.answer)
+        state = .up
+    }
+
+    func indicate(_ indication: ChannelIndication) async {}
+
+    func hangup(cause: HangupCause) async {
+        events.append(.hangup(cause))
+        isHungUp = true
+        state = .down
+    }
+
+    func waitForHangup(timeout: Duration) async -> Bool { isHungUp }
+
+    func play(_ prompts: [String], language: String, interruptDigits: String) async -> PlaybackResult {
+        events.append(.play(prompts, language: language, interruptDigits: interruptDigits))
+        if isHungUp { return .hungUp }
+        if let first = script.first, interruptDigits.contains(first) {
+            script.removeFirst()
+            return .interrupted(digit: first)
+        }
+        if let absent = prompts.first(where: missing.contains) { return .missing(prompt: absent) }
+        if script.first == "|" { script.removeFirst() }
+        return .finished
+    }
+
+    func receiveDigit(timeout: Duration) async -> Character? {
+        events.append(.receive(timeout))
+        if isHungUp { return nil }
+        guard let next = script.first else {
+            if hangUpWhenScriptEnds { isHungUp = true }
+            return nil
+        }
+        if next == "|" { return nil }
+        script.removeFirst()
+        return next == "_" ? nil : next
+    }
+
+    func record(_ event: IVREvent) { events.append(event) }
+}
+
+/// Dial() isn't used by these tests; any attempt fails as unavailable.
+struct UnusedDialer: CallDialer {
+    func dial(from caller: any CallChannel, request: DialRequest) async -> DialResult {
+        DialResult(status: .chanUnavail)
+    }
+}
+
+/// Warnings and notices from the run, to check that failures are reported.
+final class IVRLog: @unchecked Sendable {
+    // @unchecked: `lines` is only touched under `lock`.
+    private let lock = NSLock()
+    private var lines: [(Logger.Level, String)] = []
+
+    func append(_ level: Logger.Level, _ message: String) { lock.withLock { lines.append((level, message)) } }
+    func messages(atLeast level: Logger.Level) -> [String] { lock.withLock { lines.filter { $0.0 >= level }.map(\.1) } }
+
+    var logger: Logger { Logger(label: "ivr-test") { _ in Handler(log: self) } }
+
+    struct Handler: LogHandler {
+        let log: IVRLog
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) { log.append(event.level, "\(event.message)") }
+    }
+}
+
+/// `TestProbe(text)` records its substituted argument on the fake channel.
+let testProbe = Application(name: "TestProbe", isInstant: true) { execution, data in
+    await (execution.channel as? IVRFakeChannel)?.record(.probe(data))
+    return .proceed
+}
+
+/// Runs `channel` through `text` from `exten@default` with the IVR applications registered as
+/// pbxd registers them, and returns what the channel saw.
+func runIVR(_ text: String, exten: String = "s", channel: IVRFakeChannel = IVRFakeChannel(),
+            log: IVRLog = IVRLog()) async throws -> [IVREvent] {
+    var applications = ApplicationRegistry.standard
+    IVRApplications.register(into: &applications)
+    applications.register(testProbe)
+    var functions = FunctionRegistry.standard
+    IVRApplications.register(into: &functions)
+    let dialplan = try Dialplan.parse(text, fileName: "extensions.conf").dialplan
+    let executor = DialplanExecutor(dialplan: dialplan, dialer: UnusedDialer(), applications: applications,
+                                    functions: functions, logger: log.logger)
+    await executor.run(channel: channel, context: "default", exten: exten)
+    return await channel.events
+}
+
+/// The probes among `events`, in order.
+func probes(_ events: [IVREvent]) -> [String] {
+    events.compactMap { if case .probe(let text) = $0 { text } else { nil } }
+}
+
+/// The prompt lists played, in order.
+func played(_ events: [IVREvent]) -> [[String]] {
+    events.compactMap { if case .play(let prompts, _, _) = $0 { prompts } else { nil } }
+}
+
+/// The timeouts `receiveDigit` was called with, in order.
+func receiveTimeouts(_ events: [IVREvent]) -> [Duration] {
+    events.compactMap { if case .receive(let timeout) = $0 { timeout } else { nil } }
+}

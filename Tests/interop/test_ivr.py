@@ -1,0 +1,122 @@
+"""An IVR menu over a real call: a SIPp caller (digest auth) reaches
+`Answer, Background(digits/1), WaitExten(5)`, receives the prompt as RTP from pbxd, presses `2`
+as RFC 4733 telephone-events sent from the test's own RTP socket, and the call lands on
+extension 2 (`Playback(beep)`, then pbxd hangs up: the caller gets a BYE). Where the call
+landed is read from pbxd's debug log ("Executing [2@internal:1] Playback")."""
+from __future__ import annotations
+
+import re
+import socket
+import struct
+import time
+
+import pytest
+
+import netutil
+from callhelpers import PbxdSet, caller, configure, wait_log, wait_sip
+from capture import Capture
+from pbxdproc import REPO, Pbxd
+from sipphelpers import sdp_media
+
+IVR_DIALPLAN = """\
+exten => 500,1,Answer()
+ same => n,Background(digits/1)
+ same => n,WaitExten(5)
+exten => 2,1,Playback(beep)
+ same => n,Hangup()
+exten => t,1,Hangup()
+exten => i,1,Hangup()
+"""
+
+
+@pytest.fixture
+def ivr_pbxd(request, procs, artifacts):
+    """A pbxd with the menu above in [internal] and the repository's sounds/."""
+    s = PbxdSet(procs, artifacts)
+    inst = Pbxd(artifacts / "pbxd")
+    configure(inst, extensions=IVR_DIALPLAN)
+    conf = inst.config_dir / "pbxd.conf"
+    conf.write_text(conf.read_text() + f"soundsdir={REPO / 'sounds'}\n")
+    cap = Capture(procs, artifacts / "sip.pcap", f"port {inst.sip_port}", snaplen=0)
+    s.items.append((inst, cap, False))
+    inst.start()
+    yield inst, cap
+    rep = getattr(request.node, "rep_call", None)
+    problems = s.teardown(failed=rep is None or rep.failed)
+    if problems:
+        pytest.fail("\n".join(problems))
+
+
+def _dtmf_packets(digit: int, pt: int, ssrc: int, seq0: int, ts: int) -> list[bytes]:
+    """One RFC 4733 event: 6 updates 20 ms apart, then the end packet sent three times."""
+    out = []
+    for i in range(9):
+        end = i >= 6
+        duration = 160 * (i + 1) if not end else 160 * 7
+        header = struct.pack("!BBHII", 0x80, (0x80 if i == 0 else 0) | pt, (seq0 + i) & 0xFFFF, ts, ssrc)
+        out.append(header + struct.pack("!BBH", digit, (0x80 if end else 0) | 10, duration))
+    return out
+
+
+def _silence(seq: int, ssrc: int) -> bytes:
+    return struct.pack("!BBHII", 0x80, 0, seq & 0xFFFF, seq * 160, ssrc) + b"\xff" * 160
+
+
+def test_background_digit_routes_the_call(ivr_pbxd, procs, artifacts):
+    pbxd, cap = ivr_pbxd
+    rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        rtp.bind(("127.0.0.1", netutil.free_port(tcp=False)))
+        rtp.settimeout(0.05)
+        uac = caller(pbxd, procs, artifacts, "1001", "500", "ivr_uac_rtp_wait_bye.xml", timeout=25,
+                     keys={"rtp_port": str(rtp.getsockname()[1])}).start()
+        ok = wait_sip(cap, lambda s, d, t: s == pbxd.sip_port and t.startswith("SIP/2.0 200") and "m=audio" in t
+                      and re.search(r"(?m)^CSeq:\s*2 INVITE", t) is not None, 10)
+        assert ok, "no 200 OK with SDP for the call to 500\n" + pbxd.log_tail()
+        addr, pbx_port = sdp_media(ok[2])
+        assert addr == "127.0.0.1" and pbx_port and pbxd.rtp_start <= pbx_port <= pbxd.rtp_end, ok[2]
+        te = re.search(r"(?m)^a=rtpmap:(\d+) telephone-event/8000", ok[2])
+        assert te, "pbxd's answer offers no telephone-event\n" + ok[2]
+        event_pt = int(te.group(1))
+
+        # The prompt arrives from pbxd's port as G.711 (PT 0 or 8); meanwhile the caller
+        # sends silence from the same socket, as a phone does (symmetric RTP).
+        prompt = []
+        deadline = time.monotonic() + 5
+        seq = 1
+        while len(prompt) < 10 and time.monotonic() < deadline:
+            rtp.sendto(_silence(seq, 0x1001), ("127.0.0.1", pbx_port))
+            seq += 1
+            try:
+                pkt, src = rtp.recvfrom(2048)
+            except socket.timeout:
+                continue
+            if src == ("127.0.0.1", pbx_port) and len(pkt) > 12 and (pkt[1] & 0x7F) in (0, 8):
+                prompt.append(pkt)
+        assert len(prompt) >= 10, f"only {len(prompt)} prompt packets from pbxd's port {pbx_port} within 5 s\n" \
+            + pbxd.log_tail()
+        assert any(p[12:] != p[12:13] * (len(p) - 12) for p in prompt), "the prompt packets carry only silence"
+
+        mark = len(pbxd.log_text())
+        for pkt in _dtmf_packets(2, event_pt, 0x1001, seq, seq * 160):
+            rtp.sendto(pkt, ("127.0.0.1", pbx_port))
+            time.sleep(0.02)
+        landed = wait_log(pbxd, r"Executing \[2@internal:1\] Playback", 5, after=mark)
+        assert landed, "digit 2 did not route the call to extension 2\n" + pbxd.log_tail(40)
+        # Nothing went to the timeout or invalid extensions.
+        assert not re.search(r"Executing \[[ti]@internal:1\]", pbxd.log_text()), pbxd.log_tail(40)
+
+        # The beep plays, then pbxd hangs up and the caller's scenario answers the BYE.
+        while True:
+            try:
+                rtp.recvfrom(2048)
+            except socket.timeout:
+                break
+            except OSError:
+                break
+            if uac.proc.poll() is not None:
+                break
+        result = uac.wait()
+    finally:
+        rtp.close()
+    assert result.rc == 0, "the caller did not get pbxd's BYE after extension 2\n" + result.describe()
