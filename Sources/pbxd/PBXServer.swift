@@ -61,6 +61,7 @@ final class PBXServer {
             Task { await executor.run(channel: channel, context: context, exten: exten) }
         }
         let qualify = QualifyService(driver: driver, peers: sip.peers, logger: Logger(label: "pbxd.sip.qualify"))
+        driver.reachability = { qualify.reachability(of: $0) }
 
         try await transport.start(
             udp: try SocketAddress.makeAddressResolvingHost(sip.general.udpBind.host, port: sip.general.udpBind.port),

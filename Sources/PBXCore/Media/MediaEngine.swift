@@ -31,8 +31,14 @@ public final class MediaEngine: Sendable {
         return promise.futureResult.flatMapThrowing { leg in
             guard let offer else { return leg }  // delayed offer: we offer in the 200
             leg.remoteOffer = offer
-            // Validate now: a call we cannot answer is refused before anyone rings (488).
-            _ = try leg.localAnswerBody()
+            // Validate now: a call we cannot answer is refused before anyone rings (488); its
+            // ports go straight back to the pool.
+            do {
+                _ = try leg.localAnswerBody()
+            } catch {
+                self.release(leg)
+                throw error
+            }
             return leg
         }
     }

@@ -25,7 +25,9 @@ extension SIPChannel {
             return
         }
         guard let peer = bridgedPeer, peer.hangupCause == nil, var peerDialog = peer.dialog else {
-            respondWithCurrentSession(to: request, transaction: transaction)
+            // Not bridged (IVR, or the other leg is gone): we answer it ourselves, mirroring the
+            // offered direction as RFC 3264 §6.1 asks (sendonly → recvonly, inactive → inactive).
+            respond(to: request, transaction: transaction, code: 200, direction: offer.direction.reversed)
             return
         }
         let forwarded = peerDialog.makeRequest(request.method, via: driver.makeVia(for: peer.remoteAddress))

@@ -225,6 +225,10 @@ public final class SIPChannel: CallChannel, @unchecked Sendable {
     func remoteHangup(cause: HangupCause) {
         eventLoop.preconditionInEventLoop()
         guard hangupCause == nil else { return }
+        if direction == .inbound, channelState != .up, let transaction = serverTransaction {
+            // A BYE on an early dialog (or a CANCEL) still owes the INVITE its final answer (§15.1.2).
+            driver.transactions.respond(makeResponse(487), on: transaction)
+        }
         logger.info("remote hangup", metadata: ["cause": "\(cause.rawValue)"])
         finish(cause: cause)
     }

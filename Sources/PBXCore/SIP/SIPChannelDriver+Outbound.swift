@@ -11,6 +11,9 @@ extension SIPChannelDriver {
         guard let peer = config.peer(named: parts[0]) else {
             return .failure(OutboundLegError(cause: .unallocated, description: "no such peer '\(parts[0])'"))
         }
+        if case .unreachable = reachability(peer.name) {
+            return .failure(OutboundLegError(cause: .subscriberAbsent, description: "peer '\(peer.name)' is UNREACHABLE (qualify)"))
+        }
         guard let target = contactTarget(for: peer) else {
             return .failure(OutboundLegError(cause: .subscriberAbsent, description: "peer '\(peer.name)' is not registered"))
         }
@@ -62,18 +65,22 @@ extension SIPChannelDriver {
             switch event {
             case .provisional(let response):
                 guard response.statusCode > 100 else { return }
+                guard leg.hangupCause == nil else { return }
                 if !response.body.isEmpty, leg.media.acceptRemoteAnswer(response.body) {
                     events(.earlyMedia)
                 } else if response.statusCode == 180 || response.statusCode == 183 {
                     events(.ringing)
                 }
             case .final(let response) where response.isSuccess:
-                establish(leg, with: response)
                 if leg.hangupCause != nil {
-                    // We cancelled but the 200 crossed the CANCEL: ACK then BYE (§9.1).
+                    // We cancelled but the 200 crossed the CANCEL: ACK then BYE (§9.1), without
+                    // filing the dead leg for in-dialog requests.
+                    leg.dialog = Dialog(asClientFor: leg.invite, response: response)
+                    leg.sendAck(cseq: leg.invite.headers.cseq.number)
                     leg.sendBye()
                     return
                 }
+                establish(leg, with: response)
                 guard response.body.isEmpty || leg.media.acceptRemoteAnswer(response.body) else {
                     leg.sendBye()
                     events(.failed(.incompatibleDestination))

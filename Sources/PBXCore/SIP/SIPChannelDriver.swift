@@ -33,6 +33,9 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
     )
     /// Decides whether an inbound call has somewhere to go (the dialplan), before we ring.
     public var routeExists: @Sendable (_ context: String, _ exten: String) -> Bool = { _, _ in false }
+    /// What qualify last saw of a peer: Dial refuses an unreachable one at once (CHANUNAVAIL), as
+    /// chan_sip does, instead of ringing into the void until Timer B. Called on the loop.
+    public var reachability: (_ peer: String) -> PeerReachability = { _ in .unmonitored }
     /// Starts the dialplan for an admitted inbound channel.
     public var startCall: @Sendable (_ channel: SIPChannel, _ context: String, _ exten: String) -> Void = { _, _, _ in }
 
@@ -40,6 +43,9 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
     private var channelsByDialog: [DialogID: SIPChannel] = [:]
     /// Inbound legs by their INVITE server transaction (CANCEL finds its leg).
     private var channelsByInvite: [ServerTransactionHandle: SIPChannel] = [:]
+    /// INVITEs being admitted (media being prepared), and those among them already cancelled.
+    private var admitting: Set<ServerTransactionHandle> = []
+    private var cancelledWhileAdmitting: Set<ServerTransactionHandle> = []
     /// Live channels per peer name (call-limit).
     private var callCounts: [String: Int] = [:]
     private var shuttingDown = false
@@ -63,6 +69,7 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
         )
         transactions.user = self
         transport.setSink { [weak self] message, source in self?.transactions.receive(message, from: source) }
+        transport.setFailureSink { [weak self] destination in self?.transactions.transportFailed(to: destination) }
     }
 
     /// All live channels (for `core show channels`, shutdown).
@@ -104,10 +111,14 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
     }
 
     public func didReceiveCancel(_ cancel: SIPRequest, from source: SIPTransportAddress, inviteTransaction invite: ServerTransactionHandle) {
+        if admitting.contains(invite) {
+            // Media is still being bound: answer 487 as soon as admission finishes.
+            cancelledWhileAdmitting.insert(invite)
+            return
+        }
         guard let channel = channelsByInvite[invite] else { return }
         if channel.channelState != .up {
             channel.logger.info("caller cancelled")
-            transactions.respond(channel.makeResponse(487), on: invite)
             channel.remoteHangup(cause: .normalClearing)
         }
     }
@@ -177,7 +188,15 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
             reply(request, 488, reason: "Unreadable SDP", on: transaction)
             return
         }
+        admitting.insert(transaction)
         media.prepareInbound(offer: offer, allow: peer.codecs.map(\.sdpCodec), localAddress: localHost(toward: source)).whenComplete { result in
+            self.admitting.remove(transaction)
+            if self.cancelledWhileAdmitting.remove(transaction) != nil {
+                self.releaseCallSlot(for: peer)
+                if case .success(let legMedia) = result { self.media.release(legMedia) }
+                self.reply(request, 487, on: transaction)
+                return
+            }
             switch result {
             case .failure(let error):
                 self.releaseCallSlot(for: peer)

@@ -21,6 +21,7 @@ public final class SIPTransportLayer: @unchecked Sendable {
     /// Open TCP connections by remote address, both accepted and opened by us.
     private var tcpConnections: [SocketAddress: any Channel] = [:]
     private var sink: ((SIPMessage, SIPTransportAddress) -> Void)?
+    private var failureSink: ((SIPTransportAddress) -> Void)?
     /// The address requests carry in Via and Contact (the bound UDP address).
     public private(set) var localAddress: SocketAddress?
 
@@ -33,6 +34,12 @@ public final class SIPTransportLayer: @unchecked Sendable {
     /// Sets where parsed messages go (the transaction layer). Call before `start`.
     public func setSink(_ sink: @escaping (SIPMessage, SIPTransportAddress) -> Void) {
         self.sink = sink
+    }
+
+    /// Sets who hears that a destination cannot be reached (a TCP connect that failed), so the
+    /// transactions waiting on it fail at once instead of at Timer B (§17.1.4).
+    public func setFailureSink(_ sink: @escaping (SIPTransportAddress) -> Void) {
+        self.failureSink = sink
     }
 
     /// Binds UDP at `udp` and, when given, TCP at `tcp` (usually the same host and port).
@@ -129,6 +136,7 @@ public final class SIPTransportLayer: @unchecked Sendable {
                 case .failure(let error):
                     self.stats.sendFailures += 1
                     self.logger.warning("SIP TCP connect failed", metadata: ["to": "\(address)", "error": "\(error)"])
+                    self.failureSink?(SIPTransportAddress(transport: .tcp, address: address))
                 }
             }
     }
