@@ -142,3 +142,24 @@ public final class CompositeMediaHandler: LocalMediaHandler {
         return interrupt ? .interruptPlayback : .continue
     }
 }
+
+/// The DTMF handler for a leg, from what the peer's `dtmfmode` asks for. The channel driver maps:
+/// `rfc2833` → the negotiated telephone-event type, no in-band; `inband` → nil, in-band;
+/// `auto` → the negotiated type if any, else in-band (`inband: pt == nil`), as Asterisk's
+/// auto mode does; `info` → nil, no in-band (digits come by SIP INFO; nothing to detect).
+public enum DTMFDetection {
+    /// - Parameters:
+    ///   - telephoneEventPayloadType: detect RFC 4733 events of this payload type (nil: don't).
+    ///   - inband: detect in-band tones in PCMU/PCMA audio.
+    ///   - onEvent: as `DTMFDetector`'s: on the loop, a `.begin` then an `.end` per key.
+    /// - Returns: one detector, both in a `CompositeMediaHandler`, or one that ignores every
+    ///   packet when neither is asked for.
+    public static func handler(
+        telephoneEventPayloadType: UInt8?, inband: Bool, onEvent: @escaping (DTMFEvent) -> Void
+    ) -> any LocalMediaHandler {
+        var handlers: [any LocalMediaHandler] = []
+        if let pt = telephoneEventPayloadType { handlers.append(DTMFDetector(payloadType: pt, onEvent: onEvent)) }
+        if inband { handlers.append(InbandDTMFHandler(onEvent: onEvent)) }
+        return handlers.count == 1 ? handlers[0] : CompositeMediaHandler(handlers)
+    }
+}

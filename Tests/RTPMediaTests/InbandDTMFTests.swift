@@ -225,6 +225,29 @@ import Testing
     }
 }
 
+extension InbandDTMFTests {
+    /// What each dtmfmode mapping hears of an in-band "4" then an RFC 4733 "9".
+    @Test func detectionFactoryPerMode() {
+        func heard(pt: UInt8?, inband: Bool) -> String {
+            var events: [DTMFEvent] = []
+            let handler = DTMFDetection.handler(telephoneEventPayloadType: pt, inband: inband) { events.append($0) }
+            var stream = Stream(codec: .pcma)
+            stream.silence(ms: 100)
+            stream.digit("4", ms: 100)
+            stream.silence(ms: 100)
+            for p in stream.packets { _ = handler.receive(RTPHeaderView(p)!) }
+            var encoder = DTMFEventEncoder(digit: DTMFDigit("9")!, payloadType: 101, ssrc: 0x1234, sequenceNumber: 500, timestamp: 90000)
+            for p in encoder.allPackets() { _ = handler.receive(RTPHeaderView(p)!) }
+            return InbandDTMFTests.ends(events)
+        }
+        #expect(heard(pt: 101, inband: false) == "9")  // rfc2833, or auto with telephone-event
+        #expect(heard(pt: nil, inband: true) == "4")  // inband, or auto without
+        #expect(heard(pt: 101, inband: true) == "49")  // both
+        #expect(heard(pt: nil, inband: false) == "")  // info
+        #expect(heard(pt: 96, inband: false) == "")  // another negotiated type: 101 is not it
+    }
+}
+
 extension Array {
     /// The elements repeated in order, enough times to sum past `total` (block sizes for tests).
     fileprivate func cycled(until total: Int) -> [Element] where Element == Int {
