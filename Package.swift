@@ -25,9 +25,16 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // DESIGN.md §1: a system-library shim, imported only by RTPMedia's InbandDTMF.swift.
+        .systemLibrary(
+            name: "CSpanDSP",
+            pkgConfig: "spandsp",
+            providers: [.apt(["libspandsp-dev"])]
+        ),
         .target(
             name: "RTPMedia",
             dependencies: [
+                "CSpanDSP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -54,7 +61,7 @@ let package = Package(
         .target(
             name: "IVR",
             dependencies: [
-                "Dialplan", "PBXCore",
+                "Dialplan", "PBXCore", "RTPMedia",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -96,11 +103,11 @@ let package = Package(
         ),
         .testTarget(
             name: "DialplanTests",
-            dependencies: ["Dialplan"]
+            dependencies: ["Dialplan", "RTPMedia"]
         ),
         .testTarget(
             name: "IVRTests",
-            dependencies: ["IVR", "Dialplan", "PBXCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["IVR", "Dialplan", "PBXCore", "RTPMedia", .product(name: "Logging", package: "swift-log")]
         ),
     ],
     swiftLanguageModes: [.v6]

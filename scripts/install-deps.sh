@@ -11,8 +11,9 @@
 set -euo pipefail
 MODE=${1:-run}
 
-# SwiftPM's own needs on Debian 12 (Swift itself is preinstalled at /opt/swift).
-RUN_PKGS=(git ca-certificates binutils libc6-dev libstdc++-12-dev libcurl4 libxml2
+# SwiftPM's own needs on Debian 12 (Swift itself is preinstalled at /opt/swift), and the C
+# libraries pbxd links (libspandsp-dev: in-band DTMF, CSpanDSP).
+RUN_PKGS=(git ca-certificates binutils libc6-dev libstdc++-12-dev libcurl4 libxml2 libspandsp-dev
           libsqlite3-0 libedit2 zlib1g-dev pkg-config tzdata)
 # The peers the interop suite drives, the tools it measures with, and a C compiler
 # (make unit builds bench/malloc-count.c for the relay allocation tests).

@@ -2,12 +2,13 @@ import Dialplan
 import PBXCore
 
 /// The media applications of Asterisk's `app_playback`, `pbx_builtin` (Background, WaitExten,
-/// SayDigits, SayNumber, SayAlpha) and `app_read`, registered into the dialplan's registries by
-/// pbxd. Not here yet: Record, Playtones/StopPlaytones, MusicOnHold.
+/// SayDigits, SayNumber, SayAlpha), `app_read` and `app_playtones`, registered into the
+/// dialplan's registries by pbxd. Not here yet: Record, MusicOnHold.
 public enum IVRApplications {
     public static let all: [Application] = [
         PlaybackApplications.playback, PlaybackApplications.background, WaitExtenApplication.waitExten,
         ReadApplication.read, SayApplications.sayDigits, SayApplications.sayNumber, SayApplications.sayAlpha,
+        ToneApplications.playtones, ToneApplications.stopPlaytones,
     ]
 
     /// Functions the applications above read their settings from: `TIMEOUT(digit|response)`.

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PBXCore
+import RTPMedia
 @testable import Dialplan
 
 /// Everything a fake channel saw, in order, so tests can assert whole call sequences.
@@ -12,10 +13,15 @@ enum ChannelEvent: Equatable, CustomStringConvertible {
     case setCallerID(number: String, name: String)
     case hangup(HangupCause)
     case play([String], interruptDigits: String)
+    /// `startTones` with the plan as written (`TonePlan.description`); `stopTones`.
+    case tones(String)
+    case stopTones
 
     var description: String {
         switch self {
         case .answer: "answer"
+        case .tones(let plan): "tones(\(plan))"
+        case .stopTones: "stopTones"
         case .indicate(let what): "indicate(\(what))"
         case .wait(let duration): "wait(\(duration))"
         case .dial(let targets, let timeout, let options): "dial(\(targets.joined(separator: "&")),\(timeout.map { "\($0)" } ?? "-"),\(options))"
@@ -101,6 +107,13 @@ actor FakeChannel: CallChannel {
         if isHungUp || pressedDigits.isEmpty { return nil }
         return pressedDigits.removeFirst()
     }
+
+    func startTones(_ plan: TonePlan) async -> Bool {
+        events.append(.tones(plan.description))
+        return state == .up && !isHungUp
+    }
+
+    func stopTones() async { events.append(.stopTones) }
 
     func record(_ event: ChannelEvent) { events.append(event) }
     func remoteHangup() { isHungUp = true }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PBXCore
+import RTPMedia
 @testable import Dialplan
 @testable import IVR
 
@@ -13,6 +14,9 @@ enum IVREvent: Equatable, CustomStringConvertible {
     case receive(Duration)
     /// `TestProbe(text)`: lets a test see variables at a point of the dialplan.
     case probe(String)
+    /// `startTones` with the plan as written (`TonePlan.description`), and whether it started.
+    case tones(String, started: Bool)
+    case stopTones
 
     var description: String {
         switch self {
@@ -21,6 +25,8 @@ enum IVREvent: Equatable, CustomStringConvertible {
         case .play(let prompts, let language, let digits): "play(\(prompts.joined(separator: "&")),\(language),\(digits))"
         case .receive(let timeout): "receive(\(timeout))"
         case .probe(let text): "probe(\(text))"
+        case .tones(let plan, let started): "tones(\(plan),\(started))"
+        case .stopTones: "stopTones"
         }
     }
 }
@@ -99,6 +105,15 @@ actor IVRFakeChannel: CallChannel {
         script.removeFirst()
         return next == "_" ? nil : next
     }
+
+    /// Tones start only on an answered channel (the SIP channel needs media), as for real.
+    func startTones(_ plan: TonePlan) async -> Bool {
+        let started = state == .up && !isHungUp
+        events.append(.tones(plan.description, started: started))
+        return started
+    }
+
+    func stopTones() async { events.append(.stopTones) }
 
     func record(_ event: IVREvent) { events.append(event) }
 }

@@ -1,3 +1,5 @@
+import RTPMedia
+
 /// The contract between the dialplan and a channel's technology (SIP today; others later).
 /// The dialplan executor and its applications only ever talk to a channel through this, so
 /// dialplan tests drive it with a fake and the SIP channel driver implements it for real.
@@ -34,6 +36,13 @@ public protocol CallChannel: AnyObject, Sendable {
     /// The next DTMF digit the caller pressed (digits are buffered from the moment the channel
     /// has media, as Asterisk does), waiting up to `timeout`; nil on timeout or hangup.
     func receiveDigit(timeout: Duration) async -> Character?
+
+    /// Starts `plan` playing to the caller in the background (`Playtones`) and returns at once;
+    /// it replaces whatever was playing and runs until `stopTones`, the next prompt or the
+    /// hangup. False when the channel has no media to play to (not answered, bridged, gone).
+    func startTones(_ plan: TonePlan) async -> Bool
+    /// Stops tones from `startTones` (`StopPlaytones`); a prompt playing is left alone.
+    func stopTones() async
 }
 
 /// Places outbound calls for Dial(): creates the callee channels, rings them, bridges the

@@ -1,0 +1,135 @@
+"""Playtones over a real call: a SIPp caller reaches `Answer, Set(TONEZONE=de), Playtones(busy),
+Wait(4), StopPlaytones, Wait(1), Hangup` and the RTP it receives from pbxd is German busy tone:
+425 Hz, 480 ms on / 480 ms off (24 packets each), then, after StopPlaytones, nothing or silence
+until pbxd's BYE."""
+from __future__ import annotations
+
+import math
+import re
+import socket
+import struct
+import time
+
+import pytest
+
+import netutil
+from callhelpers import PbxdSet, caller, configure, wait_sip
+from capture import Capture
+from pbxdproc import Pbxd
+from sipphelpers import sdp_media
+
+TONES_DIALPLAN = """\
+exten => 501,1,Answer()
+ same => n,Set(TONEZONE=de)
+ same => n,Playtones(busy)
+ same => n,Wait(4)
+ same => n,StopPlaytones()
+ same => n,Wait(1)
+ same => n,Hangup()
+"""
+
+
+@pytest.fixture
+def tones_pbxd(request, procs, artifacts):
+    s = PbxdSet(procs, artifacts)
+    inst = Pbxd(artifacts / "pbxd")
+    configure(inst, extensions=TONES_DIALPLAN)
+    cap = Capture(procs, artifacts / "sip.pcap", f"port {inst.sip_port}", snaplen=0)
+    s.items.append((inst, cap, False))
+    inst.start()
+    yield inst, cap
+    rep = getattr(request.node, "rep_call", None)
+    problems = s.teardown(failed=rep is None or rep.failed)
+    if problems:
+        pytest.fail("\n".join(problems))
+
+
+def _ulaw(b: int) -> int:
+    b = ~b & 0xFF
+    t = (((b & 0x0F) << 3) + 0x84) << ((b & 0x70) >> 4)
+    return (0x84 - t) if b & 0x80 else (t - 0x84)
+
+
+def _alaw(b: int) -> int:
+    b ^= 0x55
+    t = (b & 0x0F) << 4
+    seg = (b & 0x70) >> 4
+    if seg == 0:
+        t += 8
+    elif seg == 1:
+        t += 0x108
+    else:
+        t = (t + 0x108) << (seg - 1)
+    return t if b & 0x80 else -t
+
+
+def _decode(pkt: bytes) -> list[int]:
+    dec = _alaw if (pkt[1] & 0x7F) == 8 else _ulaw
+    return [dec(b) for b in pkt[12:]]
+
+
+def _power(x: list[int], freq: float) -> float:
+    k = 2 * math.cos(2 * math.pi * freq / 8000)
+    s1 = s2 = 0.0
+    for v in x:
+        s1, s2 = v + k * s1 - s2, s1
+    return (s1 * s1 + s2 * s2 - k * s1 * s2) / (len(x) ** 2)
+
+
+def _silence(seq: int, ssrc: int) -> bytes:
+    return struct.pack("!BBHII", 0x80, 0, seq & 0xFFFF, seq * 160, ssrc) + b"\xff" * 160
+
+
+def test_playtones_busy_cadence_then_stop(tones_pbxd, procs, artifacts):
+    pbxd, cap = tones_pbxd
+    rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        rtp.bind(("127.0.0.1", netutil.free_port(tcp=False)))
+        rtp.settimeout(0.02)
+        uac = caller(pbxd, procs, artifacts, "1001", "501", "ivr_uac_rtp_wait_bye.xml", timeout=25,
+                     keys={"rtp_port": str(rtp.getsockname()[1])}).start()
+        ok = wait_sip(cap, lambda s, d, t: s == pbxd.sip_port and t.startswith("SIP/2.0 200") and "m=audio" in t
+                      and re.search(r"(?m)^CSeq:\s*2 INVITE", t) is not None, 10)
+        assert ok, "no 200 OK with SDP for the call to 501\n" + pbxd.log_tail()
+        _, pbx_port = sdp_media(ok[2])
+        packets: list[tuple[float, bytes]] = []
+        seq = 1
+        deadline = time.monotonic() + 7
+        while time.monotonic() < deadline and uac.proc.poll() is None:
+            rtp.sendto(_silence(seq, 0x1001), ("127.0.0.1", pbx_port))
+            seq += 1
+            try:
+                pkt, src = rtp.recvfrom(2048)
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+            if src == ("127.0.0.1", pbx_port) and len(pkt) == 172 and (pkt[1] & 0x7F) in (0, 8):
+                packets.append((time.monotonic(), pkt))
+        result = uac.wait()
+    finally:
+        rtp.close()
+    assert result.rc == 0, "the caller did not get pbxd's BYE\n" + result.describe()
+    assert len(packets) >= 150, f"only {len(packets)} tone packets\n" + pbxd.log_tail()
+
+    # In sequence order, each packet is tone or silence; runs alternate 24 on / 24 off.
+    packets.sort(key=lambda p: struct.unpack("!H", p[1][2:4])[0])
+    samples = [_decode(p) for _, p in packets]
+    on = [max(abs(v) for v in s) > 1000 for s in samples]
+    runs: list[tuple[bool, int]] = []
+    for v in on:
+        if runs and runs[-1][0] == v:
+            runs[-1] = (v, runs[-1][1] + 1)
+        else:
+            runs.append((v, 1))
+    assert runs[0] == (True, 24), runs
+    full = [r for r in runs[1:-1]]
+    assert len(full) >= 5 and all(n == 24 for _, n in full), runs
+    tone = [v for s, o in zip(samples, on) if o for v in s]
+    p425, p480, p1000 = _power(tone, 425), _power(tone, 480), _power(tone, 1000)
+    assert p425 > 100 * p480 and p425 > 100 * p1000, (p425, p480, p1000)
+
+    # StopPlaytones after 4 s: no tone packet arrives more than ~4.5 s after the first.
+    t0 = packets[0][0]
+    late = [t - t0 for (t, _), o in zip(packets, on) if o and t - t0 > 4.6]
+    assert not late, f"tone still playing {late[:3]} s after it started"
