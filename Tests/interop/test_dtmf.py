@@ -7,9 +7,12 @@
 (b) Bridged 1001 -> 1002 with 1002 `dtmfmode=info`: the caller presses `5` as RFC 4733 from the
     test's RTP socket; the callee (SIPp UAS) must get an INFO with `Signal=5`, and the
     telephone-events must not also reach its RTP socket.
-(c) Bridged 1001 -> 1002 (rfc2833): the caller presses `5` as SIP INFO (Duration=160); the callee's
+(c) Bridged 1001 -> 1002 (rfc2833, or auto with telephone-event): the caller presses `5` as SIP INFO (Duration=160); the callee's
     RTP socket must get RFC 4733 packets for event 5 from pbxd's callee-side port, with the end
-    bit and the INFO's duration (160 ms = 1280 samples)."""
+    bit and the INFO's duration (160 ms = 1280 samples).
+(d) Both sides `info`: the caller's INFO reaches the callee as an INFO with Signal=5.
+(e) Callee `dtmfmode=auto` answering without telephone-event: pbxd would need in-band tones (not
+    generated yet) and says so in its log; the call goes on."""
 from __future__ import annotations
 
 import re
@@ -194,12 +197,14 @@ def test_rfc4733_from_caller_reaches_info_callee_as_info(pbxds, procs, artifacts
 
 # -- (c) -----------------------------------------------------------------------------------------
 
-def test_info_from_caller_reaches_rfc2833_callee_as_rfc4733(pbxds, procs, artifacts):
+@pytest.mark.parametrize("mode", ["rfc2833", "auto"])
+def test_info_from_caller_reaches_rfc2833_callee_as_rfc4733(pbxds, procs, artifacts, mode):
+    """`auto` with telephone-event negotiated (the callee answers PT 101) sends RFC 4733 too."""
     a, b = _udp(), _udp()
     got_b: list = []
     try:
         pbxd, uac, uas, pbx_a, pbx_b = _bridged_call(
-            pbxds, procs, artifacts, callee_peer={"dtmfmode": "rfc2833"}, uac_scenario="dtmf_uac_rtp_send_info.xml",
+            pbxds, procs, artifacts, callee_peer={"dtmfmode": mode}, uac_scenario="dtmf_uac_rtp_send_info.xml",
             uas_scenario="call_uas_rtp.xml", a=a, b=b, hold_ms=2000)
         deadline = time.monotonic() + 15
         while uac.proc.poll() is None and time.monotonic() < deadline:
@@ -227,3 +232,37 @@ def test_info_from_caller_reaches_rfc2833_callee_as_rfc4733(pbxds, procs, artifa
     assert any(e[2] for e in events if not e[4]), f"the first packet has the marker bit: {events}"
     seqs = sorted(e[0] for e in events)
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), f"consecutive sequence numbers: {events}"
+
+
+# -- (d) -----------------------------------------------------------------------------------------
+
+def test_info_from_caller_reaches_info_callee_as_info(pbxds, procs, artifacts):
+    a, b = _udp(), _udp()
+    try:
+        pbxd, uac, uas, _, _ = _bridged_call(
+            pbxds, procs, artifacts, callee_peer={"dtmfmode": "info"}, uac_scenario="dtmf_uac_rtp_send_info.xml",
+            uas_scenario="dtmf_uas_rtp_expect_info.xml", a=a, b=b, hold_ms=2000)
+        uac_r, uas_r = uac.wait(), uas.wait()
+    finally:
+        a.close()
+        b.close()
+    assert uac_r.rc == 0 and uas_r.rc == 0, "the callee did not get INFO Signal=5\n" + both(uac_r, uas_r)
+    info = wait_sip(pbxds.capture_of(pbxd), lambda s, d, t: s == pbxd.sip_port and t.startswith("INFO "), 1)
+    assert info and re.search(r"(?m)^Duration=160\r?$", info[2]), info
+
+
+# -- (e) -----------------------------------------------------------------------------------------
+
+def test_auto_callee_without_telephone_event_logs_inband_not_available(pbxds, procs, artifacts):
+    a, b = _udp(), _udp()
+    try:
+        pbxd, uac, uas, _, _ = _bridged_call(
+            pbxds, procs, artifacts, callee_peer={"dtmfmode": "auto"}, uac_scenario="dtmf_uac_rtp_send_info.xml",
+            uas_scenario="uas_answer_first_codec.xml", a=a, b=b, hold_ms=2000)
+        logged = wait_log(pbxd, r"SIP/1002-.*digit=5 .*DTMF cannot be sent in-band yet; digit dropped", 8)
+        uac_r, uas_r = uac.wait(), uas.wait()
+    finally:
+        a.close()
+        b.close()
+    assert logged, "no log line for the digit that needs in-band tones\n" + pbxd.log_tail(40)
+    assert uac_r.rc == 0 and uas_r.rc == 0, both(uac_r, uas_r)

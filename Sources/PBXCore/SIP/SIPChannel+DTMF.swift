@@ -241,7 +241,9 @@ extension SIPChannel {
         if case .rfc4733 = target.dtmfSendMethod { return }
         let side = source.media.side
         let loop = source.eventLoop
-        source.logger.debug("DTMF from RFC 4733 passed on as \(target.dtmfSendMethod)", metadata: ["peer": "\(target.name)"])
+        source.logger.debug(
+            "RFC 4733 DTMF taken off the relay: the bridged phone takes another method",
+            metadata: ["peer": "\(target.name)", "method": "\(target.dtmfSendMethod)"])
         source.media.relay.enqueue { session in
             let detector = DTMFDetector(payloadType: payloadType) { [weak source] event in
                 guard case .end(let end) = event, let source else { return }
