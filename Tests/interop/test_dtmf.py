@@ -1,7 +1,8 @@
 """DTMF in SIP INFO and across a bridge in the other leg's method (sip.conf `dtmfmode`).
 
-(a) IVR: a SIPp caller reaches `Background(digits/1), WaitExten(5)` and presses `2` as a SIP INFO
-    (application/dtmf-relay); the call lands on extension 2 (pbxd's debug log,
+(a) IVR: a SIPp caller reaches `Background(demo-congrats), WaitExten(5)` and presses `2` as a
+    SIP INFO (application/dtmf-relay) during the 16 s prompt; it stops the prompt and the call lands on
+    extension 2 (pbxd's debug log,
     "Executing [2@internal:1] Playback", as in test_ivr.py). The same caller first sends an
     unreadable dtmf-relay body (must get 400) and a text/plain INFO (must get 415).
 (b) Bridged 1001 -> 1002 with 1002 `dtmfmode=info`: the caller presses `5` as RFC 4733 from the
@@ -30,7 +31,7 @@ from sipphelpers import both, sdp_media
 
 IVR_DIALPLAN = """\
 exten => 500,1,Answer()
- same => n,Background(digits/1)
+ same => n,Background(demo-congrats)
  same => n,WaitExten(5)
 exten => 2,1,Playback(beep)
  same => n,Hangup()
@@ -130,9 +131,11 @@ def test_info_digit_routes_ivr_and_bad_info_is_refused(ivr_pbxd, procs, artifact
     try:
         uac = caller(pbxd, procs, artifacts, "1001", "500", "dtmf_uac_info_wait_bye.xml", timeout=25,
                      keys={"rtp_port": str(rtp.getsockname()[1])}).start()
-        landed = wait_log(pbxd, r"Executing \[2@internal:1\] Playback", 12)
+        landed = wait_log(pbxd, r"Executing \[2@internal:1\] Playback", 8)   # the prompt lasts 16 s
         assert landed, "the SIP INFO digit 2 did not route the call to extension 2\n" + pbxd.log_tail(40)
         assert not re.search(r"Executing \[[ti]@internal:1\]", pbxd.log_text()), pbxd.log_tail(40)
+        # The INFO came 0.3 s into a 16 s prompt: it cut the prompt (Background itself routed, no WaitExten).
+        assert "WaitExten" not in pbxd.log_text(), "the INFO digit did not interrupt Background\n" + pbxd.log_tail(40)
         got: list = []
         deadline = time.monotonic() + 20
         while uac.proc.poll() is None and time.monotonic() < deadline:
