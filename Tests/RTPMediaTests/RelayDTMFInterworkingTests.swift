@@ -106,4 +106,27 @@ import Testing
         #expect(await session.inject(.b, packet: ByteBuffer(bytes: packets[0])) == false)
         await alice.close(); await bob.close()
     }
+
+    /// A key that arrives outside the RTP (SIP INFO) stops an interruptible prompt as a detected
+    /// RFC 4733 key does (`.interrupted`); a non-interruptible one plays on.
+    @Test func interruptPlaybackFromOutsideTheStream() async throws {
+        final class Ignore: LocalMediaHandler {
+            func receive(_ packet: RTPHeaderView) -> LocalMediaReceiveResult { .continue }
+        }
+        let relay = try Self.relay(poolStart: 41900)
+        let session = try await relay.makeSession()
+        let phone = try await TestPhone.make()
+        await session.setRemote(.a, phone.address)
+        let local = try await session.attachLocal(.a, handler: Ignore())
+        let steady = await local.play(ToneSource(frequency: 440, duration: .milliseconds(200)), codec: .pcmu)
+        _ = try await phone.waitFor(2)
+        await local.interruptPlayback()
+        #expect(try await steady.outcome.get() == .finished)
+        let prompt = await local.play(ToneSource(frequency: 440), codec: .pcmu, interruptible: true)
+        _ = try await phone.waitFor(13)
+        await local.interruptPlayback()
+        #expect(try await prompt.outcome.get() == .interrupted)
+        await session.close()
+        await phone.close()
+    }
 }
