@@ -172,9 +172,11 @@ extension SIPChannel {
     }
 
     /// Sends a key to this leg's phone in its `dtmfmode`.
-    func sendDigit(_ digit: DTMFDigit, duration: Duration) {
+    func sendDigit(_ digit: DTMFDigit, duration requested: Duration) {
         eventLoop.preconditionInEventLoop()
         guard hangupCause == nil else { return }
+        // An RFC 4733 key may arrive with duration 0 (its updates lost); one event holds ≤ 8 s.
+        let duration = min(max(requested, Self.minimumSentDuration), SIPInfoDTMF.maximumDuration)
         switch dtmfSendMethod {
         case .info(let short):
             sendInfoDigit(digit, duration: short ? nil : duration)
@@ -187,6 +189,9 @@ extension SIPChannel {
                            metadata: ["digit": "\(digit)"])
         }
     }
+
+    /// The shortest key pbxd sends (RFC 4733 §2.5.1.2 suggests at least 40 ms).
+    static let minimumSentDuration: Duration = .milliseconds(40)
 
     /// An INFO with `application/dtmf-relay` in this leg's dialog.
     func sendInfoDigit(_ digit: DTMFDigit, duration: Duration?) {
