@@ -13,7 +13,8 @@
     bit and the INFO's duration (160 ms = 1280 samples).
 (d) Both sides `info`: the caller's INFO reaches the callee as an INFO with Signal=5.
 (e) Callee `dtmfmode=auto` answering without telephone-event: pbxd would need in-band tones (not
-    generated yet) and says so in its log; the call goes on."""
+    generated yet) and says so in its log; the call goes on.
+(f) Both peers rfc2833: the caller's RFC 4733 packets reach the callee byte for byte, no INFO."""
 from __future__ import annotations
 
 import re
@@ -268,4 +269,35 @@ def test_auto_callee_without_telephone_event_logs_inband_not_available(pbxds, pr
         a.close()
         b.close()
     assert logged, "no log line for the digit that needs in-band tones\n" + pbxd.log_tail(40)
+    assert uac_r.rc == 0 and uas_r.rc == 0, both(uac_r, uas_r)
+
+
+# -- (f) -----------------------------------------------------------------------------------------
+
+def test_rfc4733_between_rfc2833_peers_is_relayed_unchanged(pbxds, procs, artifacts):
+    """Both peers on RFC 4733: pbxd takes nothing off the stream; the caller's telephone-events
+    reach the callee as sent (same event, timestamp, durations, end bits) and no INFO is made."""
+    a, b = _udp(), _udp()
+    got_b: list = []
+    try:
+        pbxd, uac, uas, pbx_a, pbx_b = _bridged_call(
+            pbxds, procs, artifacts, callee_peer={"dtmfmode": "rfc2833"}, uac_scenario="call_uac_rtp.xml",
+            uas_scenario="call_uas_rtp.xml", a=a, b=b, hold_ms=3000)
+        sent = _dtmf_packets(7, 101, 0xA1, 300, 48000)
+        a.sendto(_audio(299, 0xA1), ("127.0.0.1", pbx_a))
+        for pkt in sent:
+            a.sendto(pkt, ("127.0.0.1", pbx_a))
+            _drain(b, got_b)
+            time.sleep(0.02)
+        deadline = time.monotonic() + 1
+        while time.monotonic() < deadline:
+            _drain(b, got_b)
+            time.sleep(0.02)
+        uac_r, uas_r = uac.wait(), uas.wait()
+    finally:
+        a.close()
+        b.close()
+    events = [pkt for pkt, src in got_b if src == ("127.0.0.1", pbx_b) and len(pkt) >= 16 and (pkt[1] & 0x7F) == 101]
+    assert events == sent, f"{len(events)} of {len(sent)} telephone-events relayed unchanged\n" + pbxd.log_tail(40)
+    assert not any(t.startswith("INFO ") for _, _, t in sip_messages(pbxds.capture_of(pbxd)))
     assert uac_r.rc == 0 and uas_r.rc == 0, both(uac_r, uas_r)
