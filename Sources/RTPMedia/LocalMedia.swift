@@ -191,6 +191,15 @@ public final class LocalMediaEndpoint: Sendable {
         }
     }
 
+    /// Ends an interruptible playback as `.interrupted`, as a DTMF key detected in its RTP would:
+    /// for keys that arrive another way (SIP INFO). A non-interruptible playback goes on.
+    public func interruptPlayback() async {
+        let media = self.media
+        try? await self.eventLoop.submit {
+            if let playback = media.value.playback, playback.interruptible { playback.end(.interrupted) }
+        }.get()
+    }
+
     /// Stops the current playback, if any (`.stopped`), and returns once no more of its packets
     /// can be sent.
     public func stopPlayback() async {

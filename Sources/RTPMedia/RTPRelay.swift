@@ -218,14 +218,61 @@ public final class RelaySession: Sendable {
     /// Rewrites the payload type of RTP arriving from `leg` before it goes to the other leg, e.g.
     /// `[101: 96]` when A's phone sends telephone-event as 101 and B's expects 96. Empty = none.
     public func setPayloadTypeMap(from leg: RelayLeg, _ map: [UInt8: UInt8]) async {
-        var table: [UInt8]? = nil
-        if !map.isEmpty {
-            var t = (0..<128).map { UInt8($0) }
-            for (from, to) in map where from < 128 && to < 128 { t[Int(from)] = to }
-            table = t
+        await self.onLoop { state in
+            let endpoint = state.endpoint(leg, rtcp: false)
+            endpoint.payloadTypeMap = Self.table(map, intercepted: endpoint.interceptedPayloadType)
         }
-        let final = table
-        await self.onLoop { state in state.endpoint(leg, rtcp: false).payloadTypeMap = final }
+    }
+
+    /// The per-leg PT table: identity except the mapped PTs and the intercepted one; nil when
+    /// there is nothing to rewrite or intercept (the forwarding path then skips the lookup).
+    static func table(_ map: [UInt8: UInt8], intercepted: UInt8?) -> [UInt8]? {
+        guard !map.isEmpty || intercepted != nil else { return nil }
+        var t = (0..<128).map { UInt8($0) }
+        for (from, to) in map where from < 128 && to < 128 { t[Int(from)] = to }
+        if let pt = intercepted, pt < 128 { t[Int(pt)] = RelayEndpoint.interceptedMark }
+        return t
+    }
+
+    /// While bridged, RTP from `leg`'s phone with payload type `payloadType` goes to `handler`
+    /// (on the session's loop) instead of the other leg: pbxd takes RFC 4733 DTMF to pass it on
+    /// in another form (SIP INFO). Reuses the PT-map table the forwarding path already reads, so
+    /// legs without an interception pay nothing and others one compare. A PT map set later keeps
+    /// the interception. `nil` handler/PT ends it.
+    public func intercept(_ leg: RelayLeg, payloadType: UInt8?, handler: sending (any LocalMediaHandler)?) async {
+        let box = NIOLoopBoundBox.makeBoxSendingValue(handler, eventLoop: self.eventLoop)
+        await self.onLoop { state in
+            let endpoint = state.endpoint(leg, rtcp: false)
+            let pt = box.value == nil ? nil : payloadType
+            var map: [UInt8: UInt8] = [:]
+            if let old = endpoint.payloadTypeMap {
+                for (from, to) in old.enumerated() where to != UInt8(from) && to != RelayEndpoint.interceptedMark {
+                    map[UInt8(from)] = to
+                }
+            }
+            endpoint.interceptedPayloadType = pt
+            endpoint.interceptor = pt == nil ? nil : box.value
+            endpoint.payloadTypeMap = Self.table(map, intercepted: pt)
+        }
+    }
+
+    /// Sends one RTP packet (header included) from `leg`'s RTP socket to its phone (latched or
+    /// SDP address), also while bridged: pbxd's own packets into a relayed stream, e.g. RFC 4733
+    /// DTMF made from a SIP INFO of the other leg. Off the forwarding path. False when the leg
+    /// has no remote or the session is closed.
+    @discardableResult
+    public func inject(_ leg: RelayLeg, packet: ByteBuffer) async -> Bool {
+        let channel = self.rtpChannel(leg)
+        return (try? await self.onLoopThrowing { state -> Bool in
+            let endpoint = state.endpoint(leg, rtcp: false)
+            guard !state.closed, let remote = endpoint.remote,
+                  let context = try? channel.pipeline.syncOperations.context(handlerType: RelayForwardingHandler.self)
+            else { return false }
+            context.writeAndFlush(NIOAny(AddressedEnvelope(remoteAddress: remote, data: packet)), promise: nil)
+            endpoint.counters.packetsOut &+= 1
+            endpoint.counters.bytesOut &+= packet.readableBytes
+            return true
+        }) ?? false
     }
 
     /// Links the legs: from now on datagrams are forwarded both ways (RTP and RTCP). Local media
@@ -285,6 +332,7 @@ public final class RelaySession: Sendable {
                 // Breaks the endpoint → context → handler → endpoint cycle.
                 e.peer = nil
                 e.peerContext = nil
+                e.interceptor = nil
             }
         }
         await self.a.close(pool: self.portPool)

@@ -20,6 +20,9 @@ public struct RelayLegCounters: Sendable, Equatable {
     public var localPacketsIn = 0
     /// How many times the leg latched onto a source address.
     public var latches = 0
+    /// RTP of an intercepted payload type (`RelaySession.intercept`) handed to pbxd while bridged
+    /// instead of being forwarded (e.g. RFC 4733 DTMF toward a SIP INFO phone).
+    public var interceptedPacketsIn = 0
 
     public init() {}
 }
@@ -39,6 +42,11 @@ final class RelayEndpoint {
     /// Payload-type rewrite for RTP arriving here, indexed by PT (128 entries); nil = none.
     /// A flat table: one indexed load per packet, no dictionary hashing.
     var payloadTypeMap: [UInt8]?
+    /// The table entry that marks a payload type as intercepted: not a PT (those are 0...127).
+    static let interceptedMark: UInt8 = 0xFF
+    /// Gets the RTP whose PT is marked `interceptedMark` in `payloadTypeMap`, while bridged.
+    var interceptor: (any LocalMediaHandler)?
+    var interceptedPayloadType: UInt8?
     /// Set by `start()`: the endpoint of the other leg, and the context of the relay handler in
     /// the other leg's pipeline. Writing through that context goes straight to the socket;
     /// `Channel.write` would enter at the pipeline's tail and cost more retain/release pairs
@@ -100,6 +108,16 @@ final class RelayEndpoint {
             let second = buffer.getInteger(at: index, as: UInt8.self)!
             let mapped = map[Int(second & 0x7F)]
             if mapped != second & 0x7F {
+                // The same table lookup marks PTs that pbxd takes instead of the other leg.
+                if mapped == Self.interceptedMark {
+                    if let interceptor = self.interceptor, let view = RTPHeaderView(buffer) {
+                        self.counters.interceptedPacketsIn &+= 1
+                        _ = interceptor.receive(view)
+                    } else {
+                        self.counters.droppedNotForwarded &+= 1
+                    }
+                    return nil
+                }
                 // May copy when the storage is shared with other datagrams of a vector read
                 // (copy-on-write); only mapped PTs (usually telephone-event) pay for it.
                 buffer.setInteger((second & 0x80) | mapped, at: index)

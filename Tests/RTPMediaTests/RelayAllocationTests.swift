@@ -55,6 +55,37 @@ struct RelayAllocationTests {
         #expect(mallocs == 0, "\(mallocs) mallocs for 10,000 packets")
     }
 
+    /// With a telephone-event PT intercepted (DTMF interworking), the other packets still cost
+    /// nothing, and neither do the intercepted ones up to the handler (here one that only counts).
+    @Test func interceptionAddsNoAllocation() throws {
+        final class Counting: LocalMediaHandler {
+            var seen = 0
+            func receive(_ packet: RTPHeaderView) -> LocalMediaReceiveResult {
+                self.seen += 1
+                return .continue
+            }
+        }
+        let a = RelayEndpoint(isRTCP: false), b = RelayEndpoint(isRTCP: false)
+        a.peer = b
+        b.remote = Self.other
+        let handler = Counting()
+        a.interceptor = handler
+        a.interceptedPayloadType = 101
+        a.payloadTypeMap = RelaySession.table([:], intercepted: 101)
+        let audio = AddressedEnvelope(remoteAddress: Self.phone, data: ByteBuffer(bytes: rtpPacket(pt: 0, seq: 1)))
+        let dtmf = AddressedEnvelope(remoteAddress: Self.phone, data: ByteBuffer(bytes: rtpPacket(pt: 101, seq: 2, payload: 4)))
+        _ = a.process(audio)
+        var forwarded = 0
+        let mallocs = MallocCounter.count {
+            for i in 0..<10_000 {
+                if a.process(i % 10 == 9 ? dtmf : audio) != nil { forwarded += 1 }
+            }
+        }
+        #expect(forwarded == 9_000)
+        #expect(handler.seen == 1_000 && a.counters.interceptedPacketsIn == 1_000)
+        #expect(mallocs == 0, "\(mallocs) mallocs for 10,000 packets")
+    }
+
     /// The control: the counter does see an allocation on this path — rewriting a PT in a
     /// buffer whose storage is shared (here with the test's copy) is copy-on-write.
     @Test func counterSeesCopyOnWrite() throws {

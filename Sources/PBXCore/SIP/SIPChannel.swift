@@ -46,6 +46,8 @@ public final class SIPChannel: CallChannel, @unchecked Sendable {
     var localMedia: LocalMediaEndpoint?
     /// DTMF pressed and not yet read by the dialplan.
     var digits = DigitBuffer()
+    /// The stream of RFC 4733 packets pbxd injects toward this leg's phone (SIPChannel+DTMF.swift).
+    var injectedDTMF = InjectedDTMFStream()
     /// Why an unanswered inbound leg is about to be rejected (set by a failed Dial).
     var pendingFailureCause: HangupCause?
 

@@ -248,7 +248,9 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
             channel.remoteHangup(cause: .normalClearing)
         case .invite:
             channel.handleReinvite(request, transaction: transaction)
-        case .info, .update, .options:
+        case .info:
+            channel.handleInfo(request, transaction: transaction)
+        case .update, .options:
             if request.method == .update, !request.body.isEmpty {
                 channel.handleReinvite(request, transaction: transaction)
             } else {

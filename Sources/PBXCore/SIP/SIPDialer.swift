@@ -110,6 +110,7 @@ final class DialAttempt: @unchecked Sendable {
         driver.media.bridge(caller: caller.media, callee: leg.media)
         caller.bridgedPeer = leg
         leg.bridgedPeer = caller
+        caller.startDTMFInterworking(with: leg)
         caller.logger.info("bridged", metadata: ["peer": "\(leg.name)"])
     }
 
