@@ -296,6 +296,17 @@ public final class RelaySession: Sendable {
         }
     }
 
+    /// Unlinks the legs again (a Dial that had early media and then failed): packets are no
+    /// longer forwarded and either leg may take local media (prompts, DTMF) again.
+    public func unbridge() async {
+        await self.onLoop { state in
+            for endpoint in [state.aRTP, state.aRTCP, state.bRTP, state.bRTCP] {
+                endpoint.peer = nil
+                endpoint.peerContext = nil
+            }
+        }
+    }
+
     /// A snapshot of a leg's counters (RTP and RTCP sockets together).
     public func counters(_ leg: RelayLeg) async -> RelayLegCounters {
         let state = self.state

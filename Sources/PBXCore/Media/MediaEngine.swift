@@ -62,6 +62,12 @@ public final class MediaEngine: Sendable {
         caller.relay.enqueue { await $0.start() }
     }
 
+    /// Undoes `bridge` after a Dial that never got answered (early media only), so the caller's
+    /// leg can play prompts again.
+    func unbridge(caller: LegMedia) {
+        caller.relay.enqueue { await $0.unbridge() }
+    }
+
     /// Frees a leg's media; the session closes with the leg that owns it.
     func release(_ media: LegMedia) {
         guard media.ownsSession else { return }

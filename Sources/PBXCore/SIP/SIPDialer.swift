@@ -35,6 +35,8 @@ final class DialAttempt: @unchecked Sendable {
     private var failures: [HangupCause] = []
     private var timeoutTimer: TimerWheel.Token?
     private var winner: SIPChannel?
+    /// Whether the caller's media was linked to a callee's early media (183 with SDP).
+    private var earlyMediaBridged = false
 
     init(driver: SIPChannelDriver, caller: SIPChannel, request: DialRequest, completion: @escaping (DialResult) -> Void) {
         self.driver = driver
@@ -80,6 +82,8 @@ final class DialAttempt: @unchecked Sendable {
             caller.indicateOnLoop(.ringing)
         case .earlyMedia:
             guard winner == nil else { return }
+            earlyMediaBridged = true
+            caller.localMedia = nil  // bridging detaches it; a failed Dial attaches anew
             driver.media.bridge(caller: caller.media, callee: leg.media)
             caller.sendProvisional(183, withMedia: true)
         case .answered:
@@ -107,6 +111,7 @@ final class DialAttempt: @unchecked Sendable {
             leg.hangupOnLoop(cause: .incompatibleDestination)
             return
         }
+        caller.localMedia = nil
         driver.media.bridge(caller: caller.media, callee: leg.media)
         caller.bridgedPeer = leg
         leg.bridgedPeer = caller
@@ -156,6 +161,10 @@ final class DialAttempt: @unchecked Sendable {
     }
 
     private func finish(_ result: DialResult) {
+        if result.status != .answer, earlyMediaBridged, caller.hangupCause == nil {
+            // The caller heard the callee's early media; give its leg back to the dialplan.
+            driver.media.unbridge(caller: caller.media)
+        }
         if let timeoutTimer { driver.timers.cancel(timeoutTimer) }
         if result.status != .answer, let cause = result.cause { caller.pendingFailureCause = cause }
         let completion = self.completion
