@@ -160,9 +160,12 @@ extension SIPChannel {
             }
             self.hangupFuture.whenSuccess { _ in outcome.succeed(.hungUp) }
             outcome.futureResult.whenComplete { _ in
-                if let timer { self.driver.timers.cancel(timer) }
-                self.digits.cancelWaiter(digitPromise)
-                digitPromise.succeed(nil)
+                // Not inline: this can run from inside `digits.push` (a terminator arrived).
+                self.eventLoop.execute {
+                    if let timer { self.driver.timers.cancel(timer) }
+                    self.digits.cancelWaiter(digitPromise)
+                    digitPromise.succeed(nil)
+                }
             }
         }
         var result = (try? await outcome.futureResult.get()) ?? .hungUp
