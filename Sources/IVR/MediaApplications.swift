@@ -34,10 +34,10 @@ public enum MediaApplications {
     ///   0 or absent: no limit. The silence is kept in the file (Asterisk trims it).
     /// - Options: `s` skip when not answered (`RECORD_STATUS=SKIP`); `n` don't answer; `q` no beep
     ///   (otherwise `beep` is played first); `y` any digit ends it; `t` `*` instead of `#`;
-    ///   `x` no terminating digit; `k` keep the file on hangup (otherwise it is deleted, as in
-    ///   Asterisk). `a` (append) is not supported: logged, and the file is overwritten.
+    ///   `x` no terminating digit; `o` `0` ends it too, with `RECORD_STATUS=OPERATOR`; `k` keep
+    ///   the file on hangup (otherwise it is deleted: "all data will be lost", as in Asterisk). `a` (append) is not supported: logged, and the file is overwritten.
     /// - Sets `RECORDED_FILE` (the path without extension, ready for `Playback`) and
-    ///   `RECORD_STATUS`: SILENCE, SKIP, TIMEOUT, HANGUP, DTMF or ERROR.
+    ///   `RECORD_STATUS`: SILENCE, SKIP, TIMEOUT, HANGUP, DTMF, OPERATOR or ERROR.
     public static func record(settings: MediaApplicationSettings) -> Application {
         Application(name: "Record") { execution, data in
             let arguments = ArgumentSplitter.split(data)
@@ -97,13 +97,15 @@ public enum MediaApplications {
             var terminators = options.contains("t") ? "*" : "#"
             if options.contains("y") { terminators = PlaybackApplications.anyDigit }
             if options.contains("x") { terminators = "" }
+            if options.contains("o"), !options.contains("x"), !terminators.contains("0") { terminators += "0" }
             let outcome = await channel.record(RecordingRequest(
                 path: path, silence: silence.map { .seconds($0) }, maxDuration: maxDuration.map { .seconds($0) },
                 terminators: terminators))
             switch outcome {
             case .silence: execution.setVariable("RECORD_STATUS", "SILENCE")
             case .timeout: execution.setVariable("RECORD_STATUS", "TIMEOUT")
-            case .dtmf: execution.setVariable("RECORD_STATUS", "DTMF")
+            case .dtmf(let digit):
+                execution.setVariable("RECORD_STATUS", digit == "0" && options.contains("o") ? "OPERATOR" : "DTMF")
             case .error(let reason):
                 execution.logger.warning("Record: \(reason)", metadata: ["location": "\(location)"])
                 execution.setVariable("RECORD_STATUS", "ERROR")

@@ -62,6 +62,18 @@ func recordings(_ events: [IVREvent]) -> [RecordingRequest] {
         #expect(probes(events) == ["DTMF"])
     }
 
+    /// `o`: `0` ends the recording too, as OPERATOR; `#` still gives DTMF.
+    @Test func operatorOption() async throws {
+        for (digit, status) in [("0", "OPERATOR"), ("#", "DTMF")] {
+            let channel = IVRFakeChannel(state: .up)
+            await channel.willRecord(.dtmf(Character(digit)))
+            let events = try await runIVR("[default]\nexten => s,1,Record(o.wav,,,qo)\n same => n,TestProbe(${RECORD_STATUS})",
+                                          channel: channel, settings: mediaSettings())
+            #expect(recordings(events).map(\.terminators) == ["#0"])
+            #expect(probes(events) == [status])
+        }
+    }
+
     @Test func timeoutAndSkipAndNoAnswer() async throws {
         let channel = IVRFakeChannel(state: .up)
         await channel.willRecord(.timeout)
