@@ -1,7 +1,9 @@
 """Media applications over real calls: a SIPp caller (digest auth) sets up the call and the
 test's own UDP socket is the phone's RTP. Echo must send back the caller's 1 kHz µ-law tone
 (measured with Goertzel) and end on `#`; Record must write a WAV holding the caller's tone
-(its frequency measured from the file), ended by silence, or by `#`."""
+(its frequency measured from the file), ended by silence, or by `#`; Milliwatt must send a
+1004 Hz tone; MusicOnHold must play the class's files (the repository's sounds/moh chords)
+for its duration; SendDTMF must send RFC 4733 events the caller decodes as the digits."""
 from __future__ import annotations
 
 import math
@@ -31,6 +33,14 @@ exten => 603,1,Answer()
  same => n,Record({path}/hash.wav,0,20)
  same => n,NoOp(record status ${{RECORD_STATUS}} file ${{RECORDED_FILE}})
  same => n,Hangup()
+exten => 601,1,Milliwatt()
+exten => 604,1,Answer()
+ same => n,MusicOnHold(default,2)
+ same => n,Hangup()
+exten => 605,1,Answer()
+ same => n,Wait(0.3)
+ same => n,SendDTMF(4#,200,120)
+ same => n,Hangup()
 """
 
 
@@ -44,6 +54,8 @@ def media_pbxd(request, procs, artifacts):
     configure(inst, extensions=MEDIA_DIALPLAN.format(path=recordings))
     conf = inst.config_dir / "pbxd.conf"
     conf.write_text(conf.read_text() + f"soundsdir={REPO / 'sounds'}\n")
+    (inst.config_dir / "musiconhold.conf").write_text(
+        f"[default]\nmode=files\ndirectory={REPO / 'sounds' / 'moh'}\nsort=alpha\n")
     cap = Capture(procs, artifacts / "sip.pcap", f"port {inst.sip_port}", snaplen=0)
     s.items.append((inst, cap, False))
     inst.start()
@@ -111,11 +123,12 @@ def dtmf_packets(digit: int, pt: int, ssrc: int, seq0: int, ts: int) -> list[byt
 class Call:
     """A SIPp call to `exten`, with the test's socket as the caller's RTP."""
 
-    def __init__(self, pbxd: Pbxd, cap: Capture, procs, artifacts, exten: str):
+    def __init__(self, pbxd: Pbxd, cap: Capture, procs, artifacts, exten: str,
+                 scenario: str = "ivr_uac_rtp_wait_bye.xml", hold_ms: int = 1000):
         self.rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.rtp.bind(("127.0.0.1", netutil.free_port(tcp=False)))
         self.rtp.settimeout(0.002)
-        self.uac = caller(pbxd, procs, artifacts, "1001", exten, "ivr_uac_rtp_wait_bye.xml", timeout=30,
+        self.uac = caller(pbxd, procs, artifacts, "1001", exten, scenario, timeout=30, hold_ms=hold_ms,
                           keys={"rtp_port": str(self.rtp.getsockname()[1])}).start()
         ok = wait_sip(cap, lambda s, d, t: s == pbxd.sip_port and t.startswith("SIP/2.0 200") and "m=audio" in t
                       and re.search(r"(?m)^CSeq:\s*2 INVITE", t) is not None, 10)
@@ -230,3 +243,65 @@ def test_record_ends_on_hash(media_pbxd, procs, artifacts):
     assert len(samples) >= 8000, f"{len(samples)} samples"
     freq = measured_frequency(samples[-8000:])
     assert abs(freq - 440) < 10, f"recorded tone at {freq:.1f} Hz"
+
+
+def listen(call: Call, seconds: float) -> None:
+    """Sends silence (symmetric RTP, as a phone) and collects what pbxd sends."""
+    call.send_audio(seconds, None)
+
+
+def audio_of(packets: list[bytes]) -> list[float]:
+    return [float(ulaw_decode(b)) for p in packets if (p[1] & 0x7F) == 0 for b in p[12:]]
+
+
+def test_milliwatt_sends_1004_hz(media_pbxd, procs, artifacts):
+    pbxd, cap, _ = media_pbxd
+    call = Call(pbxd, cap, procs, artifacts, "601", scenario="call_uac_rtp.xml", hold_ms=2500)
+    listen(call, 1.5)
+    samples = audio_of(call.received)
+    assert len(samples) >= 160 * 50, f"{len(samples)} samples of Milliwatt\n" + pbxd.log_tail()
+    tail = samples[-8000:]
+    on, off = goertzel(tail, 1004), goertzel(tail, 1400)
+    assert on > 100 * off and on > 1e7, f"1004 Hz {on:.3g} vs 1400 Hz {off:.3g}"
+    assert abs(measured_frequency([int(x) for x in tail]) - 1004) < 10
+    result = call.finish()  # the caller hangs up; pbxd answers its BYE
+    assert result.rc == 0, result.describe()
+
+
+def test_music_on_hold_plays_the_class_for_its_duration(media_pbxd, procs, artifacts):
+    pbxd, cap, _ = media_pbxd
+    call = Call(pbxd, cap, procs, artifacts, "604")
+    assert wait_log(pbxd, r"Executing \[604@internal:2\] MusicOnHold", 5), pbxd.log_tail()
+    started = time.monotonic()
+    listen(call, 1.5)
+    samples = audio_of(call.received)
+    assert len(samples) >= 160 * 50, f"{len(samples)} samples of music\n" + pbxd.log_tail()
+    # The first file is a C major chord (261.63, 329.63, 392 Hz).
+    part = samples[-4000:]
+    chord = goertzel(part, 261.63) + goertzel(part, 329.63) + goertzel(part, 392.0)
+    assert chord > 100 * goertzel(part, 1000), f"no C major chord: {chord:.3g}"
+    # After 2 s the dialplan goes on to Hangup: the caller gets the BYE.
+    assert wait_log(pbxd, r"Executing \[604@internal:3\] Hangup", 3), pbxd.log_tail(40)
+    assert time.monotonic() - started < 3.5
+    result = call.finish()
+    assert result.rc == 0, result.describe()
+
+
+def test_send_dtmf_reaches_the_caller(media_pbxd, procs, artifacts):
+    pbxd, cap, _ = media_pbxd
+    call = Call(pbxd, cap, procs, artifacts, "605")
+    listen(call, 1.5)
+    events = [p for p in call.received if (p[1] & 0x7F) == call.event_pt]
+    assert events, "no telephone-event packets from pbxd\n" + pbxd.log_tail()
+    digits = []
+    seen_ends = set()
+    for p in events:
+        ts = struct.unpack("!I", p[4:8])[0]
+        event, flags, duration = struct.unpack("!BBH", p[12:16])
+        if flags & 0x80 and ts not in seen_ends:
+            seen_ends.add(ts)
+            digits.append("0123456789*#"[event])
+            assert duration == 960, f"key of {duration} samples, not 120 ms"
+    assert digits == ["4", "#"], f"decoded {digits}"
+    result = call.finish()
+    assert result.rc == 0, result.describe()
