@@ -53,6 +53,19 @@ func temporaryPath(_ name: String) -> String {
         #expect(writer.sampleCount == all.count)
     }
 
+    @Test func truncateDropsTheTail() throws {
+        let path = temporaryPath("trim.wav")
+        let writer = try WAVStreamWriter(path: path)
+        try writer.append((0..<1000).map { Int16($0) })
+        try writer.truncate(droppingLast: 400)
+        #expect(try WAVFile(parsing: try Data(contentsOf: URL(fileURLWithPath: path))).samples == (0..<600).map { Int16($0) })
+        try writer.truncate(droppingLast: 5000)
+        try writer.close()
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        let emptied = try WAVFile(parsing: bytes)
+        #expect(bytes.count == 44 && emptied.samples.isEmpty)
+    }
+
     @Test func unwritablePathThrows() {
         #expect(throws: (any Error).self) { try WAVStreamWriter(path: "/nonexistent-dir-pbxd/x.wav") }
     }

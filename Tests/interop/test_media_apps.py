@@ -26,7 +26,7 @@ exten => 600,1,Answer()
  same => n,Echo()
  same => n,Hangup()
 exten => 602,1,Answer()
- same => n,Record({path}/silence-%d.wav,1,20,q)
+ same => n,Record({path}/silence-%d.wav,2,20,q)
  same => n,NoOp(record status ${{RECORD_STATUS}} file ${{RECORDED_FILE}})
  same => n,Hangup()
 exten => 603,1,Answer()
@@ -210,7 +210,7 @@ def test_record_ends_on_silence(media_pbxd, procs, artifacts):
     assert wait_log(pbxd, r"Executing \[602@internal:2\] Record", 5), pbxd.log_tail()
     time.sleep(0.1)
     call.send_audio(1.0, 1000)
-    call.send_audio(2.0, None)  # 1 s of silence ends it
+    call.send_audio(3.0, None)  # 2 s of silence end it
     done = wait_log(pbxd, r"record status (\w+) file ([^\s\"]+)", 5)
     assert done, pbxd.log_tail(40)
     assert done.group(1) == "SILENCE" and done.group(2) == str(recordings / "silence-0"), done.group(0)
@@ -224,8 +224,10 @@ def test_record_ends_on_silence(media_pbxd, procs, artifacts):
     freq = measured_frequency(tone)
     assert abs(freq - 1000) < 15, f"recorded tone at {freq:.1f} Hz"
     assert goertzel([float(s) for s in tone], 1000) > 100 * goertzel([float(s) for s in tone], 1400)
-    # Ended by ~1 s of silence after the tone, well before the 20 s limit.
-    assert len(samples) < 8000 * 3, f"{len(samples) / 8000:.2f} s recorded"
+    # Ended by 2 s of silence after the tone, of which 1 s is kept (as Asterisk trims it):
+    # about 1 s of tone + 1 s of silence, well before the 20 s limit.
+    assert 8000 * 1.9 <= len(samples) <= 8000 * 2.6, f"{len(samples) / 8000:.2f} s recorded"
+    assert all(abs(s) < 50 for s in samples[-8000 + 400:]), "the kept second after the tone is not silent"
 
 
 def test_record_ends_on_hash(media_pbxd, procs, artifacts):

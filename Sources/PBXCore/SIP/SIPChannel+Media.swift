@@ -170,8 +170,13 @@ extension SIPChannel {
         }
         var result = (try? await outcome.futureResult.get()) ?? .hungUp
         await endpoint.setTap(nil)  // hands the last samples to the writer
+        // Ended by silence: keep one second of it, as Asterisk does.
+        var trim = 0
+        if result == .silence, let silence = request.silence {
+            trim = max(0, Self.milliseconds(silence) - 1000) * 8
+        }
         do {
-            let samples = try await sink.finish()
+            let samples = try await sink.finish(trimSamples: trim)
             logger.debug("recording written", metadata: ["path": "\(request.path)", "samples": "\(samples)", "dropped": "\(sink.droppedChunks)"])
         } catch {
             logger.warning("recording failed", metadata: ["path": "\(request.path)", "error": "\(error)"])

@@ -47,14 +47,15 @@ public final class RecordingSink: @unchecked Sendable {
     /// Chunks dropped because the writer fell behind.
     public var droppedChunks: Int { self.state.withLockedValue { $0.dropped } }
 
-    /// Waits for the queued chunks, closes the file and returns the samples written, or the
-    /// first write error.
-    public func finish() async throws -> Int {
+    /// Waits for the queued chunks, drops the last `trimSamples` samples, closes the file and
+    /// returns the samples kept, or the first write error.
+    public func finish(trimSamples: Int = 0) async throws -> Int {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int, any Error>) in
             self.queue.async {
                 if let failure = self.failure { return continuation.resume(throwing: failure) }
                 guard let writer = self.writer else { return continuation.resume(returning: 0) }
                 do {
+                    try writer.truncate(droppingLast: trimSamples)
                     try writer.close()
                     continuation.resume(returning: writer.sampleCount)
                 } catch {

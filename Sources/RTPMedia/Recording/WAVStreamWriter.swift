@@ -66,6 +66,14 @@ public final class WAVStreamWriter {
         try self.handle.write(contentsOf: le(self.dataBytes))
     }
 
+    /// Drops the last `samples` samples (Record trims the silence that ended it).
+    public func truncate(droppingLast samples: Int) throws {
+        guard !self.closed, samples > 0 else { return }
+        self.dataBytes = max(0, self.dataBytes - 2 * samples)
+        try self.handle.truncate(atOffset: UInt64(Self.headerSize + self.dataBytes))
+        try self.writeSizes()
+    }
+
     /// Syncs and closes the file. Further appends are ignored.
     public func close() throws {
         guard !self.closed else { return }
