@@ -127,7 +127,9 @@ struct DigitBuffer {
 /// The media applications' side of the channel: Record, Echo, Milliwatt, MusicOnHold, SendDTMF.
 extension SIPChannel {
     public func record(_ request: RecordingRequest) async -> RecordingOutcome {
-        guard let endpoint = await localMediaEndpoint() else { return .hungUp }
+        guard let endpoint = await localMediaEndpoint() else {
+            return await isHungUp ? .hungUp : .error("no media to record (the call is not answered, or bridged)")
+        }
         let sink: RecordingSink
         do {
             sink = try RecordingSink(path: request.path)
@@ -221,7 +223,13 @@ extension SIPChannel {
             player = await endpoint.play(music, codec: codec)
         }
         let result = eventLoop.makePromise(of: ContinuousPlayResult.self)
-        player.outcome.whenComplete { _ in result.succeed(.hungUp) }  // stopped under us: detached or hung up
+        player.outcome.whenComplete { ended in
+            if case .success(.finished) = ended {
+                result.succeed(.failed("the \(sound) source ran out"))
+            } else {
+                result.succeed(.hungUp)  // stopped under us: detached or hung up
+            }
+        }
         eventLoop.execute {
             guard self.hangupCause == nil else { return result.succeed(.hungUp) }
             var timer: TimerWheel.Token?
@@ -239,7 +247,11 @@ extension SIPChannel {
     }
 
     public func sendDTMF(_ digits: String, duration: Duration, gap: Duration) async -> Bool {
-        guard let endpoint = await localMediaEndpoint() else { return false }
+        guard let endpoint = await localMediaEndpoint() else {
+            if await isHungUp { return false }
+            logger.warning("SendDTMF: no media to send on (not answered, or bridged); digits not sent", metadata: ["digits": "\(digits)"])
+            return true
+        }
         guard let payloadType = media.telephoneEventPayloadType else {
             logger.warning("SendDTMF: the phone did not negotiate telephone-event; digits not sent", metadata: ["digits": "\(digits)"])
             return !(await isHungUp)
