@@ -48,13 +48,15 @@ public enum MediaApplications {
             let location = "\(execution.location)"
             let dot = spec.lastIndex(of: ".")
             guard let dot, dot != spec.startIndex, !spec[spec.index(after: dot)...].contains("/") else {
-                execution.logger.warning("Record: no extension specified to filename '\(spec)'", metadata: ["location": "\(location)"])
+                execution.logger.warning(
+                    "Record: no extension specified to filename '\(spec)'", metadata: ["location": "\(location)"])
                 execution.setVariable("RECORD_STATUS", "ERROR")
                 return .hangup(nil)
             }
             let format = String(spec[spec.index(after: dot)...])
             guard format == "wav" else {
-                execution.logger.warning("Record: format '\(format)' is not supported (only wav)", metadata: ["location": "\(location)"])
+                execution.logger.warning(
+                    "Record: format '\(format)' is not supported (only wav)", metadata: ["location": "\(location)"])
                 execution.setVariable("RECORD_STATUS", "ERROR")
                 return .hangup(nil)
             }
@@ -100,9 +102,10 @@ public enum MediaApplications {
             if options.contains("y") { terminators = PlaybackApplications.anyDigit }
             if options.contains("x") { terminators = "" }
             if options.contains("o"), !options.contains("x"), !terminators.contains("0") { terminators += "0" }
-            let outcome = await channel.record(RecordingRequest(
-                path: path, silence: silence.map { .seconds($0) }, maxDuration: maxDuration.map { .seconds($0) },
-                terminators: terminators))
+            let outcome = await channel.record(
+                RecordingRequest(
+                    path: path, silence: silence.map { .seconds($0) }, maxDuration: maxDuration.map { .seconds($0) },
+                    terminators: terminators))
             switch outcome {
             case .silence: execution.setVariable("RECORD_STATUS", "SILENCE")
             case .timeout: execution.setVariable("RECORD_STATUS", "TIMEOUT")
@@ -148,7 +151,9 @@ public enum MediaApplications {
     public static func musicOnHold(settings: MediaApplicationSettings) -> Application {
         Application(name: "MusicOnHold") { execution, data in
             let arguments = ArgumentSplitter.split(data)
-            let name = arguments[0].trimmingCharacters(in: .whitespaces).isEmpty ? "default" : arguments[0].trimmingCharacters(in: .whitespaces)
+            let name =
+                arguments[0].trimmingCharacters(in: .whitespaces).isEmpty
+                ? "default" : arguments[0].trimmingCharacters(in: .whitespaces)
             let duration = seconds(arguments.count > 1 ? arguments[1] : "")
             let channel = execution.channel
             guard let musicClass = settings.musicOnHold.classes[name] else {

@@ -10,12 +10,13 @@ extension LocalMediaEndpoint {
     public func setTap(_ tap: sending (any LocalMediaHandler)?) async -> Bool {
         let box = NIOLoopBoundBox.makeBoxSendingValue(tap, eventLoop: self.eventLoop)
         let media = self.media
-        return (try? await self.eventLoop.submit { () -> Bool in
-            guard media.value.isAttached else { return false }
-            (media.value.tap as? any LocalMediaTapEnding)?.tapRemoved()
-            media.value.tap = box.value
-            return true
-        }.get()) ?? false
+        return
+            (try? await self.eventLoop.submit { () -> Bool in
+                guard media.value.isAttached else { return false }
+                (media.value.tap as? any LocalMediaTapEnding)?.tapRemoved()
+                media.value.tap = box.value
+                return true
+            }.get()) ?? false
     }
 
     /// Sends every packet the phone sends straight back to it (Asterisk's Echo), in the
@@ -24,24 +25,27 @@ extension LocalMediaEndpoint {
     @discardableResult
     public func startEcho() async -> Bool {
         let media = self.media
-        return (try? await self.eventLoop.submit { () -> Bool in
-            let m = media.value
-            guard m.isAttached else { return false }
-            m.playback?.end(.stopped)
-            m.tap = EchoTap(media: m)
-            return true
-        }.get()) ?? false
+        return
+            (try? await self.eventLoop.submit { () -> Bool in
+                let m = media.value
+                guard m.isAttached else { return false }
+                m.playback?.end(.stopped)
+                m.tap = EchoTap(media: m)
+                return true
+            }.get()) ?? false
     }
 
     /// Sends one DTMF key as RFC 4733 events, one packet per tick of the media clock, in the
     /// endpoint's outgoing stream (after any playback, which it stops). Returns once the last
     /// end packet left: `.finished`, or `.stopped` if detached or replaced by a playback.
-    public func sendDTMF(_ digit: DTMFDigit, payloadType: UInt8, duration: Duration = .milliseconds(100)) async -> PlaybackOutcome {
+    public func sendDTMF(_ digit: DTMFDigit, payloadType: UInt8, duration: Duration = .milliseconds(100)) async -> PlaybackOutcome
+    {
         let media = self.media
         let promise = self.eventLoop.makePromise(of: PlaybackOutcome.self)
         do {
             try await self.eventLoop.submit {
-                let sender = DTMFSender(media: media.value, digit: digit, payloadType: payloadType, duration: duration, promise: promise)
+                let sender = DTMFSender(
+                    media: media.value, digit: digit, payloadType: payloadType, duration: duration, promise: promise)
                 sender.start()
             }.get()
         } catch {
@@ -104,7 +108,8 @@ final class DTMFSender: MediaClockSubscriber, PlaybackControl {
     private var ended = false
     let interruptible = false
 
-    init(media: LocalMedia, digit: DTMFDigit, payloadType: UInt8, duration: Duration, promise: EventLoopPromise<PlaybackOutcome>) {
+    init(media: LocalMedia, digit: DTMFDigit, payloadType: UInt8, duration: Duration, promise: EventLoopPromise<PlaybackOutcome>)
+    {
         self.media = media
         self.promise = promise
         media.playback?.end(.stopped)  // saves its header into `media.stream`

@@ -26,7 +26,8 @@ func recordings(_ events: [IVREvent]) -> [RecordingRequest] {
         let taken = settings.recordingsDirectory + "/msgs/m-0.wav"
         try FileManager.default.createDirectory(atPath: settings.recordingsDirectory + "/msgs", withIntermediateDirectories: true)
         FileManager.default.createFile(atPath: taken, contents: Data())
-        let events = try await runIVR("""
+        let events = try await runIVR(
+            """
             [default]
             exten => s,1,Record(msgs/m-%d.wav,3,20)
              same => n,TestProbe(${RECORDED_FILE}|${RECORD_STATUS})
@@ -34,7 +35,10 @@ func recordings(_ events: [IVREvent]) -> [RecordingRequest] {
         let base = settings.recordingsDirectory + "/msgs/m-1"
         #expect(events.first == .answer)
         #expect(played(events) == [["beep"]])
-        #expect(recordings(events) == [RecordingRequest(path: base + ".wav", silence: .seconds(3), maxDuration: .seconds(20), terminators: "#")])
+        #expect(
+            recordings(events) == [
+                RecordingRequest(path: base + ".wav", silence: .seconds(3), maxDuration: .seconds(20), terminators: "#")
+            ])
         #expect(probes(events) == ["\(base)|SILENCE"])
         #expect(FileManager.default.fileExists(atPath: base + ".wav"))
     }
@@ -45,7 +49,8 @@ func recordings(_ events: [IVREvent]) -> [RecordingRequest] {
         let settings = mediaSettings()
         let channel = IVRFakeChannel(state: .up)
         await channel.willRecord(.dtmf("5"))
-        let events = try await runIVR("""
+        let events = try await runIVR(
+            """
             [default]
             exten => s,1,Record(/tmp/pbxd-ivr-abs-\(UUID().uuidString).wav,0,,qy)
              same => n,TestProbe(${RECORD_STATUS})
@@ -67,8 +72,9 @@ func recordings(_ events: [IVREvent]) -> [RecordingRequest] {
         for (digit, status) in [("0", "OPERATOR"), ("#", "DTMF")] {
             let channel = IVRFakeChannel(state: .up)
             await channel.willRecord(.dtmf(Character(digit)))
-            let events = try await runIVR("[default]\nexten => s,1,Record(o.wav,,,qo)\n same => n,TestProbe(${RECORD_STATUS})",
-                                          channel: channel, settings: mediaSettings())
+            let events = try await runIVR(
+                "[default]\nexten => s,1,Record(o.wav,,,qo)\n same => n,TestProbe(${RECORD_STATUS})",
+                channel: channel, settings: mediaSettings())
             #expect(recordings(events).map(\.terminators) == ["#0"])
             #expect(probes(events) == [status])
         }
@@ -77,18 +83,21 @@ func recordings(_ events: [IVREvent]) -> [RecordingRequest] {
     @Test func timeoutAndSkipAndNoAnswer() async throws {
         let channel = IVRFakeChannel(state: .up)
         await channel.willRecord(.timeout)
-        let timedOut = try await runIVR("[default]\nexten => s,1,Record(t.wav,,5,q)\n same => n,TestProbe(${RECORD_STATUS})",
-                                        channel: channel, settings: mediaSettings())
+        let timedOut = try await runIVR(
+            "[default]\nexten => s,1,Record(t.wav,,5,q)\n same => n,TestProbe(${RECORD_STATUS})",
+            channel: channel, settings: mediaSettings())
         #expect(recordings(timedOut).map(\.maxDuration) == [.seconds(5)])
         #expect(probes(timedOut) == ["TIMEOUT"])
 
-        let skipped = try await runIVR("[default]\nexten => s,1,Record(t.wav,,,s)\n same => n,TestProbe(${RECORD_STATUS})",
-                                       settings: mediaSettings())
+        let skipped = try await runIVR(
+            "[default]\nexten => s,1,Record(t.wav,,,s)\n same => n,TestProbe(${RECORD_STATUS})",
+            settings: mediaSettings())
         #expect(!skipped.contains(.answer) && recordings(skipped).isEmpty)
         #expect(probes(skipped) == ["SKIP"])
 
-        let unanswered = try await runIVR("[default]\nexten => s,1,Record(t.wav,,,nq)\n same => n,TestProbe(${RECORD_STATUS})",
-                                          settings: mediaSettings())
+        let unanswered = try await runIVR(
+            "[default]\nexten => s,1,Record(t.wav,,,nq)\n same => n,TestProbe(${RECORD_STATUS})",
+            settings: mediaSettings())
         #expect(!unanswered.contains(.answer) && recordings(unanswered).count == 1)
         #expect(probes(unanswered) == ["SILENCE"])
     }
@@ -97,7 +106,8 @@ func recordings(_ events: [IVREvent]) -> [RecordingRequest] {
     @Test func badFormatIsAnError() async throws {
         for spec in ["name", "name.gsm", "dir.x/name"] {
             let log = IVRLog()
-            let events = try await runIVR("""
+            let events = try await runIVR(
+                """
                 [default]
                 exten => s,1,Record(\(spec))
                  same => n,TestProbe(after)
@@ -115,7 +125,8 @@ func recordings(_ events: [IVREvent]) -> [RecordingRequest] {
             let settings = mediaSettings()
             let channel = IVRFakeChannel(state: .up)
             await channel.willRecord(.hungUp)
-            let events = try await runIVR("""
+            let events = try await runIVR(
+                """
                 [default]
                 exten => s,1,Record(h.wav,,,\(options))
                  same => n,TestProbe(after)
@@ -129,7 +140,8 @@ func recordings(_ events: [IVREvent]) -> [RecordingRequest] {
     @Test func writeErrorIsAnError() async throws {
         let channel = IVRFakeChannel(state: .up)
         await channel.willRecord(.error("disk full"))
-        let events = try await runIVR("""
+        let events = try await runIVR(
+            """
             [default]
             exten => s,1,Record(e.wav,,,q)
              same => n,TestProbe(after)
@@ -143,7 +155,8 @@ func recordings(_ events: [IVREvent]) -> [RecordingRequest] {
     @Test func echoUntilHashThenOn() async throws {
         let channel = IVRFakeChannel()
         await channel.press("#")
-        let events = try await runIVR("[default]\nexten => s,1,Echo()\n same => n,TestProbe(after)", channel: channel, settings: mediaSettings())
+        let events = try await runIVR(
+            "[default]\nexten => s,1,Echo()\n same => n,TestProbe(after)", channel: channel, settings: mediaSettings())
         #expect(events.first == .answer)
         #expect(events.contains(.echo(terminators: "#")))
         #expect(probes(events) == ["after"])
@@ -156,7 +169,8 @@ func recordings(_ events: [IVREvent]) -> [RecordingRequest] {
     }
 
     @Test func milliwatt() async throws {
-        let events = try await runIVR("[default]\nexten => s,1,Milliwatt()\n same => n,TestProbe(after)", settings: mediaSettings())
+        let events = try await runIVR(
+            "[default]\nexten => s,1,Milliwatt()\n same => n,TestProbe(after)", settings: mediaSettings())
         #expect(events == [.answer, .continuous(.tone(frequency: 1004, amplitude: 23255), nil)])
         let old = try await runIVR("[default]\nexten => s,1,Milliwatt(o)", settings: mediaSettings())
         #expect(old.contains(.continuous(.tone(frequency: 1000, amplitude: 23255), nil)))
@@ -165,32 +179,40 @@ func recordings(_ events: [IVREvent]) -> [RecordingRequest] {
     /// The class's files, for the duration (then the dialplan goes on), or until hangup; the
     /// default class when none is named; an unknown class is logged and skipped.
     @Test func musicOnHold() async throws {
-        let timed = try await runIVR("[default]\nexten => s,1,MusicOnHold(,7)\n same => n,TestProbe(after)", settings: mediaSettings())
-        #expect(timed == [.answer, .continuous(.music(files: ["/moh/a", "/moh/b"], random: false), .seconds(7)), .probe("after"),
-                          .hangup(.normalClearing)])
+        let timed = try await runIVR(
+            "[default]\nexten => s,1,MusicOnHold(,7)\n same => n,TestProbe(after)", settings: mediaSettings())
+        #expect(
+            timed == [
+                .answer, .continuous(.music(files: ["/moh/a", "/moh/b"], random: false), .seconds(7)), .probe("after"),
+                .hangup(.normalClearing),
+            ])
 
-        let forever = try await runIVR("[default]\nexten => s,1,MusicOnHold(shuffle)\n same => n,TestProbe(after)", settings: mediaSettings())
+        let forever = try await runIVR(
+            "[default]\nexten => s,1,MusicOnHold(shuffle)\n same => n,TestProbe(after)", settings: mediaSettings())
         #expect(forever == [.answer, .continuous(.music(files: ["/moh2/x"], random: true), nil)])
 
         let log = IVRLog()
-        let unknown = try await runIVR("[default]\nexten => s,1,MusicOnHold(jazz,5)\n same => n,TestProbe(after)", log: log, settings: mediaSettings())
+        let unknown = try await runIVR(
+            "[default]\nexten => s,1,MusicOnHold(jazz,5)\n same => n,TestProbe(after)", log: log, settings: mediaSettings())
         #expect(unknown == [.probe("after"), .hangup(.normalClearing)])
         #expect(log.messages(atLeast: .warning).contains { $0.contains("jazz") })
     }
 
     @Test func sendDTMF() async throws {
-        let events = try await runIVR("""
+        let events = try await runIVR(
+            """
             [default]
             exten => s,1,SendDTMF(123w4,300,150)
              same => n,SendDTMF(9)
              same => n,SendDTMF()
              same => n,TestProbe(after)
             """, settings: mediaSettings())
-        #expect(events == [
-            .sendDTMF("123w4", duration: .milliseconds(150), gap: .milliseconds(300)),
-            .sendDTMF("9", duration: .milliseconds(100), gap: .milliseconds(250)),
-            .probe("after"), .hangup(.normalClearing),
-        ])
+        #expect(
+            events == [
+                .sendDTMF("123w4", duration: .milliseconds(150), gap: .milliseconds(300)),
+                .sendDTMF("9", duration: .milliseconds(100), gap: .milliseconds(250)),
+                .probe("after"), .hangup(.normalClearing),
+            ])
     }
 }
 
@@ -211,7 +233,9 @@ final class RecordingDialer: CallDialer, @unchecked Sendable {
     static let conf = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("conf").path
 
-    func run(_ exten: String, channel: IVRFakeChannel, settings: MediaApplicationSettings = mediaSettings()) async throws -> ([IVREvent], [String]) {
+    func run(_ exten: String, channel: IVRFakeChannel, settings: MediaApplicationSettings = mediaSettings()) async throws -> (
+        [IVREvent], [String]
+    ) {
         var applications = ApplicationRegistry.standard
         IVRApplications.register(into: &applications, settings: settings)
         var functions = FunctionRegistry.standard
@@ -221,8 +245,9 @@ final class RecordingDialer: CallDialer, @unchecked Sendable {
         let dialer = RecordingDialer()
         let log = IVRLog()
         defer { for line in log.messages(atLeast: .warning) { print("LOG:", line) } }
-        let executor = DialplanExecutor(dialplan: dialplan.dialplan, dialer: dialer, applications: applications,
-                                        functions: functions, logger: log.logger)
+        let executor = DialplanExecutor(
+            dialplan: dialplan.dialplan, dialer: dialer, applications: applications,
+            functions: functions, logger: log.logger)
         await executor.run(channel: channel, context: "internal", exten: exten)
         return (await channel.events, dialer.dialed)
     }
@@ -231,8 +256,11 @@ final class RecordingDialer: CallDialer, @unchecked Sendable {
         let config = try MusicOnHoldConfig.load(path: Self.conf + "/musiconhold.conf")
         #expect(config.warnings.isEmpty)
         let sounds = URL(fileURLWithPath: Self.conf).deletingLastPathComponent().appendingPathComponent("sounds/moh").path
-        #expect(config.classes["default"] == .init(
-            name: "default", directory: sounds, files: [sounds + "/moh-1-c-major", sounds + "/moh-2-f-major"], random: false))
+        #expect(
+            config.classes["default"]
+                == .init(
+                    name: "default", directory: sounds, files: [sounds + "/moh-1-c-major", sounds + "/moh-2-f-major"],
+                    random: false))
     }
 
     @Test func menuChoices() async throws {
@@ -255,10 +283,12 @@ final class RecordingDialer: CallDialer, @unchecked Sendable {
         let channel = IVRFakeChannel()
         await channel.press("___")
         let (events, dialed) = try await run("500", channel: channel)
-        #expect(played(events) == [
-            ["hello-world"], ["please-try-again"], ["hello-world"], ["please-try-again"], ["hello-world"], ["please-try-again"],
-            ["vm-goodbye"],
-        ])
+        #expect(
+            played(events) == [
+                ["hello-world"], ["please-try-again"], ["hello-world"], ["please-try-again"], ["hello-world"],
+                ["please-try-again"],
+                ["vm-goodbye"],
+            ])
         #expect(receiveTimeouts(events).allSatisfy { $0 == .seconds(5) })
         #expect(dialed.isEmpty)
         #expect(events.last == .hangup(.normalClearing))
@@ -269,7 +299,8 @@ final class RecordingDialer: CallDialer, @unchecked Sendable {
         let recorder = IVRFakeChannel()
         let (recordEvents, _) = try await run("602", channel: recorder, settings: settings)
         let file = settings.recordingsDirectory + "/demo-0"
-        #expect(recordings(recordEvents) == [RecordingRequest(path: file + ".wav", silence: .seconds(3), maxDuration: .seconds(30))])
+        #expect(
+            recordings(recordEvents) == [RecordingRequest(path: file + ".wav", silence: .seconds(3), maxDuration: .seconds(30))])
         #expect(played(recordEvents) == [["beep"], [file]])
 
         let echo = IVRFakeChannel()

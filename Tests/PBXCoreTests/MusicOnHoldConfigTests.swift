@@ -28,7 +28,8 @@ struct MusicOnHoldConfigTests {
             colour=blue
             """
         let config = try MusicOnHoldConfig(try ConfigFile.parse(text, fileName: "musiconhold.conf"), relativeTo: parent)
-        #expect(config.classes["default"] == .init(name: "default", directory: dir, files: [dir + "/a", dir + "/b"], random: false))
+        #expect(
+            config.classes["default"] == .init(name: "default", directory: dir, files: [dir + "/a", dir + "/b"], random: false))
         #expect(config.classes["shuffled"]?.random == true && config.classes["shuffled"]?.directory == dir)
         #expect(config.classes.count == 2)
         #expect(config.warnings.map(\.message) == ["unknown option 'colour' in musiconhold.conf [shuffled]; ignored"])

@@ -10,7 +10,8 @@ func tonePackets(frequency: Double?, count: Int, firstSeq: UInt16 = 1, pt: UInt8
     for k in 0..<count {
         var b = ByteBuffer()
         let seq = firstSeq &+ UInt16(k)
-        RTPHeader(marker: k == 0, payloadType: pt, sequenceNumber: seq, timestamp: UInt32(seq) * 160, ssrc: 0xCAFE).write(into: &b)
+        RTPHeader(marker: k == 0, payloadType: pt, sequenceNumber: seq, timestamp: UInt32(seq) * 160, ssrc: 0xCAFE).write(
+            into: &b)
         for i in 0..<160 {
             let n = Double(k * 160 + i)
             let v = frequency.map { Int16((sin(2 * Double.pi * $0 * n / 8000) * amplitude).rounded()) } ?? 0
@@ -164,7 +165,8 @@ func temporaryPath(_ name: String) -> String {
 
     /// Random order never repeats a file twice in a row (with several) and plays each file whole.
     @Test func randomOrder() {
-        var music = MusicSource(files: [Self.file(1, frames: 2), Self.file(2, frames: 2), Self.file(3, frames: 2)], order: .random)!
+        var music = MusicSource(
+            files: [Self.file(1, frames: 2), Self.file(2, frames: 2), Self.file(3, frames: 2)], order: .random)!
         let bytes = Self.firstBytes(&music, count: 200)
         #expect(bytes.count == 200)
         let runs = stride(from: 0, to: 200, by: 2).map { bytes[$0] }

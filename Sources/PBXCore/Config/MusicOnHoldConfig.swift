@@ -52,7 +52,8 @@ public struct MusicOnHoldConfig: Sendable {
                     mode = entry.value.lowercased()
                 case "directory":
                     guard !entry.value.isEmpty else { throw entry.invalid("expected a directory") }
-                    directory = entry.value.hasPrefix("/") || base == nil
+                    directory =
+                        entry.value.hasPrefix("/") || base == nil
                         ? entry.value
                         : ((base! as NSString).appendingPathComponent(entry.value) as NSString).standardizingPath
                 case "sort":
@@ -62,18 +63,24 @@ public struct MusicOnHoldConfig: Sendable {
                     default: throw entry.invalid("expected alpha or random")
                     }
                 default:
-                    warnings.append(ConfigWarning("unknown option '\(entry.key)' in musiconhold.conf [\(section.name)]; ignored", at: entry.location))
+                    warnings.append(
+                        ConfigWarning(
+                            "unknown option '\(entry.key)' in musiconhold.conf [\(section.name)]; ignored", at: entry.location))
                 }
             }
             guard mode == "files" else {
-                throw ConfigError("class '\(section.name)': mode=\(mode) is not supported (only mode=files)", at: section.location)
+                throw ConfigError(
+                    "class '\(section.name)': mode=\(mode) is not supported (only mode=files)", at: section.location)
             }
             guard let directory else {
                 throw ConfigError("class '\(section.name)' has no directory=", at: section.location)
             }
             let files = Self.soundFiles(in: directory)
             guard !files.isEmpty else {
-                warnings.append(ConfigWarning("music on hold class '\(section.name)': no playable file in '\(directory)'; class not loaded", at: section.location))
+                warnings.append(
+                    ConfigWarning(
+                        "music on hold class '\(section.name)': no playable file in '\(directory)'; class not loaded",
+                        at: section.location))
                 continue
             }
             classes[section.name] = MusicClass(name: section.name, directory: directory, files: files, random: random)

@@ -88,8 +88,10 @@ public final class RecordingTap: LocalMediaTapEnding {
     ///   - silenceMilliseconds: nil: no silence detection.
     ///   - chunkSamples: how many samples go to the sink at once (4000 = 0.5 s, so the file on
     ///     disk is at most about half a second behind).
-    public init(sink: RecordingSink, silenceMilliseconds: Int?, threshold: Int = 256, chunkSamples: Int = 4000,
-                onSilence: @escaping () -> Void) {
+    public init(
+        sink: RecordingSink, silenceMilliseconds: Int?, threshold: Int = 256, chunkSamples: Int = 4000,
+        onSilence: @escaping () -> Void
+    ) {
         self.sink = sink
         self.silenceLimit = silenceMilliseconds
         self.detector = SilenceDetector(threshold: threshold)
@@ -108,7 +110,7 @@ public final class RecordingTap: LocalMediaTapEnding {
         }
         let count = min(length, self.frame.count)
         packet.buffer.withUnsafeReadableBytes { raw in
-            let codes = UnsafeBufferPointer(rebasing: raw.bindMemory(to: UInt8.self)[offset ..< offset + count])
+            let codes = UnsafeBufferPointer(rebasing: raw.bindMemory(to: UInt8.self)[offset..<offset + count])
             self.frame.withUnsafeMutableBufferPointer { out in
                 let target = UnsafeMutableBufferPointer(rebasing: out[0..<count])
                 if pt == 0 { G711.muLawDecode(codes, into: target) } else { G711.aLawDecode(codes, into: target) }
@@ -120,7 +122,7 @@ public final class RecordingTap: LocalMediaTapEnding {
             var index = 0
             while index < count {
                 let n = min(count - index, self.chunkSamples - self.chunk.count)
-                self.chunk.append(contentsOf: decoded[index ..< index + n])
+                self.chunk.append(contentsOf: decoded[index..<index + n])
                 index += n
                 if self.chunk.count >= self.chunkSamples { self.handOver() }
             }
