@@ -179,7 +179,9 @@ extension SIPChannel {
         }
         do {
             let samples = try await sink.finish(trimSamples: trim)
-            logger.debug("recording written", metadata: ["path": "\(request.path)", "samples": "\(samples)", "dropped": "\(sink.droppedChunks)"])
+            logger.debug(
+                "recording written",
+                metadata: ["path": "\(request.path)", "samples": "\(samples)", "dropped": "\(sink.droppedChunks)"])
         } catch {
             logger.warning("recording failed", metadata: ["path": "\(request.path)", "error": "\(error)"])
             if result != .hungUp { result = .error("writing \(request.path): \(error)") }
@@ -249,11 +251,13 @@ extension SIPChannel {
     public func sendDTMF(_ digits: String, duration: Duration, gap: Duration) async -> Bool {
         guard let endpoint = await localMediaEndpoint() else {
             if await isHungUp { return false }
-            logger.warning("SendDTMF: no media to send on (not answered, or bridged); digits not sent", metadata: ["digits": "\(digits)"])
+            logger.warning(
+                "SendDTMF: no media to send on (not answered, or bridged); digits not sent", metadata: ["digits": "\(digits)"])
             return true
         }
         guard let payloadType = media.telephoneEventPayloadType else {
-            logger.warning("SendDTMF: the phone did not negotiate telephone-event; digits not sent", metadata: ["digits": "\(digits)"])
+            logger.warning(
+                "SendDTMF: the phone did not negotiate telephone-event; digits not sent", metadata: ["digits": "\(digits)"])
             return !(await isHungUp)
         }
         var first = true
