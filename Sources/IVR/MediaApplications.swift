@@ -32,8 +32,8 @@ public enum MediaApplications {
     /// - `silence`: seconds of continuous silence that end it (mean |sample| of a 20 ms frame
     ///   below 256, Asterisk's default threshold); 0 or absent: none. `maxduration`: seconds;
     ///   0 or absent: no limit. Ended by silence, the file keeps one second of it (the rest is
-    ///   trimmed, as Asterisk does). A phone that sends no packets at all while silent (VAD/DTX)
-    ///   is not counted as silent: the packets' samples are what is measured.
+    ///   trimmed, as Asterisk does). Real time with no packets (a phone using VAD/DTX) is
+    ///   recorded as silence after 200 ms, so it counts toward the silence limit too.
     /// - Options: `s` skip when not answered (`RECORD_STATUS=SKIP`); `n` don't answer; `q` no beep
     ///   (otherwise `beep` is played first); `y` any digit ends it; `t` `*` instead of `#`;
     ///   `x` no terminating digit; `o` `0` ends it too, with `RECORD_STATUS=OPERATOR`; `k` keep

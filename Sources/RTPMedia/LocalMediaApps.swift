@@ -15,6 +15,7 @@ extension LocalMediaEndpoint {
                 guard media.value.isAttached else { return false }
                 (media.value.tap as? any LocalMediaTapEnding)?.tapRemoved()
                 media.value.tap = box.value
+                (box.value as? RecordingTap)?.follow(media.value.clock)
                 return true
             }.get()) ?? false
     }

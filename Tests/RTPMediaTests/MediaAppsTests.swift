@@ -130,6 +130,37 @@ func temporaryPath(_ name: String) -> String {
         #expect(goertzelPower(samples, frequency: 400) > 1000 * goertzelPower(samples, frequency: 1000))
     }
 
+    /// A phone that stops sending (VAD/DTX): after the 200 ms of slack, clock ticks without
+    /// packets are recorded as silence, which ends the recording; while packets keep up with
+    /// the clock nothing is inserted.
+    @Test func clockFillsGapsWithSilence() async throws {
+        let path = temporaryPath("dtx.wav")
+        let sink = try RecordingSink(path: path)
+        let fired = NIOLockedValueBox(0)
+        var tick = 0
+        let tap = RecordingTap(sink: sink, silenceMilliseconds: 1000) { fired.withLockedValue { $0 = tick } }
+        for bytes in tonePackets(frequency: 1000, count: 25) {
+            tick += 1
+            _ = tap.receive(RTPHeaderView(ByteBuffer(bytes: bytes))!)
+            tap.tick(frames: 1)
+        }
+        #expect(tap.insertedFrames == 0 && tap.recordedSamples == 25 * 160)
+        // The phone goes quiet: real time goes on.
+        for _ in 0..<100 {
+            tick += 1
+            tap.tick(frames: 1)
+        }
+        // 10 ticks of slack, then 50 inserted silent frames reach the 1 s limit.
+        #expect(fired.withLockedValue { $0 } == 25 + 10 + 50)
+        #expect(tap.insertedFrames == 100 - 10)
+        tap.tapRemoved()
+        tap.tick(frames: 5)
+        #expect(tap.insertedFrames == 90)
+        #expect(try await sink.finish() == (25 + 90) * 160)
+        let samples = try WAVFile(parsing: try Data(contentsOf: URL(fileURLWithPath: path))).samples
+        #expect(samples[(25 * 160)...].allSatisfy { $0 == 0 })
+    }
+
     /// A writer that falls behind drops chunks (counted) instead of queueing without bound.
     @Test func sinkIsBounded() async throws {
         let sink = try RecordingSink(path: temporaryPath("bounded.wav"), maxPendingChunks: 2)

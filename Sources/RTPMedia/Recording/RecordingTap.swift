@@ -73,8 +73,22 @@ public final class RecordingSink: @unchecked Sendable {
 /// (telephone-event, comfort noise) are ignored.
 ///
 /// `onSilence` runs once, on the loop, when the caller has been silent for `silence`.
-public final class RecordingTap: LocalMediaTapEnding {
+///
+/// Installed with `setTap`, it also follows the media clock: a phone that stops sending while
+/// its user is silent (VAD/DTX) would otherwise never reach the silence limit, so when fewer
+/// samples than real time arrived (beyond `gapSlack` of jitter) the missing 20 ms frames are
+/// recorded as silence.
+public final class RecordingTap: LocalMediaTapEnding, MediaClockSubscriber {
     public let sink: RecordingSink
+    /// Samples of real time since the clock started feeding this tap, and samples recorded.
+    public private(set) var clockSamples = 0
+    public private(set) var recordedSamples = 0
+    /// Frames recorded as silence because no packet came (see the type's description).
+    public private(set) var insertedFrames = 0
+    /// How far the packets may lag real time before silence is inserted (200 ms).
+    public static let gapSlack = 1600
+    private var clock: MediaClock?
+    private let silentFrame = [Int16](repeating: 0, count: 160)
     private let silenceLimit: Int?
     private var detector: SilenceDetector
     private var onSilence: (() -> Void)?
@@ -117,21 +131,43 @@ public final class RecordingTap: LocalMediaTapEnding {
             }
         }
         self.frame.withUnsafeBufferPointer { samples in
-            let decoded = UnsafeBufferPointer(rebasing: samples[0..<count])
-            let silent = self.detector.feed(decoded)
-            var index = 0
-            while index < count {
-                let n = min(count - index, self.chunkSamples - self.chunk.count)
-                self.chunk.append(contentsOf: decoded[index..<index + n])
-                index += n
-                if self.chunk.count >= self.chunkSamples { self.handOver() }
-            }
-            if let limit = self.silenceLimit, silent >= limit, let callback = self.onSilence {
-                self.onSilence = nil
-                callback()
-            }
+            self.record(UnsafeBufferPointer(rebasing: samples[0..<count]))
         }
         return .continue
+    }
+
+    private func record(_ decoded: UnsafeBufferPointer<Int16>) {
+        let silent = self.detector.feed(decoded)
+        let count = decoded.count
+        var index = 0
+        while index < count {
+            let n = min(count - index, self.chunkSamples - self.chunk.count)
+            self.chunk.append(contentsOf: decoded[index..<index + n])
+            index += n
+            if self.chunk.count >= self.chunkSamples { self.handOver() }
+        }
+        self.recordedSamples += count
+        if let limit = self.silenceLimit, silent >= limit, let callback = self.onSilence {
+            self.onSilence = nil
+            callback()
+        }
+    }
+
+    /// Starts following `clock` (on its loop); `tapRemoved` stops.
+    func follow(_ clock: MediaClock) {
+        guard !self.stopped, self.clock == nil else { return }
+        self.clock = clock
+        clock.subscribe(self)
+    }
+
+    /// Per clock tick: inserts silent frames for the real time no packet covered.
+    public func tick(frames: Int) {
+        guard !self.stopped else { return }
+        self.clockSamples += frames * 160
+        while !self.stopped, self.clockSamples - self.recordedSamples > Self.gapSlack {
+            self.insertedFrames += 1
+            self.silentFrame.withUnsafeBufferPointer { self.record($0) }
+        }
     }
 
     /// Removing the tap (`setTap`, detach) hands the last partial chunk to the sink.
@@ -143,6 +179,8 @@ public final class RecordingTap: LocalMediaTapEnding {
         guard !self.stopped else { return }
         self.stopped = true
         self.onSilence = nil
+        self.clock?.unsubscribe(self)
+        self.clock = nil
         if !self.chunk.isEmpty { self.handOver() }
     }
 
