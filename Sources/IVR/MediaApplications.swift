@@ -37,7 +37,8 @@ public enum MediaApplications {
     /// - Options: `s` skip when not answered (`RECORD_STATUS=SKIP`); `n` don't answer; `q` no beep
     ///   (otherwise `beep` is played first); `y` any digit ends it; `t` `*` instead of `#`;
     ///   `x` no terminating digit; `o` `0` ends it too, with `RECORD_STATUS=OPERATOR`; `k` keep
-    ///   the file on hangup (otherwise it is deleted: "all data will be lost", as in Asterisk). `a` (append) is not supported: logged, and the file is overwritten.
+    ///   the file on hangup (otherwise it is deleted: "all data will be lost", as in Asterisk).
+    ///   `a` (append) is not supported: logged, and the file is overwritten.
     /// - Sets `RECORDED_FILE` (the path without extension, ready for `Playback`) and
     ///   `RECORD_STATUS`: SILENCE, SKIP, TIMEOUT, HANGUP, DTMF, OPERATOR or ERROR.
     public static func record(settings: MediaApplicationSettings) -> Application {
