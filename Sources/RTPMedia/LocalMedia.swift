@@ -62,6 +62,9 @@ final class LocalMedia {
     let context: ChannelHandlerContext
     let clock: MediaClock
     var handler: (any LocalMediaHandler)?
+    /// A second handler for the media applications (Record, Echo), after `handler`; see
+    /// `LocalMediaEndpoint.setTap`.
+    var tap: (any LocalMediaHandler)?
     var isAttached = true
     var playback: (any PlaybackControl)?
     /// The outgoing stream, continued across playbacks: one SSRC, consecutive sequence numbers,
@@ -85,10 +88,10 @@ final class LocalMedia {
     /// Per packet from the phone, from `RelayEndpoint.process`.
     @inline(__always)
     func receive(_ packet: RTPHeaderView) {
-        guard let handler = self.handler else { return }
-        if handler.receive(packet) == .interruptPlayback, let p = self.playback, p.interruptible {
+        if let handler = self.handler, handler.receive(packet) == .interruptPlayback, let p = self.playback, p.interruptible {
             p.end(.interrupted)
         }
+        if let tap = self.tap { _ = tap.receive(packet) }
     }
 
     /// Writes one packet to the phone (not flushed). False when there is nowhere to send.
@@ -111,6 +114,8 @@ final class LocalMedia {
         self.playback?.end(.stopped)
         self.isAttached = false
         self.handler = nil
+        (self.tap as? any LocalMediaTapEnding)?.tapRemoved()
+        self.tap = nil
         if self.endpoint.local === self { self.endpoint.local = nil }
     }
 }

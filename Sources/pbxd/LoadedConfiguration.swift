@@ -10,6 +10,8 @@ struct LoadedConfiguration {
     var dialplan: Dialplan
     var dataDirectory: String
     var soundsDirectory: String
+    /// musiconhold.conf (optional: no classes without it).
+    var musicOnHold: MusicOnHoldConfig
     var warnings: [String]
 
     static func load(directory: String, dataDirectoryOverride: String?) throws(StartupError) -> LoadedConfiguration {
@@ -24,13 +26,17 @@ struct LoadedConfiguration {
             let sip = try SIPConfig.load(path: path("sip.conf"))
             let rtp = try optional("rtp.conf").map { path throws(ConfigError) in try RTPConfig.load(path: path) } ?? RTPConfig()
             let pbxd = try optional("pbxd.conf").map { path throws(ConfigError) in try PBXDConfig.load(path: path) } ?? PBXDConfig()
+            let musicOnHold = try optional("musiconhold.conf").map { path throws(ConfigError) in try MusicOnHoldConfig.load(path: path) }
+                ?? MusicOnHoldConfig()
             let (dialplan, dialplanWarnings) = try Dialplan.load(path: path("extensions.conf"))
             var warnings = sip.warnings.map(\.description) + rtp.warnings.map(\.description)
             warnings += pbxd.warnings.map(\.description) + dialplanWarnings.map(\.description)
+            warnings += musicOnHold.warnings.map(\.description)
             return LoadedConfiguration(
                 sip: sip, rtp: rtp, pbxd: pbxd, dialplan: dialplan,
                 dataDirectory: dataDirectoryOverride ?? pbxd.dataDirectory,
                 soundsDirectory: pbxd.soundsDirectory ?? ((path("..") as NSString).appendingPathComponent("sounds") as NSString).standardizingPath,
+                musicOnHold: musicOnHold,
                 warnings: warnings)
         } catch {
             throw StartupError(description: error.description)

@@ -46,10 +46,14 @@ final class PBXServer {
         // DB() values survive restarts in <datadir>/astdb.json; a corrupt file stops start-up
         // rather than being silently replaced.
         let astDB = try JSONFileAstDB(directory: URL(fileURLWithPath: configuration.dataDirectory))
-        // The IVR's media applications (Playback, Background, WaitExten, Read, Say*) and its
-        // TIMEOUT() function join the standard ones.
+        // The IVR's media applications (Playback, Background, WaitExten, Read, Say*, Record,
+        // Echo, Milliwatt, MusicOnHold, SendDTMF) and its TIMEOUT() function join the standard
+        // ones. Record's relative names go under <datadir>/recordings.
         var applications = ApplicationRegistry.standard
-        IVRApplications.register(into: &applications)
+        let mediaSettings = MediaApplicationSettings(
+            recordingsDirectory: (configuration.dataDirectory as NSString).appendingPathComponent("recordings"),
+            musicOnHold: configuration.musicOnHold)
+        IVRApplications.register(into: &applications, settings: mediaSettings)
         var functions = FunctionRegistry.standard
         IVRApplications.register(into: &functions)
         let executor = DialplanExecutor(

@@ -90,7 +90,7 @@ actor FakeChannel: CallChannel {
     }
 
     /// Digits the caller "presses": consumed by `play` (when interruptible) and `receiveDigit`.
-    private var pressedDigits: [Character] = []
+    fileprivate var pressedDigits: [Character] = []
 
     func press(_ digits: String) { pressedDigits.append(contentsOf: digits) }
 
@@ -202,4 +202,18 @@ func utcDate(_ year: Int, _ month: Int, _ day: Int, _ hour: Int, _ minute: Int) 
     var calendar = Calendar(identifier: .gregorian)
     calendar.timeZone = TimeZone(identifier: "UTC")!
     return calendar.date(from: DateComponents(year: year, month: month, day: day, hour: hour, minute: minute))!
+}
+
+/// The media applications' channel methods: the dialplan tests don't run those applications;
+/// these answer as a silent caller would (nothing pressed: silence, and hangup ends the rest).
+extension FakeChannel {
+    func record(_ request: RecordingRequest) async -> RecordingOutcome { isHungUp ? .hungUp : .silence }
+    func echo(until terminators: String) async -> Character? {
+        if let index = pressedDigits.firstIndex(where: { terminators.contains($0) }) { return pressedDigits.remove(at: index) }
+        return nil
+    }
+    func playContinuous(_ sound: ContinuousSound, duration: Duration?) async -> ContinuousPlayResult {
+        duration == nil || isHungUp ? .hungUp : .elapsed
+    }
+    func sendDTMF(_ digits: String, duration: Duration, gap: Duration) async -> Bool { !isHungUp }
 }

@@ -17,6 +17,10 @@ enum IVREvent: Equatable, CustomStringConvertible {
     /// `startTones` with the plan as written (`TonePlan.description`), and whether it started.
     case tones(String, started: Bool)
     case stopTones
+    case record(RecordingRequest)
+    case echo(terminators: String)
+    case continuous(ContinuousSound, Duration?)
+    case sendDTMF(String, duration: Duration, gap: Duration)
 
     var description: String {
         switch self {
@@ -27,6 +31,10 @@ enum IVREvent: Equatable, CustomStringConvertible {
         case .probe(let text): "probe(\(text))"
         case .tones(let plan, let started): "tones(\(plan),\(started))"
         case .stopTones: "stopTones"
+        case .record(let request): "record(\(request))"
+        case .echo(let terminators): "echo(\(terminators))"
+        case .continuous(let sound, let duration): "continuous(\(sound),\(String(describing: duration)))"
+        case .sendDTMF(let digits, let duration, let gap): "sendDTMF(\(digits),\(duration),\(gap))"
         }
     }
 }
@@ -116,6 +124,47 @@ actor IVRFakeChannel: CallChannel {
     func stopTones() async { events.append(.stopTones) }
 
     func record(_ event: IVREvent) { events.append(event) }
+
+    // Media applications.
+
+    /// How the next `record` ends (default: silence); the fake writes a 44-byte file at the path.
+    private var recordingOutcome: RecordingOutcome = .silence
+    func willRecord(_ outcome: RecordingOutcome) { recordingOutcome = outcome }
+
+    func record(_ request: RecordingRequest) async -> RecordingOutcome {
+        events.append(.record(request))
+        if isHungUp { return .hungUp }
+        FileManager.default.createFile(atPath: request.path, contents: Data(repeating: 0, count: 44))
+        if recordingOutcome == .hungUp { isHungUp = true }
+        return recordingOutcome
+    }
+
+    /// Ends on the script's next digit when it is a terminator; otherwise the caller hangs up.
+    func echo(until terminators: String) async -> Character? {
+        events.append(.echo(terminators: terminators))
+        if let next = script.first, terminators.contains(next) {
+            script.removeFirst()
+            return next
+        }
+        isHungUp = true
+        return nil
+    }
+
+    /// With a duration it elapses; without, the caller hangs up.
+    func playContinuous(_ sound: ContinuousSound, duration: Duration?) async -> ContinuousPlayResult {
+        events.append(.continuous(sound, duration))
+        if isHungUp { return .hungUp }
+        if duration == nil {
+            isHungUp = true
+            return .hungUp
+        }
+        return .elapsed
+    }
+
+    func sendDTMF(_ digits: String, duration: Duration, gap: Duration) async -> Bool {
+        events.append(.sendDTMF(digits, duration: duration, gap: gap))
+        return !isHungUp
+    }
 }
 
 /// Dial() isn't used by these tests; any attempt fails as unavailable.
@@ -157,9 +206,13 @@ let testProbe = Application(name: "TestProbe", isInstant: true) { execution, dat
 /// Runs `channel` through `text` from `exten@default` with the IVR applications registered as
 /// pbxd registers them, and returns what the channel saw.
 func runIVR(_ text: String, exten: String = "s", channel: IVRFakeChannel = IVRFakeChannel(),
-            log: IVRLog = IVRLog()) async throws -> [IVREvent] {
+            log: IVRLog = IVRLog(), settings: MediaApplicationSettings? = nil) async throws -> [IVREvent] {
     var applications = ApplicationRegistry.standard
-    IVRApplications.register(into: &applications)
+    if let settings {
+        IVRApplications.register(into: &applications, settings: settings)
+    } else {
+        IVRApplications.register(into: &applications)
+    }
     applications.register(testProbe)
     var functions = FunctionRegistry.standard
     IVRApplications.register(into: &functions)

@@ -43,6 +43,20 @@ public protocol CallChannel: AnyObject, Sendable {
     func startTones(_ plan: TonePlan) async -> Bool
     /// Stops tones from `startTones` (`StopPlaytones`); a prompt playing is left alone.
     func stopTones() async
+
+    // Media applications: Record, Echo, Milliwatt, MusicOnHold, SendDTMF.
+
+    /// Records what the caller says into `request.path` (an 8 kHz 16-bit mono WAV, written as it
+    /// comes) until silence, the maximum duration, a terminating digit or hangup.
+    func record(_ request: RecordingRequest) async -> RecordingOutcome
+    /// Sends the caller's own audio back to it until one of `terminators` is pressed (returned)
+    /// or the channel hangs up (nil).
+    func echo(until terminators: String) async -> Character?
+    /// Plays music or a tone to the caller, continuously, for `duration` (nil: until hangup).
+    func playContinuous(_ sound: ContinuousSound, duration: Duration?) async -> ContinuousPlayResult
+    /// Sends DTMF digits (RFC 4733) to the caller: each lasting `duration`, `gap` between them;
+    /// `w` waits 500 ms, `W` one second. False when the channel hung up (or has no DTMF path).
+    func sendDTMF(_ digits: String, duration: Duration, gap: Duration) async -> Bool
 }
 
 /// Places outbound calls for Dial(): creates the callee channels, rings them, bridges the
@@ -91,4 +105,51 @@ public enum PlaybackResult: Sendable, Equatable {
     case missing(prompt: String)
     /// The channel hung up (or has no media to play to).
     case hungUp
+}
+
+/// What `CallChannel.record` records and when it stops.
+public struct RecordingRequest: Sendable, Equatable {
+    /// Absolute path of the `.wav` file to write (created or truncated).
+    public var path: String
+    /// Stop after this much continuous silence; nil: no silence detection.
+    public var silence: Duration?
+    /// Stop after this long; nil: no limit.
+    public var maxDuration: Duration?
+    /// DTMF digits that end the recording (`#` by default in Record).
+    public var terminators: String
+
+    public init(path: String, silence: Duration? = nil, maxDuration: Duration? = nil, terminators: String = "#") {
+        self.path = path
+        self.silence = silence
+        self.maxDuration = maxDuration
+        self.terminators = terminators
+    }
+}
+
+/// How a recording ended (Record's `RECORD_STATUS`).
+public enum RecordingOutcome: Sendable, Equatable {
+    case silence
+    /// The maximum duration passed.
+    case timeout
+    case dtmf(Character)
+    case hungUp
+    /// The file could not be created or written.
+    case error(String)
+}
+
+/// What `playContinuous` plays.
+public enum ContinuousSound: Sendable, Equatable {
+    /// Sound files (names or absolute paths without extension) looped in order, or in random
+    /// order: a music-on-hold class.
+    case music(files: [String], random: Bool)
+    /// A sine tone (Milliwatt) at `amplitude` (peak, 16-bit linear).
+    case tone(frequency: Double, amplitude: Double)
+}
+
+public enum ContinuousPlayResult: Sendable, Equatable {
+    /// The duration passed.
+    case elapsed
+    case hungUp
+    /// Nothing could be played (no file found, unsupported codec).
+    case failed(String)
 }

@@ -123,3 +123,168 @@ struct DigitBuffer {
         waiters.removeAll { $0.promise.futureResult === promise.futureResult }
     }
 }
+
+/// The media applications' side of the channel: Record, Echo, Milliwatt, MusicOnHold, SendDTMF.
+extension SIPChannel {
+    public func record(_ request: RecordingRequest) async -> RecordingOutcome {
+        guard let endpoint = await localMediaEndpoint() else {
+            return await isHungUp ? .hungUp : .error("no media to record (the call is not answered, or bridged)")
+        }
+        let sink: RecordingSink
+        do {
+            sink = try RecordingSink(path: request.path)
+        } catch {
+            logger.warning("cannot create recording", metadata: ["path": "\(request.path)", "error": "\(error)"])
+            return .error("cannot create \(request.path): \(error)")
+        }
+        let outcome = eventLoop.makePromise(of: RecordingOutcome.self)
+        let tap = RecordingTap(sink: sink, silenceMilliseconds: request.silence.map(Self.milliseconds)) {
+            outcome.succeed(.silence)
+        }
+        guard await endpoint.setTap(tap) else {
+            _ = try? await sink.finish()
+            return .hungUp
+        }
+        let digitPromise = eventLoop.makePromise(of: Character?.self)
+        eventLoop.execute {
+            guard self.hangupCause == nil else { return outcome.succeed(.hungUp) }
+            var timer: TimerWheel.Token?
+            if let limit = request.maxDuration {
+                timer = self.driver.timers.schedule(in: .milliseconds(Int64(Self.milliseconds(limit)))) {
+                    outcome.succeed(.timeout)
+                }
+            }
+            if !request.terminators.isEmpty {
+                self.digits.addWaiter(digitPromise, matching: request.terminators) {}
+                digitPromise.futureResult.whenSuccess { digit in
+                    if let digit { outcome.succeed(.dtmf(digit)) }
+                }
+            }
+            self.hangupFuture.whenSuccess { _ in outcome.succeed(.hungUp) }
+            outcome.futureResult.whenComplete { _ in
+                // Not inline: this can run from inside `digits.push` (a terminator arrived).
+                self.eventLoop.execute {
+                    if let timer { self.driver.timers.cancel(timer) }
+                    self.digits.cancelWaiter(digitPromise)
+                    digitPromise.succeed(nil)
+                }
+            }
+        }
+        var result = (try? await outcome.futureResult.get()) ?? .hungUp
+        await endpoint.setTap(nil)  // hands the last samples to the writer
+        // Ended by silence: keep one second of it, as Asterisk does.
+        var trim = 0
+        if result == .silence, let silence = request.silence {
+            trim = max(0, Self.milliseconds(silence) - 1000) * 8
+        }
+        do {
+            let samples = try await sink.finish(trimSamples: trim)
+            logger.debug(
+                "recording written",
+                metadata: ["path": "\(request.path)", "samples": "\(samples)", "dropped": "\(sink.droppedChunks)"])
+        } catch {
+            logger.warning("recording failed", metadata: ["path": "\(request.path)", "error": "\(error)"])
+            if result != .hungUp { result = .error("writing \(request.path): \(error)") }
+        }
+        return result
+    }
+
+    public func echo(until terminators: String) async -> Character? {
+        guard let endpoint = await localMediaEndpoint(), await endpoint.startEcho() else { return nil }
+        while true {
+            if let digit = await receiveDigit(timeout: .seconds(3600), matching: terminators) {
+                await endpoint.setTap(nil)
+                return digit
+            }
+            if await isHungUp { return nil }
+        }
+    }
+
+    public func playContinuous(_ sound: ContinuousSound, duration: Duration?) async -> ContinuousPlayResult {
+        guard let endpoint = await localMediaEndpoint(), let codec = media.playbackCodec else { return .hungUp }
+        guard let law = G711Law(codec: codec) else { return .failed("codec \(codec.name) is not G.711") }
+        let player: RTPPlayer
+        switch sound {
+        case .tone(let frequency, let amplitude):
+            player = await endpoint.play(ToneSource(frequency: frequency, amplitude: amplitude), codec: codec)
+        case .music(let names, let random):
+            let preferred = AudioFileFormat(channelCodec: codec) ?? .wav
+            var frames: [FrameSource] = []
+            for name in names {
+                guard let file = driver.media.sounds.find(name, language: SoundLibrary.fallbackLanguage, preferring: preferred),
+                    let source = try? FrameSource(file, law: law)
+                else {
+                    logger.warning("music on hold file not playable", metadata: ["file": "\(name)"])
+                    continue
+                }
+                frames.append(source)
+            }
+            guard let music = MusicSource(files: frames, order: random ? .random : .alphabetical) else {
+                return .failed("no playable music file")
+            }
+            player = await endpoint.play(music, codec: codec)
+        }
+        let result = eventLoop.makePromise(of: ContinuousPlayResult.self)
+        player.outcome.whenComplete { ended in
+            if case .success(.finished) = ended {
+                result.succeed(.failed("the \(sound) source ran out"))
+            } else {
+                result.succeed(.hungUp)  // stopped under us: detached or hung up
+            }
+        }
+        eventLoop.execute {
+            guard self.hangupCause == nil else { return result.succeed(.hungUp) }
+            var timer: TimerWheel.Token?
+            if let duration {
+                timer = self.driver.timers.schedule(in: .milliseconds(Int64(Self.milliseconds(duration)))) {
+                    result.succeed(.elapsed)
+                }
+            }
+            self.hangupFuture.whenSuccess { _ in result.succeed(.hungUp) }
+            result.futureResult.whenComplete { _ in if let timer { self.driver.timers.cancel(timer) } }
+        }
+        let outcome = (try? await result.futureResult.get()) ?? .hungUp
+        await player.stop()
+        return outcome
+    }
+
+    public func sendDTMF(_ digits: String, duration: Duration, gap: Duration) async -> Bool {
+        guard let endpoint = await localMediaEndpoint() else {
+            if await isHungUp { return false }
+            logger.warning(
+                "SendDTMF: no media to send on (not answered, or bridged); digits not sent", metadata: ["digits": "\(digits)"])
+            return true
+        }
+        guard let payloadType = media.telephoneEventPayloadType else {
+            logger.warning(
+                "SendDTMF: the phone did not negotiate telephone-event; digits not sent", metadata: ["digits": "\(digits)"])
+            return !(await isHungUp)
+        }
+        var first = true
+        for character in digits {
+            switch character {
+            case "w":
+                if await waitForHangup(timeout: .milliseconds(500)) { return false }
+                continue
+            case "W":
+                if await waitForHangup(timeout: .seconds(1)) { return false }
+                continue
+            default:
+                break
+            }
+            guard let digit = DTMFDigit(character) else {
+                logger.warning("SendDTMF: ignoring invalid digit", metadata: ["digit": "\(character)"])
+                continue
+            }
+            if !first, await waitForHangup(timeout: gap) { return false }
+            first = false
+            guard await endpoint.sendDTMF(digit, payloadType: payloadType, duration: duration) == .finished else { return false }
+        }
+        return !(await isHungUp)
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int {
+        let (seconds, atto) = duration.components
+        return Int(seconds) * 1000 + Int(atto / 1_000_000_000_000_000)
+    }
+}

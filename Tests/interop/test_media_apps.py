@@ -1,0 +1,309 @@
+"""Media applications over real calls: a SIPp caller (digest auth) sets up the call and the
+test's own UDP socket is the phone's RTP. Echo must send back the caller's 1 kHz µ-law tone
+(measured with Goertzel) and end on `#`; Record must write a WAV holding the caller's tone
+(its frequency measured from the file), ended by silence, or by `#`; Milliwatt must send a
+1004 Hz tone; MusicOnHold must play the class's files (the repository's sounds/moh chords)
+for its duration; SendDTMF must send RFC 4733 events the caller decodes as the digits."""
+from __future__ import annotations
+
+import math
+import re
+import socket
+import struct
+import time
+import wave
+
+import pytest
+
+import netutil
+from callhelpers import PbxdSet, caller, configure, wait_log, wait_sip
+from capture import Capture
+from pbxdproc import REPO, Pbxd
+from sipphelpers import sdp_media
+
+MEDIA_DIALPLAN = """\
+exten => 600,1,Answer()
+ same => n,Echo()
+ same => n,Hangup()
+exten => 602,1,Answer()
+ same => n,Record({path}/silence-%d.wav,2,20,q)
+ same => n,NoOp(record status ${{RECORD_STATUS}} file ${{RECORDED_FILE}})
+ same => n,Hangup()
+exten => 603,1,Answer()
+ same => n,Record({path}/hash.wav,0,20)
+ same => n,NoOp(record status ${{RECORD_STATUS}} file ${{RECORDED_FILE}})
+ same => n,Hangup()
+exten => 601,1,Milliwatt()
+exten => 604,1,Answer()
+ same => n,MusicOnHold(default,2)
+ same => n,Hangup()
+exten => 605,1,Answer()
+ same => n,Wait(0.3)
+ same => n,SendDTMF(4#,200,120)
+ same => n,Hangup()
+"""
+
+
+@pytest.fixture
+def media_pbxd(request, procs, artifacts):
+    """A pbxd with the extensions above in [internal] and the repository's sounds/."""
+    recordings = artifacts / "recordings"
+    recordings.mkdir(parents=True, exist_ok=True)
+    s = PbxdSet(procs, artifacts)
+    inst = Pbxd(artifacts / "pbxd")
+    configure(inst, extensions=MEDIA_DIALPLAN.format(path=recordings))
+    conf = inst.config_dir / "pbxd.conf"
+    conf.write_text(conf.read_text() + f"soundsdir={REPO / 'sounds'}\n")
+    (inst.config_dir / "musiconhold.conf").write_text(
+        f"[default]\nmode=files\ndirectory={REPO / 'sounds' / 'moh'}\nsort=alpha\n")
+    cap = Capture(procs, artifacts / "sip.pcap", f"port {inst.sip_port}", snaplen=0)
+    s.items.append((inst, cap, False))
+    inst.start()
+    yield inst, cap, recordings
+    rep = getattr(request.node, "rep_call", None)
+    problems = s.teardown(failed=rep is None or rep.failed)
+    if problems:
+        pytest.fail("\n".join(problems))
+
+
+def ulaw_encode(sample: int) -> int:
+    """G.711 µ-law of a 16-bit linear sample."""
+    bias, clip = 0x84, 32635
+    sign = 0x80 if sample < 0 else 0
+    if sample < 0:
+        sample = -sample
+    sample = min(sample, clip) + bias
+    exponent = 7
+    mask = 0x4000
+    while exponent > 0 and not sample & mask:
+        exponent -= 1
+        mask >>= 1
+    mantissa = (sample >> (exponent + 3)) & 0x0F
+    return ~(sign | (exponent << 4) | mantissa) & 0xFF
+
+
+def ulaw_decode(code: int) -> int:
+    code = ~code & 0xFF
+    sign, exponent, mantissa = code & 0x80, (code >> 4) & 0x07, code & 0x0F
+    value = ((mantissa << 3) + 0x84) << exponent
+    value -= 0x84
+    return -value if sign else value
+
+
+def goertzel(samples: list[float], freq: float, rate: int = 8000) -> float:
+    coeff = 2 * math.cos(2 * math.pi * freq / rate)
+    s1 = s2 = 0.0
+    for x in samples:
+        s1, s2 = x + coeff * s1 - s2, s1
+    return (s1 * s1 + s2 * s2 - coeff * s1 * s2) / max(1, len(samples)) ** 2
+
+
+def tone_payload(index: int, freq: float | None, amplitude: float = 8000) -> bytes:
+    if freq is None:
+        return b"\xff" * 160
+    return bytes(ulaw_encode(int(round(amplitude * math.sin(2 * math.pi * freq * (index * 160 + i) / 8000))))
+                 for i in range(160))
+
+
+def rtp(seq: int, ssrc: int, payload: bytes, pt: int = 0, marker: bool = False) -> bytes:
+    return struct.pack("!BBHII", 0x80, (0x80 if marker else 0) | pt, seq & 0xFFFF, (seq * 160) & 0xFFFFFFFF, ssrc) + payload
+
+
+def dtmf_packets(digit: int, pt: int, ssrc: int, seq0: int, ts: int) -> list[bytes]:
+    """One RFC 4733 event: 6 updates 20 ms apart, then the end packet sent three times."""
+    out = []
+    for i in range(9):
+        end = i >= 6
+        duration = 160 * (i + 1) if not end else 160 * 7
+        header = struct.pack("!BBHII", 0x80, (0x80 if i == 0 else 0) | pt, (seq0 + i) & 0xFFFF, ts, ssrc)
+        out.append(header + struct.pack("!BBH", digit, (0x80 if end else 0) | 10, duration))
+    return out
+
+
+class Call:
+    """A SIPp call to `exten`, with the test's socket as the caller's RTP."""
+
+    def __init__(self, pbxd: Pbxd, cap: Capture, procs, artifacts, exten: str,
+                 scenario: str = "ivr_uac_rtp_wait_bye.xml", hold_ms: int = 1000):
+        self.rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.rtp.bind(("127.0.0.1", netutil.free_port(tcp=False)))
+        self.rtp.settimeout(0.002)
+        self.uac = caller(pbxd, procs, artifacts, "1001", exten, scenario, timeout=30, hold_ms=hold_ms,
+                          keys={"rtp_port": str(self.rtp.getsockname()[1])}).start()
+        ok = wait_sip(cap, lambda s, d, t: s == pbxd.sip_port and t.startswith("SIP/2.0 200") and "m=audio" in t
+                      and re.search(r"(?m)^CSeq:\s*2 INVITE", t) is not None, 10)
+        assert ok, f"no 200 OK with SDP for the call to {exten}\n" + pbxd.log_tail()
+        addr, self.port = sdp_media(ok[2])
+        assert addr == "127.0.0.1" and self.port, ok[2]
+        te = re.search(r"(?m)^a=rtpmap:(\d+) telephone-event/8000", ok[2])
+        assert te, "pbxd's answer offers no telephone-event\n" + ok[2]
+        self.event_pt = int(te.group(1))
+        self.seq = 1
+        self.received: list[bytes] = []
+
+    def drain(self) -> None:
+        while True:
+            try:
+                pkt, src = self.rtp.recvfrom(2048)
+            except (socket.timeout, BlockingIOError):
+                return
+            if src == ("127.0.0.1", self.port):
+                self.received.append(pkt)
+
+    def send_audio(self, seconds: float, freq: float | None) -> None:
+        """Sends 20 ms µ-law frames in real time, collecting what pbxd sends meanwhile."""
+        start = time.monotonic()
+        for k in range(int(seconds * 50)):
+            self.rtp.sendto(rtp(self.seq, 0x1001, tone_payload(k, freq), marker=self.seq == 1), ("127.0.0.1", self.port))
+            self.seq += 1
+            while time.monotonic() < start + (k + 1) * 0.02:
+                self.drain()
+
+    def press(self, digit: int) -> None:
+        for pkt in dtmf_packets(digit, self.event_pt, 0x1001, self.seq, self.seq * 160):
+            self.rtp.sendto(pkt, ("127.0.0.1", self.port))
+            self.seq += 1
+            time.sleep(0.02)
+            self.drain()
+
+    def finish(self):
+        result = self.uac.wait()
+        self.rtp.close()
+        return result
+
+
+def test_echo_returns_the_callers_tone(media_pbxd, procs, artifacts):
+    pbxd, cap, _ = media_pbxd
+    call = Call(pbxd, cap, procs, artifacts, "600")
+    assert wait_log(pbxd, r"Executing \[600@internal:2\] Echo", 5), pbxd.log_tail()
+    call.send_audio(1.5, 1000)
+    echoed = [p for p in call.received if (p[1] & 0x7F) == 0 and len(p) == 172]
+    assert len(echoed) >= 50, f"only {len(echoed)} µ-law packets echoed of 75 sent\n" + pbxd.log_tail()
+    assert all(struct.unpack("!I", p[8:12])[0] != 0x1001 for p in echoed), "echo kept the caller's SSRC"
+    samples = [float(ulaw_decode(b)) for p in echoed[-40:] for b in p[12:]]
+    on, off = goertzel(samples, 1000), goertzel(samples, 1400)
+    assert on > 100 * off and on > 1e5, f"echoed audio is not the 1 kHz tone: {on:.3g} vs {off:.3g}"
+    # `#` ends Echo; the dialplan hangs up and the caller gets the BYE.
+    mark = len(pbxd.log_text())
+    call.press(11)
+    assert wait_log(pbxd, r"Executing \[600@internal:3\] Hangup", 5, after=mark), pbxd.log_tail(40)
+    result = call.finish()
+    assert result.rc == 0, result.describe()
+
+
+def measured_frequency(samples: list[int]) -> float:
+    """Zero crossings of the loud part → frequency."""
+    crossings = sum(1 for a, b in zip(samples, samples[1:]) if (a < 0) != (b < 0))
+    return crossings / 2 / (len(samples) / 8000)
+
+
+def read_wav(path) -> list[int]:
+    with wave.open(str(path), "rb") as w:
+        assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (8000, 1, 2)
+        frames = w.readframes(w.getnframes())
+    return list(struct.unpack(f"<{len(frames) // 2}h", frames))
+
+
+def test_record_ends_on_silence(media_pbxd, procs, artifacts):
+    pbxd, cap, recordings = media_pbxd
+    call = Call(pbxd, cap, procs, artifacts, "602")
+    assert wait_log(pbxd, r"Executing \[602@internal:2\] Record", 5), pbxd.log_tail()
+    time.sleep(0.1)
+    call.send_audio(1.0, 1000)
+    call.send_audio(3.0, None)  # 2 s of silence end it
+    done = wait_log(pbxd, r"record status (\w+) file ([^\s\"]+)", 5)
+    assert done, pbxd.log_tail(40)
+    assert done.group(1) == "SILENCE" and done.group(2) == str(recordings / "silence-0"), done.group(0)
+    result = call.finish()
+    assert result.rc == 0, result.describe()
+    samples = read_wav(recordings / "silence-0.wav")
+    loud = [s for s in samples if abs(s) > 1000]
+    assert len(loud) > 4000, f"only {len(loud)} loud samples in {len(samples)}"
+    first = next(i for i, s in enumerate(samples) if abs(s) > 1000)
+    tone = samples[first:first + 7000]
+    freq = measured_frequency(tone)
+    assert abs(freq - 1000) < 15, f"recorded tone at {freq:.1f} Hz"
+    assert goertzel([float(s) for s in tone], 1000) > 100 * goertzel([float(s) for s in tone], 1400)
+    # Ended by 2 s of silence after the tone, of which 1 s is kept (as Asterisk trims it):
+    # about 1 s of tone + 1 s of silence, well before the 20 s limit.
+    assert 8000 * 1.9 <= len(samples) <= 8000 * 2.6, f"{len(samples) / 8000:.2f} s recorded"
+    assert all(abs(s) < 50 for s in samples[-8000 + 400:]), "the kept second after the tone is not silent"
+
+
+def test_record_ends_on_hash(media_pbxd, procs, artifacts):
+    pbxd, cap, recordings = media_pbxd
+    call = Call(pbxd, cap, procs, artifacts, "603")
+    assert wait_log(pbxd, r"Executing \[603@internal:2\] Record", 5), pbxd.log_tail()
+    call.send_audio(1.0, 440)  # during the beep: recording starts after it
+    call.send_audio(1.5, 440)
+    call.press(11)
+    done = wait_log(pbxd, r"record status (\w+) file ([^\s\"]+)", 5)
+    assert done and done.group(1) == "DTMF", pbxd.log_tail(40)
+    result = call.finish()
+    assert result.rc == 0, result.describe()
+    samples = read_wav(recordings / "hash.wav")
+    assert len(samples) >= 8000, f"{len(samples)} samples"
+    freq = measured_frequency(samples[-8000:])
+    assert abs(freq - 440) < 10, f"recorded tone at {freq:.1f} Hz"
+
+
+def listen(call: Call, seconds: float) -> None:
+    """Sends silence (symmetric RTP, as a phone) and collects what pbxd sends."""
+    call.send_audio(seconds, None)
+
+
+def audio_of(packets: list[bytes]) -> list[float]:
+    return [float(ulaw_decode(b)) for p in packets if (p[1] & 0x7F) == 0 for b in p[12:]]
+
+
+def test_milliwatt_sends_1004_hz(media_pbxd, procs, artifacts):
+    pbxd, cap, _ = media_pbxd
+    call = Call(pbxd, cap, procs, artifacts, "601", scenario="call_uac_rtp.xml", hold_ms=2500)
+    listen(call, 1.5)
+    samples = audio_of(call.received)
+    assert len(samples) >= 160 * 50, f"{len(samples)} samples of Milliwatt\n" + pbxd.log_tail()
+    tail = samples[-8000:]
+    on, off = goertzel(tail, 1004), goertzel(tail, 1400)
+    assert on > 100 * off and on > 1e7, f"1004 Hz {on:.3g} vs 1400 Hz {off:.3g}"
+    assert abs(measured_frequency([int(x) for x in tail]) - 1004) < 10
+    result = call.finish()  # the caller hangs up; pbxd answers its BYE
+    assert result.rc == 0, result.describe()
+
+
+def test_music_on_hold_plays_the_class_for_its_duration(media_pbxd, procs, artifacts):
+    pbxd, cap, _ = media_pbxd
+    call = Call(pbxd, cap, procs, artifacts, "604")
+    assert wait_log(pbxd, r"Executing \[604@internal:2\] MusicOnHold", 5), pbxd.log_tail()
+    started = time.monotonic()
+    listen(call, 1.5)
+    samples = audio_of(call.received)
+    assert len(samples) >= 160 * 50, f"{len(samples)} samples of music\n" + pbxd.log_tail()
+    # The first file is a C major chord (261.63, 329.63, 392 Hz).
+    part = samples[-4000:]
+    chord = goertzel(part, 261.63) + goertzel(part, 329.63) + goertzel(part, 392.0)
+    assert chord > 100 * goertzel(part, 1000), f"no C major chord: {chord:.3g}"
+    # After 2 s the dialplan goes on to Hangup: the caller gets the BYE.
+    assert wait_log(pbxd, r"Executing \[604@internal:3\] Hangup", 3), pbxd.log_tail(40)
+    assert time.monotonic() - started < 3.5
+    result = call.finish()
+    assert result.rc == 0, result.describe()
+
+
+def test_send_dtmf_reaches_the_caller(media_pbxd, procs, artifacts):
+    pbxd, cap, _ = media_pbxd
+    call = Call(pbxd, cap, procs, artifacts, "605")
+    listen(call, 1.5)
+    events = [p for p in call.received if (p[1] & 0x7F) == call.event_pt]
+    assert events, "no telephone-event packets from pbxd\n" + pbxd.log_tail()
+    digits = []
+    seen_ends = set()
+    for p in events:
+        ts = struct.unpack("!I", p[4:8])[0]
+        event, flags, duration = struct.unpack("!BBH", p[12:16])
+        if flags & 0x80 and ts not in seen_ends:
+            seen_ends.add(ts)
+            digits.append("0123456789*#"[event])
+            assert duration == 960, f"key of {duration} samples, not 120 ms"
+    assert digits == ["4", "#"], f"decoded {digits}"
+    result = call.finish()
+    assert result.rc == 0, result.describe()
