@@ -1,10 +1,12 @@
 """An IVR menu over a real call: a SIPp caller (digest auth) reaches
 `Answer, Background(digits/1), WaitExten(5)`, receives the prompt as RTP from pbxd, presses `2`
-as RFC 4733 telephone-events sent from the test's own RTP socket, and the call lands on
+from the test's own RTP socket — as RFC 4733 telephone-events, or, for a peer with
+`dtmfmode=inband`, as a real dual tone in the µ-law audio (detected by spandsp) — and the call lands on
 extension 2 (`Playback(beep)`, then pbxd hangs up: the caller gets a BYE). Where the call
 landed is read from pbxd's debug log ("Executing [2@internal:1] Playback")."""
 from __future__ import annotations
 
+import math
 import re
 import socket
 import struct
@@ -29,12 +31,14 @@ exten => i,1,Hangup()
 """
 
 
-@pytest.fixture
+@pytest.fixture(params=["rfc2833", "inband"])
 def ivr_pbxd(request, procs, artifacts):
-    """A pbxd with the menu above in [internal] and the repository's sounds/."""
+    """A pbxd with the menu above in [internal] and the repository's sounds/; the caller 1001
+    has the `dtmfmode` of the test's parameter."""
     s = PbxdSet(procs, artifacts)
     inst = Pbxd(artifacts / "pbxd")
-    configure(inst, extensions=IVR_DIALPLAN)
+    configure(inst, peers={"1001": {"dtmfmode": request.param}}, extensions=IVR_DIALPLAN)
+    inst.dtmf_mode = request.param
     conf = inst.config_dir / "pbxd.conf"
     conf.write_text(conf.read_text() + f"soundsdir={REPO / 'sounds'}\n")
     cap = Capture(procs, artifacts / "sip.pcap", f"port {inst.sip_port}", snaplen=0)
@@ -55,6 +59,29 @@ def _dtmf_packets(digit: int, pt: int, ssrc: int, seq0: int, ts: int) -> list[by
         duration = 160 * (i + 1) if not end else 160 * 7
         header = struct.pack("!BBHII", 0x80, (0x80 if i == 0 else 0) | pt, (seq0 + i) & 0xFFFF, ts, ssrc)
         out.append(header + struct.pack("!BBH", digit, (0x80 if end else 0) | 10, duration))
+    return out
+
+
+def _ulaw(sample: float) -> int:
+    """G.711 µ-law of a linear sample in [-32768, 32767]."""
+    bias, clip = 0x84, 32635
+    x = int(max(-clip, min(clip, sample)))
+    sign = 0x80 if x < 0 else 0
+    x = min(abs(x) + bias, 0x7FFF)
+    exponent = max(0, x.bit_length() - 8)
+    mantissa = (x >> (exponent + 3)) & 0x0F
+    return ~(sign | (exponent << 4) | mantissa) & 0xFF
+
+
+def _inband_packets(seq0: int, ssrc: int) -> list[bytes]:
+    """Digit 2 as a dual tone (697 Hz + 1336 Hz, 120 ms), then 100 ms of silence, in µ-law."""
+    out = []
+    for i in range(11):
+        payload = bytes(
+            _ulaw(8000 * (math.sin(2 * math.pi * 697 * n / 8000) + math.sin(2 * math.pi * 1336 * n / 8000)))
+            if i < 6 else 0xFF
+            for n in range(i * 160, (i + 1) * 160))
+        out.append(struct.pack("!BBHII", 0x80, 0, (seq0 + i) & 0xFFFF, (seq0 + i) * 160, ssrc) + payload)
     return out
 
 
@@ -98,7 +125,9 @@ def test_background_digit_routes_the_call(ivr_pbxd, procs, artifacts):
         assert any(p[12:] != p[12:13] * (len(p) - 12) for p in prompt), "the prompt packets carry only silence"
 
         mark = len(pbxd.log_text())
-        for pkt in _dtmf_packets(2, event_pt, 0x1001, seq, seq * 160):
+        packets = _inband_packets(seq, 0x1001) if pbxd.dtmf_mode == "inband" \
+            else _dtmf_packets(2, event_pt, 0x1001, seq, seq * 160)
+        for pkt in packets:
             rtp.sendto(pkt, ("127.0.0.1", pbx_port))
             time.sleep(0.02)
         landed = wait_log(pbxd, r"Executing \[2@internal:1\] Playback", 5, after=mark)

@@ -7,7 +7,7 @@ import SIPStack
 /// so that a digit pressed during one prompt is there for the next Read or WaitExten.
 extension SIPChannel {
     public func play(_ prompts: [String], language: String, interruptDigits: String) async -> PlaybackResult {
-        guard let endpoint = await localMediaEndpoint(), let codec = media.playbackCodec else { return .hungUp }
+        guard let endpoint = await localMediaEndpoint(), let codec = await playbackCodec() else { return .hungUp }
         for prompt in prompts {
             if let digit = await takeBufferedDigit(in: interruptDigits) { return .interrupted(digit: digit) }
             guard let law = G711Law(codec: codec),
@@ -66,30 +66,60 @@ extension SIPChannel {
         return try? await eventLoop.submit { self.digits.take(matching: set) }.get()
     }
 
-    /// Attaches the leg's local media (once; after an answer and before any bridge) with a DTMF
-    /// detector for the negotiated telephone-event payload type.
+    /// Attaches the leg's local media (once; after an answer and before any bridge) with the DTMF
+    /// detection the peer's `dtmfmode` asks for: RFC 4733 events, in-band tones (spandsp), or
+    /// both for `auto` without telephone-event. (INFO digits arrive through `handleInfo`.)
     func localMediaEndpoint() async -> LocalMediaEndpoint? {
-        guard let state = try? await eventLoop.submit({ () -> (LocalMediaEndpoint?, Bool) in
-            (self.localMedia, self.hangupCause == nil && self.bridgedPeer == nil && self.channelState == .up)
+        // One snapshot of the loop-confined state: the negotiation changes on the SIP loop.
+        guard let snapshot = try? await eventLoop.submit({ () -> MediaSnapshot in
+            MediaSnapshot(
+                existing: self.localMedia,
+                usable: self.hangupCause == nil && self.bridgedPeer == nil && self.channelState == .up,
+                telephoneEvent: self.media.telephoneEventPayloadType, session: self.media.relay.session, side: self.media.side)
         }).get() else { return nil }
-        if let existing = state.0 { return existing }
-        guard state.1 else { return nil }
-        let detector = DTMFDetector(payloadType: media.telephoneEventPayloadType ?? 101) { [weak self] event in
+        if let existing = snapshot.existing { return existing }
+        guard snapshot.usable else { return nil }
+        let (telephoneEvent, inband) = Self.dtmfDetection(peer.dtmfMode, negotiated: snapshot.telephoneEvent)
+        let handler = DTMFDetection.handler(telephoneEventPayloadType: telephoneEvent, inband: inband) { [weak self] event in
             guard case .end(let end) = event, let self else { return }
             self.eventLoop.execute { self.digitArrived(end.digit.character) }
         }
-        guard let endpoint = try? await media.relay.session.attachLocal(media.side, handler: detector) else { return nil }
+        guard let endpoint = try? await snapshot.session.attachLocal(snapshot.side, handler: handler) else { return nil }
+        // attachLocal replaced any earlier attachment, so the newest endpoint is the live one.
         return try? await eventLoop.submit { () -> LocalMediaEndpoint in
-            if let raced = self.localMedia { return raced }
             self.localMedia = endpoint
             return endpoint
         }.get()
+    }
+
+    /// Which detectors a `dtmfmode` needs: (telephone-event payload type, in-band tones).
+    static func dtmfDetection(_ mode: DTMFMode, negotiated: UInt8?) -> (UInt8?, Bool) {
+        switch mode {
+        case .rfc2833: (negotiated ?? 101, false)
+        case .inband: (nil, true)
+        case .auto: (negotiated, negotiated == nil)
+        case .info, .shortinfo: (nil, false)
+        }
+    }
+
+    /// The codec prompts go out in, read on the loop that owns the negotiation.
+    func playbackCodec() async -> Codec? {
+        (try? await eventLoop.submit { self.media.playbackCodec }.get()) ?? nil
     }
 
     private func digitArrived(_ digit: Character) {
         logger.debug("DTMF received", metadata: ["digit": "\(digit)"])
         digits.push(digit)
     }
+}
+
+/// What `localMediaEndpoint` needs from the loop, read in one hop.
+struct MediaSnapshot: Sendable {
+    var existing: LocalMediaEndpoint?
+    var usable: Bool
+    var telephoneEvent: UInt8?
+    var session: RelaySession
+    var side: RelayLeg
 }
 
 /// Digits pressed and not yet read, and the tasks waiting for one. Loop-confined (SIP loop).
@@ -201,7 +231,7 @@ extension SIPChannel {
     }
 
     public func playContinuous(_ sound: ContinuousSound, duration: Duration?) async -> ContinuousPlayResult {
-        guard let endpoint = await localMediaEndpoint(), let codec = media.playbackCodec else { return .hungUp }
+        guard let endpoint = await localMediaEndpoint(), let codec = await playbackCodec() else { return .hungUp }
         guard let law = G711Law(codec: codec) else { return .failed("codec \(codec.name) is not G.711") }
         let player: RTPPlayer
         switch sound {
@@ -255,7 +285,7 @@ extension SIPChannel {
                 "SendDTMF: no media to send on (not answered, or bridged); digits not sent", metadata: ["digits": "\(digits)"])
             return true
         }
-        guard let payloadType = media.telephoneEventPayloadType else {
+        guard let payloadType = (try? await eventLoop.submit({ self.media.telephoneEventPayloadType }).get()) ?? nil else {
             logger.warning(
                 "SendDTMF: the phone did not negotiate telephone-event; digits not sent", metadata: ["digits": "\(digits)"])
             return !(await isHungUp)
