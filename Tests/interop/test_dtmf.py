@@ -29,6 +29,7 @@ from callhelpers import PbxdSet, caller, configure, register, callee, sip_messag
 from capture import Capture
 from pbxdproc import REPO, Pbxd
 from sipphelpers import both, sdp_media
+from rtputil import dtmf_packets
 
 IVR_DIALPLAN = """\
 exten => 500,1,Answer()
@@ -87,17 +88,6 @@ def _drain(sock: socket.socket, into: list) -> None:
 
 def _audio(seq: int, ssrc: int) -> bytes:
     return struct.pack("!BBHII", 0x80, 0, seq & 0xFFFF, seq * 160, ssrc) + b"\xff" * 160
-
-
-def _dtmf_packets(digit: int, pt: int, ssrc: int, seq0: int, ts: int) -> list[bytes]:
-    """One RFC 4733 event: 6 updates 20 ms apart, then the end packet sent three times."""
-    out = []
-    for i in range(9):
-        end = i >= 6
-        duration = 160 * (i + 1) if not end else 160 * 7
-        header = struct.pack("!BBHII", 0x80, (0x80 if i == 0 else 0) | pt, (seq0 + i) & 0xFFFF, ts, ssrc)
-        out.append(header + struct.pack("!BBH", digit, (0x80 if end else 0) | 10, duration))
-    return out
 
 
 def _bridged_call(pbxds, procs, artifacts, *, callee_peer: dict[str, str], uac_scenario: str, uas_scenario: str,
@@ -172,7 +162,7 @@ def test_rfc4733_from_caller_reaches_info_callee_as_info(pbxds, procs, artifacts
             seq += 1
             _drain(b, got_b)
             time.sleep(0.02)
-        for pkt in _dtmf_packets(5, 101, 0xA1, seq, seq * 160):
+        for pkt in dtmf_packets(5, 101, 0xA1, seq, seq * 160):
             a.sendto(pkt, ("127.0.0.1", pbx_a))
             _drain(b, got_b)
             time.sleep(0.02)
@@ -283,7 +273,7 @@ def test_rfc4733_between_rfc2833_peers_is_relayed_unchanged(pbxds, procs, artifa
         pbxd, uac, uas, pbx_a, pbx_b = _bridged_call(
             pbxds, procs, artifacts, callee_peer={"dtmfmode": "rfc2833"}, uac_scenario="call_uac_rtp.xml",
             uas_scenario="call_uas_rtp.xml", a=a, b=b, hold_ms=3000)
-        sent = _dtmf_packets(7, 101, 0xA1, 300, 48000)
+        sent = dtmf_packets(7, 101, 0xA1, 300, 48000)
         a.sendto(_audio(299, 0xA1), ("127.0.0.1", pbx_a))
         for pkt in sent:
             a.sendto(pkt, ("127.0.0.1", pbx_a))

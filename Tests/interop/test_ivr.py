@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 import re
 import socket
-import struct
 import time
 
 import pytest
@@ -18,6 +17,7 @@ import netutil
 from callhelpers import PbxdSet, caller, configure, wait_log, wait_sip
 from capture import Capture
 from pbxdproc import REPO, Pbxd
+from rtputil import dtmf_packets, rtp_packet, silence, ulaw
 from sipphelpers import sdp_media
 
 IVR_DIALPLAN = """\
@@ -51,42 +51,16 @@ def ivr_pbxd(request, procs, artifacts):
         pytest.fail("\n".join(problems))
 
 
-def _dtmf_packets(digit: int, pt: int, ssrc: int, seq0: int, ts: int) -> list[bytes]:
-    """One RFC 4733 event: 6 updates 20 ms apart, then the end packet sent three times."""
-    out = []
-    for i in range(9):
-        end = i >= 6
-        duration = 160 * (i + 1) if not end else 160 * 7
-        header = struct.pack("!BBHII", 0x80, (0x80 if i == 0 else 0) | pt, (seq0 + i) & 0xFFFF, ts, ssrc)
-        out.append(header + struct.pack("!BBH", digit, (0x80 if end else 0) | 10, duration))
-    return out
-
-
-def _ulaw(sample: float) -> int:
-    """G.711 µ-law of a linear sample in [-32768, 32767]."""
-    bias, clip = 0x84, 32635
-    x = int(max(-clip, min(clip, sample)))
-    sign = 0x80 if x < 0 else 0
-    x = min(abs(x) + bias, 0x7FFF)
-    exponent = max(0, x.bit_length() - 8)
-    mantissa = (x >> (exponent + 3)) & 0x0F
-    return ~(sign | (exponent << 4) | mantissa) & 0xFF
-
-
 def _inband_packets(seq0: int, ssrc: int) -> list[bytes]:
     """Digit 2 as a dual tone (697 Hz + 1336 Hz, 120 ms), then 100 ms of silence, in µ-law."""
     out = []
     for i in range(11):
         payload = bytes(
-            _ulaw(8000 * (math.sin(2 * math.pi * 697 * n / 8000) + math.sin(2 * math.pi * 1336 * n / 8000)))
+            ulaw(8000 * (math.sin(2 * math.pi * 697 * n / 8000) + math.sin(2 * math.pi * 1336 * n / 8000)))
             if i < 6 else 0xFF
             for n in range(i * 160, (i + 1) * 160))
-        out.append(struct.pack("!BBHII", 0x80, 0, (seq0 + i) & 0xFFFF, (seq0 + i) * 160, ssrc) + payload)
+        out.append(rtp_packet(seq0 + i, ssrc, payload))
     return out
-
-
-def _silence(seq: int, ssrc: int) -> bytes:
-    return struct.pack("!BBHII", 0x80, 0, seq & 0xFFFF, seq * 160, ssrc) + b"\xff" * 160
 
 
 def test_background_digit_routes_the_call(ivr_pbxd, procs, artifacts):
@@ -112,7 +86,7 @@ def test_background_digit_routes_the_call(ivr_pbxd, procs, artifacts):
         deadline = time.monotonic() + 5
         seq = 1
         while len(prompt) < 10 and time.monotonic() < deadline:
-            rtp.sendto(_silence(seq, 0x1001), ("127.0.0.1", pbx_port))
+            rtp.sendto(silence(seq, 0x1001), ("127.0.0.1", pbx_port))
             seq += 1
             try:
                 pkt, src = rtp.recvfrom(2048)
@@ -126,7 +100,7 @@ def test_background_digit_routes_the_call(ivr_pbxd, procs, artifacts):
 
         mark = len(pbxd.log_text())
         packets = _inband_packets(seq, 0x1001) if pbxd.dtmf_mode == "inband" \
-            else _dtmf_packets(2, event_pt, 0x1001, seq, seq * 160)
+            else dtmf_packets(2, event_pt, 0x1001, seq, seq * 160)
         for pkt in packets:
             rtp.sendto(pkt, ("127.0.0.1", pbx_port))
             time.sleep(0.02)

@@ -20,6 +20,7 @@ from callhelpers import PbxdSet, caller, configure, wait_log, wait_sip
 from capture import Capture
 from pbxdproc import REPO, Pbxd
 from sipphelpers import sdp_media
+from rtputil import dtmf_packets
 
 MEDIA_DIALPLAN = """\
 exten => 600,1,Answer()
@@ -107,17 +108,6 @@ def tone_payload(index: int, freq: float | None, amplitude: float = 8000) -> byt
 
 def rtp(seq: int, ssrc: int, payload: bytes, pt: int = 0, marker: bool = False) -> bytes:
     return struct.pack("!BBHII", 0x80, (0x80 if marker else 0) | pt, seq & 0xFFFF, (seq * 160) & 0xFFFFFFFF, ssrc) + payload
-
-
-def dtmf_packets(digit: int, pt: int, ssrc: int, seq0: int, ts: int) -> list[bytes]:
-    """One RFC 4733 event: 6 updates 20 ms apart, then the end packet sent three times."""
-    out = []
-    for i in range(9):
-        end = i >= 6
-        duration = 160 * (i + 1) if not end else 160 * 7
-        header = struct.pack("!BBHII", 0x80, (0x80 if i == 0 else 0) | pt, (seq0 + i) & 0xFFFF, ts, ssrc)
-        out.append(header + struct.pack("!BBH", digit, (0x80 if end else 0) | 10, duration))
-    return out
 
 
 class Call:

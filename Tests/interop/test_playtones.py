@@ -17,6 +17,7 @@ from callhelpers import PbxdSet, caller, configure, wait_sip
 from capture import Capture
 from pbxdproc import Pbxd
 from sipphelpers import sdp_media
+from rtputil import silence
 
 TONES_DIALPLAN = """\
 exten => 501,1,Answer()
@@ -76,10 +77,6 @@ def _power(x: list[int], freq: float) -> float:
     return (s1 * s1 + s2 * s2 - k * s1 * s2) / (len(x) ** 2)
 
 
-def _silence(seq: int, ssrc: int) -> bytes:
-    return struct.pack("!BBHII", 0x80, 0, seq & 0xFFFF, seq * 160, ssrc) + b"\xff" * 160
-
-
 def test_playtones_busy_cadence_then_stop(tones_pbxd, procs, artifacts):
     pbxd, cap = tones_pbxd
     rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -96,7 +93,7 @@ def test_playtones_busy_cadence_then_stop(tones_pbxd, procs, artifacts):
         seq = 1
         deadline = time.monotonic() + 7
         while time.monotonic() < deadline and uac.proc.poll() is None:
-            rtp.sendto(_silence(seq, 0x1001), ("127.0.0.1", pbx_port))
+            rtp.sendto(silence(seq, 0x1001), ("127.0.0.1", pbx_port))
             seq += 1
             try:
                 pkt, src = rtp.recvfrom(2048)

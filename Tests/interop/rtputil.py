@@ -1,0 +1,38 @@
+"""RTP packets the interop tests send as a phone would: G.711 audio and silence, RFC 4733
+telephone-events, and µ-law encoding for tones made in Python."""
+from __future__ import annotations
+
+import struct
+
+
+def rtp_packet(seq: int, ssrc: int, payload: bytes, pt: int = 0, marker: bool = False, ts: int | None = None) -> bytes:
+    """An RTP packet; the timestamp defaults to 160 samples per sequence number (20 ms G.711)."""
+    timestamp = (seq * 160 if ts is None else ts) & 0xFFFFFFFF
+    return struct.pack("!BBHII", 0x80, (0x80 if marker else 0) | pt, seq & 0xFFFF, timestamp, ssrc) + payload
+
+
+def silence(seq: int, ssrc: int) -> bytes:
+    """20 ms of µ-law silence."""
+    return rtp_packet(seq, ssrc, b"\xff" * 160)
+
+
+def dtmf_packets(digit: int, pt: int, ssrc: int, seq0: int, ts: int) -> list[bytes]:
+    """One RFC 4733 event: 6 updates 20 ms apart, then the end packet sent three times."""
+    out = []
+    for i in range(9):
+        end = i >= 6
+        duration = 160 * (i + 1) if not end else 160 * 7
+        header = struct.pack("!BBHII", 0x80, (0x80 if i == 0 else 0) | pt, (seq0 + i) & 0xFFFF, ts, ssrc)
+        out.append(header + struct.pack("!BBH", digit, (0x80 if end else 0) | 10, duration))
+    return out
+
+
+def ulaw(sample: float) -> int:
+    """G.711 µ-law of a linear sample in [-32768, 32767]."""
+    bias, clip = 0x84, 32635
+    x = int(max(-clip, min(clip, sample)))
+    sign = 0x80 if x < 0 else 0
+    x = min(abs(x) + bias, 0x7FFF)
+    exponent = max(0, x.bit_length() - 8)
+    mantissa = (x >> (exponent + 3)) & 0x0F
+    return ~(sign | (exponent << 4) | mantissa) & 0xFF
