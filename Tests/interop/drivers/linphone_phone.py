@@ -31,18 +31,19 @@ audio; progress read from linphonec's output.
 """
 from __future__ import annotations
 
-import argparse
 import os
-import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from phone_common import argument_parser, logger, pick_ports, say
+
+log = logger("linphone_phone")
 
 # linphone's codec table: (mime, rate, channels); only G.711 stays enabled
 CODECS = [("PCMU", 8000, 1, 1), ("PCMA", 8000, 1, 1), ("opus", 48000, 2, 0), ("speex", 16000, 1, 0),
@@ -57,36 +58,12 @@ RE_DTMF_RECEIVED = re.compile(r"Receiving tone (.) from")
 RE_FAILED = re.compile(r"Call \d+ (?:to|with) .+ (?:error|ended).*")
 
 
-def say(line: str) -> None:
-    print(line, flush=True)
 
 
-def log(msg: str) -> None:
-    print(f"[linphone_phone {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
-def _free(port: int, tcp: bool) -> bool:
-    socks = []
-    try:
-        for kind in [socket.SOCK_DGRAM] + ([socket.SOCK_STREAM] if tcp else []):
-            s = socket.socket(socket.AF_INET, kind)
-            socks.append(s)
-            s.bind(("127.0.0.1", port))
-        return True
-    except OSError:
-        return False
-    finally:
-        for s in socks:
-            s.close()
 
 
-def pick_ports(low: int, high: int, span: int, tcp: bool) -> int:
-    starts = list(range(low, high - span, span))
-    random.shuffle(starts)
-    for p in starts:
-        if all(_free(q, tcp) for q in range(p, p + span)):
-            return p
-    raise RuntimeError(f"no {span} free ports in {low}-{high}")
 
 
 class Linphone:
@@ -206,20 +183,7 @@ passwd={self.password}
 
 
 def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("host")
-    ap.add_argument("port", type=int)
-    ap.add_argument("user")
-    ap.add_argument("password")
-    ap.add_argument("audio", type=Path)
-    ap.add_argument("-c", dest="target")
-    ap.add_argument("-t", dest="secs", type=float)
-    ap.add_argument("-d", dest="digits", default="")
-    ap.add_argument("-r", dest="record", type=Path)
-    ap.add_argument("-l", dest="sip_port", type=int)
-    ap.add_argument("-p", dest="rtp_port", type=int)
-    ap.add_argument("-w", dest="work", type=Path)
-    ap.add_argument("-R", dest="reg_timeout", type=float, default=10)
+    ap = argument_parser(__doc__.split("\n\n")[0])
     a = ap.parse_args(argv)
 
     if shutil.which("linphonec") is None:
