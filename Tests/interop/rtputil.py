@@ -36,3 +36,30 @@ def ulaw(sample: float) -> int:
     exponent = max(0, x.bit_length() - 8)
     mantissa = (x >> (exponent + 3)) & 0x0F
     return ~(sign | (exponent << 4) | mantissa) & 0xFF
+
+
+def ulaw_decode(code: int) -> int:
+    """The linear sample of a G.711 µ-law byte."""
+    code = ~code & 0xFF
+    value = (((code & 0x0F) << 3) + 0x84) << ((code & 0x70) >> 4)
+    return (0x84 - value) if code & 0x80 else (value - 0x84)
+
+
+def alaw_decode(code: int) -> int:
+    """The linear sample of a G.711 A-law byte."""
+    code ^= 0x55
+    value = (code & 0x0F) << 4
+    segment = (code & 0x70) >> 4
+    if segment == 0:
+        value += 8
+    elif segment == 1:
+        value += 0x108
+    else:
+        value = (value + 0x108) << (segment - 1)
+    return value if code & 0x80 else -value
+
+
+def decode_payload(packet: bytes) -> list[int]:
+    """The linear samples of a G.711 RTP packet (PT 8 is A-law, anything else µ-law)."""
+    decode = alaw_decode if (packet[1] & 0x7F) == 8 else ulaw_decode
+    return [decode(b) for b in packet[12:]]

@@ -20,7 +20,8 @@ from callhelpers import PbxdSet, caller, configure, wait_log, wait_sip
 from capture import Capture
 from pbxdproc import REPO, Pbxd
 from sipphelpers import sdp_media
-from rtputil import dtmf_packets
+from rtputil import dtmf_packets, rtp_packet, ulaw, ulaw_decode
+from audio import goertzel_power
 
 MEDIA_DIALPLAN = """\
 exten => 600,1,Answer()
@@ -67,47 +68,19 @@ def media_pbxd(request, procs, artifacts):
         pytest.fail("\n".join(problems))
 
 
-def ulaw_encode(sample: int) -> int:
-    """G.711 µ-law of a 16-bit linear sample."""
-    bias, clip = 0x84, 32635
-    sign = 0x80 if sample < 0 else 0
-    if sample < 0:
-        sample = -sample
-    sample = min(sample, clip) + bias
-    exponent = 7
-    mask = 0x4000
-    while exponent > 0 and not sample & mask:
-        exponent -= 1
-        mask >>= 1
-    mantissa = (sample >> (exponent + 3)) & 0x0F
-    return ~(sign | (exponent << 4) | mantissa) & 0xFF
 
 
-def ulaw_decode(code: int) -> int:
-    code = ~code & 0xFF
-    sign, exponent, mantissa = code & 0x80, (code >> 4) & 0x07, code & 0x0F
-    value = ((mantissa << 3) + 0x84) << exponent
-    value -= 0x84
-    return -value if sign else value
 
 
-def goertzel(samples: list[float], freq: float, rate: int = 8000) -> float:
-    coeff = 2 * math.cos(2 * math.pi * freq / rate)
-    s1 = s2 = 0.0
-    for x in samples:
-        s1, s2 = x + coeff * s1 - s2, s1
-    return (s1 * s1 + s2 * s2 - coeff * s1 * s2) / max(1, len(samples)) ** 2
 
 
 def tone_payload(index: int, freq: float | None, amplitude: float = 8000) -> bytes:
     if freq is None:
         return b"\xff" * 160
-    return bytes(ulaw_encode(int(round(amplitude * math.sin(2 * math.pi * freq * (index * 160 + i) / 8000))))
+    return bytes(ulaw(int(round(amplitude * math.sin(2 * math.pi * freq * (index * 160 + i) / 8000))))
                  for i in range(160))
 
 
-def rtp(seq: int, ssrc: int, payload: bytes, pt: int = 0, marker: bool = False) -> bytes:
-    return struct.pack("!BBHII", 0x80, (0x80 if marker else 0) | pt, seq & 0xFFFF, (seq * 160) & 0xFFFFFFFF, ssrc) + payload
 
 
 class Call:
@@ -144,7 +117,7 @@ class Call:
         """Sends 20 ms µ-law frames in real time, collecting what pbxd sends meanwhile."""
         start = time.monotonic()
         for k in range(int(seconds * 50)):
-            self.rtp.sendto(rtp(self.seq, 0x1001, tone_payload(k, freq), marker=self.seq == 1), ("127.0.0.1", self.port))
+            self.rtp.sendto(rtp_packet(self.seq, 0x1001, tone_payload(k, freq), marker=self.seq == 1), ("127.0.0.1", self.port))
             self.seq += 1
             while time.monotonic() < start + (k + 1) * 0.02:
                 self.drain()
@@ -171,7 +144,7 @@ def test_echo_returns_the_callers_tone(media_pbxd, procs, artifacts):
     assert len(echoed) >= 50, f"only {len(echoed)} µ-law packets echoed of 75 sent\n" + pbxd.log_tail()
     assert all(struct.unpack("!I", p[8:12])[0] != 0x1001 for p in echoed), "echo kept the caller's SSRC"
     samples = [float(ulaw_decode(b)) for p in echoed[-40:] for b in p[12:]]
-    on, off = goertzel(samples, 1000), goertzel(samples, 1400)
+    on, off = goertzel_power(samples, 8000, 1000), goertzel_power(samples, 8000, 1400)
     assert on > 100 * off and on > 1e5, f"echoed audio is not the 1 kHz tone: {on:.3g} vs {off:.3g}"
     # `#` ends Echo; the dialplan hangs up and the caller gets the BYE.
     mark = len(pbxd.log_text())
@@ -213,7 +186,7 @@ def test_record_ends_on_silence(media_pbxd, procs, artifacts):
     tone = samples[first:first + 7000]
     freq = measured_frequency(tone)
     assert abs(freq - 1000) < 15, f"recorded tone at {freq:.1f} Hz"
-    assert goertzel([float(s) for s in tone], 1000) > 100 * goertzel([float(s) for s in tone], 1400)
+    assert goertzel_power([float(s) for s in tone], 8000, 1000) > 100 * goertzel_power([float(s) for s in tone], 8000, 1400)
     # Ended by 2 s of silence after the tone, of which 1 s is kept (as Asterisk trims it):
     # about 1 s of tone + 1 s of silence, well before the 20 s limit.
     assert 8000 * 1.9 <= len(samples) <= 8000 * 2.6, f"{len(samples) / 8000:.2f} s recorded"
@@ -253,7 +226,7 @@ def test_milliwatt_sends_1004_hz(media_pbxd, procs, artifacts):
     samples = audio_of(call.received)
     assert len(samples) >= 160 * 50, f"{len(samples)} samples of Milliwatt\n" + pbxd.log_tail()
     tail = samples[-8000:]
-    on, off = goertzel(tail, 1004), goertzel(tail, 1400)
+    on, off = goertzel_power(tail, 8000, 1004), goertzel_power(tail, 8000, 1400)
     assert on > 100 * off and on > 1e7, f"1004 Hz {on:.3g} vs 1400 Hz {off:.3g}"
     assert abs(measured_frequency([int(x) for x in tail]) - 1004) < 10
     result = call.finish()  # the caller hangs up; pbxd answers its BYE
@@ -270,8 +243,8 @@ def test_music_on_hold_plays_the_class_for_its_duration(media_pbxd, procs, artif
     assert len(samples) >= 160 * 50, f"{len(samples)} samples of music\n" + pbxd.log_tail()
     # The first file is a C major chord (261.63, 329.63, 392 Hz).
     part = samples[-4000:]
-    chord = goertzel(part, 261.63) + goertzel(part, 329.63) + goertzel(part, 392.0)
-    assert chord > 100 * goertzel(part, 1000), f"no C major chord: {chord:.3g}"
+    chord = goertzel_power(part, 8000, 261.63) + goertzel_power(part, 8000, 329.63) + goertzel_power(part, 8000, 392.0)
+    assert chord > 100 * goertzel_power(part, 8000, 1000), f"no C major chord: {chord:.3g}"
     # After 2 s the dialplan goes on to Hangup: the caller gets the BYE.
     assert wait_log(pbxd, r"Executing \[604@internal:3\] Hangup", 3), pbxd.log_tail(40)
     assert time.monotonic() - started < 3.5

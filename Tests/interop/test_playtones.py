@@ -4,7 +4,6 @@ Wait(4), StopPlaytones, Wait(1), Hangup` and the RTP it receives from pbxd is Ge
 until pbxd's BYE."""
 from __future__ import annotations
 
-import math
 import re
 import socket
 import struct
@@ -17,7 +16,8 @@ from callhelpers import PbxdSet, caller, configure, wait_sip
 from capture import Capture
 from pbxdproc import Pbxd
 from sipphelpers import sdp_media
-from rtputil import silence
+from rtputil import decode_payload, silence
+from audio import goertzel_power
 
 TONES_DIALPLAN = """\
 exten => 501,1,Answer()
@@ -45,36 +45,12 @@ def tones_pbxd(request, procs, artifacts):
         pytest.fail("\n".join(problems))
 
 
-def _ulaw(b: int) -> int:
-    b = ~b & 0xFF
-    t = (((b & 0x0F) << 3) + 0x84) << ((b & 0x70) >> 4)
-    return (0x84 - t) if b & 0x80 else (t - 0x84)
 
 
-def _alaw(b: int) -> int:
-    b ^= 0x55
-    t = (b & 0x0F) << 4
-    seg = (b & 0x70) >> 4
-    if seg == 0:
-        t += 8
-    elif seg == 1:
-        t += 0x108
-    else:
-        t = (t + 0x108) << (seg - 1)
-    return t if b & 0x80 else -t
 
 
-def _decode(pkt: bytes) -> list[int]:
-    dec = _alaw if (pkt[1] & 0x7F) == 8 else _ulaw
-    return [dec(b) for b in pkt[12:]]
 
 
-def _power(x: list[int], freq: float) -> float:
-    k = 2 * math.cos(2 * math.pi * freq / 8000)
-    s1 = s2 = 0.0
-    for v in x:
-        s1, s2 = v + k * s1 - s2, s1
-    return (s1 * s1 + s2 * s2 - k * s1 * s2) / (len(x) ** 2)
 
 
 def test_playtones_busy_cadence_then_stop(tones_pbxd, procs, artifacts):
@@ -111,7 +87,7 @@ def test_playtones_busy_cadence_then_stop(tones_pbxd, procs, artifacts):
 
     # In sequence order, each packet is tone or silence; runs alternate 24 on / 24 off.
     packets.sort(key=lambda p: struct.unpack("!H", p[1][2:4])[0])
-    samples = [_decode(p) for _, p in packets]
+    samples = [decode_payload(p) for _, p in packets]
     on = [max(abs(v) for v in s) > 1000 for s in samples]
     runs: list[tuple[bool, int]] = []
     for v in on:
@@ -123,7 +99,7 @@ def test_playtones_busy_cadence_then_stop(tones_pbxd, procs, artifacts):
     full = [r for r in runs[1:-1]]
     assert len(full) >= 5 and all(n == 24 for _, n in full), runs
     tone = [v for s, o in zip(samples, on) if o for v in s]
-    p425, p480, p1000 = _power(tone, 425), _power(tone, 480), _power(tone, 1000)
+    p425, p480, p1000 = goertzel_power(tone, 8000, 425), goertzel_power(tone, 8000, 480), goertzel_power(tone, 8000, 1000)
     assert p425 > 100 * p480 and p425 > 100 * p1000, (p425, p480, p1000)
 
     # StopPlaytones after 4 s: no tone packet arrives more than ~4.5 s after the first.
