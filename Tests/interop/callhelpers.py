@@ -156,3 +156,26 @@ def wait_sip(cap: Capture, predicate, timeout: float) -> tuple[int, int, str] | 
         if time.monotonic() >= deadline:
             return None
         time.sleep(0.05)
+
+
+def answered_call(pbxd: Pbxd, cap: Capture, procs, artifacts: Path, exten: str, *,
+                  scenario: str = "ivr_uac_rtp_wait_bye.xml", hold_ms: int = 1000, timeout: int = 25,
+                  socket_timeout: float = 0.02):
+    """A SIPp caller (1001, digest auth) into `exten` whose RTP is a socket of the test's own.
+    Returns (uac, rtp socket, pbxd's 200 OK text, pbxd's RTP port) once the call is answered."""
+    import socket
+
+    from sipphelpers import sdp_media
+    rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rtp.bind(("127.0.0.1", netutil.free_port(tcp=False)))
+    rtp.settimeout(socket_timeout)
+    uac = caller(pbxd, procs, artifacts, "1001", exten, scenario, timeout=timeout, hold_ms=hold_ms,
+                 keys={"rtp_port": str(rtp.getsockname()[1])}).start()
+    ok = wait_sip(cap, lambda s, d, t: s == pbxd.sip_port and t.startswith("SIP/2.0 200") and "m=audio" in t
+                  and re.search(r"(?m)^CSeq:\s*2 INVITE", t) is not None, 10)
+    if not ok:
+        rtp.close()
+        raise AssertionError(f"no 200 OK with SDP for the call to {exten}\n" + pbxd.log_tail())
+    addr, port = sdp_media(ok[2])
+    assert addr == "127.0.0.1" and port and pbxd.rtp_start <= port <= pbxd.rtp_end, ok[2]
+    return uac, rtp, ok[2], port

@@ -13,12 +13,10 @@ import time
 
 import pytest
 
-import netutil
-from callhelpers import PbxdSet, caller, configure, wait_log, wait_sip
+from callhelpers import PbxdSet, answered_call, configure, wait_log
 from capture import Capture
 from pbxdproc import REPO, Pbxd
 from rtputil import dtmf_packets, rtp_packet, silence, ulaw
-from sipphelpers import sdp_media
 
 IVR_DIALPLAN = """\
 exten => 500,1,Answer()
@@ -65,19 +63,10 @@ def _inband_packets(seq0: int, ssrc: int) -> list[bytes]:
 
 def test_background_digit_routes_the_call(ivr_pbxd, procs, artifacts):
     pbxd, cap = ivr_pbxd
-    rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    uac, rtp, answer, pbx_port = answered_call(pbxd, cap, procs, artifacts, "500", socket_timeout=0.05)
     try:
-        rtp.bind(("127.0.0.1", netutil.free_port(tcp=False)))
-        rtp.settimeout(0.05)
-        uac = caller(pbxd, procs, artifacts, "1001", "500", "ivr_uac_rtp_wait_bye.xml", timeout=25,
-                     keys={"rtp_port": str(rtp.getsockname()[1])}).start()
-        ok = wait_sip(cap, lambda s, d, t: s == pbxd.sip_port and t.startswith("SIP/2.0 200") and "m=audio" in t
-                      and re.search(r"(?m)^CSeq:\s*2 INVITE", t) is not None, 10)
-        assert ok, "no 200 OK with SDP for the call to 500\n" + pbxd.log_tail()
-        addr, pbx_port = sdp_media(ok[2])
-        assert addr == "127.0.0.1" and pbx_port and pbxd.rtp_start <= pbx_port <= pbxd.rtp_end, ok[2]
-        te = re.search(r"(?m)^a=rtpmap:(\d+) telephone-event/8000", ok[2])
-        assert te, "pbxd's answer offers no telephone-event\n" + ok[2]
+        te = re.search(r"(?m)^a=rtpmap:(\d+) telephone-event/8000", answer)
+        assert te, "pbxd's answer offers no telephone-event\n" + answer
         event_pt = int(te.group(1))
 
         # The prompt arrives from pbxd's port as G.711 (PT 0 or 8); meanwhile the caller

@@ -15,11 +15,9 @@ import wave
 
 import pytest
 
-import netutil
-from callhelpers import PbxdSet, caller, configure, wait_log, wait_sip
+from callhelpers import PbxdSet, answered_call, configure, wait_log
 from capture import Capture
 from pbxdproc import REPO, Pbxd
-from sipphelpers import sdp_media
 from rtputil import dtmf_packets, rtp_packet, ulaw, ulaw_decode
 from audio import goertzel_power
 
@@ -88,18 +86,10 @@ class Call:
 
     def __init__(self, pbxd: Pbxd, cap: Capture, procs, artifacts, exten: str,
                  scenario: str = "ivr_uac_rtp_wait_bye.xml", hold_ms: int = 1000):
-        self.rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.rtp.bind(("127.0.0.1", netutil.free_port(tcp=False)))
-        self.rtp.settimeout(0.002)
-        self.uac = caller(pbxd, procs, artifacts, "1001", exten, scenario, timeout=30, hold_ms=hold_ms,
-                          keys={"rtp_port": str(self.rtp.getsockname()[1])}).start()
-        ok = wait_sip(cap, lambda s, d, t: s == pbxd.sip_port and t.startswith("SIP/2.0 200") and "m=audio" in t
-                      and re.search(r"(?m)^CSeq:\s*2 INVITE", t) is not None, 10)
-        assert ok, f"no 200 OK with SDP for the call to {exten}\n" + pbxd.log_tail()
-        addr, self.port = sdp_media(ok[2])
-        assert addr == "127.0.0.1" and self.port, ok[2]
-        te = re.search(r"(?m)^a=rtpmap:(\d+) telephone-event/8000", ok[2])
-        assert te, "pbxd's answer offers no telephone-event\n" + ok[2]
+        self.uac, self.rtp, answer, self.port = answered_call(
+            pbxd, cap, procs, artifacts, exten, scenario=scenario, hold_ms=hold_ms, timeout=30, socket_timeout=0.002)
+        te = re.search(r"(?m)^a=rtpmap:(\d+) telephone-event/8000", answer)
+        assert te, "pbxd's answer offers no telephone-event\n" + answer
         self.event_pt = int(te.group(1))
         self.seq = 1
         self.received: list[bytes] = []

@@ -4,18 +4,15 @@ Wait(4), StopPlaytones, Wait(1), Hangup` and the RTP it receives from pbxd is Ge
 until pbxd's BYE."""
 from __future__ import annotations
 
-import re
 import socket
 import struct
 import time
 
 import pytest
 
-import netutil
-from callhelpers import PbxdSet, caller, configure, wait_sip
+from callhelpers import PbxdSet, answered_call, configure
 from capture import Capture
 from pbxdproc import Pbxd
-from sipphelpers import sdp_media
 from rtputil import decode_payload, silence
 from audio import goertzel_power
 
@@ -55,16 +52,8 @@ def tones_pbxd(request, procs, artifacts):
 
 def test_playtones_busy_cadence_then_stop(tones_pbxd, procs, artifacts):
     pbxd, cap = tones_pbxd
-    rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    uac, rtp, _, pbx_port = answered_call(pbxd, cap, procs, artifacts, "501")
     try:
-        rtp.bind(("127.0.0.1", netutil.free_port(tcp=False)))
-        rtp.settimeout(0.02)
-        uac = caller(pbxd, procs, artifacts, "1001", "501", "ivr_uac_rtp_wait_bye.xml", timeout=25,
-                     keys={"rtp_port": str(rtp.getsockname()[1])}).start()
-        ok = wait_sip(cap, lambda s, d, t: s == pbxd.sip_port and t.startswith("SIP/2.0 200") and "m=audio" in t
-                      and re.search(r"(?m)^CSeq:\s*2 INVITE", t) is not None, 10)
-        assert ok, "no 200 OK with SDP for the call to 501\n" + pbxd.log_tail()
-        _, pbx_port = sdp_media(ok[2])
         packets: list[tuple[float, bytes]] = []
         seq = 1
         deadline = time.monotonic() + 7
