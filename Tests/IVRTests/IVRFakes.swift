@@ -70,6 +70,16 @@ actor IVRFakeChannel: CallChannel {
 
     func press(_ script: String) { self.script.append(contentsOf: script) }
 
+    /// Headers of the "INVITE" that created this fake channel, by lowercased name.
+    var requestHeaders: [String: [String]] = [:]
+
+    func setRequestHeader(_ name: String, _ values: [String]) { requestHeaders[name.lowercased()] = values }
+
+    func requestHeader(_ name: String, occurrence: Int) async -> String? {
+        let values = requestHeaders[name.lowercased()] ?? []
+        return values.indices.contains(occurrence - 1) ? values[occurrence - 1] : nil
+    }
+
     func setCallerID(number: String, name: String) async {
         callerIDNumber = number
         callerIDName = name

@@ -41,12 +41,29 @@ public struct FunctionRegistry: Sendable {
         registry.register(callerID)
         registry.register(DialplanFunction(name: "LEN") { _, arguments in String(arguments.count) })
         registry.register(global)
+        registry.register(sipHeader)
         let all = StringFunctions.all + LogicFunctions.all + TimeFunctions.all + DatabaseFunctions.all + GroupFunctions.all
         for function in all { registry.register(function) }
         return registry
     }
 
     /// `CALLERID(num|name|all)`; `all` reads as `"name" <num>` and is written the same way.
+    /// `SIP_HEADER(name[,n])`: a header of the INVITE that created the channel (the n-th when it
+    /// repeats), empty when absent; read-only as in chan_sip.
+    static let sipHeader = DialplanFunction(name: "SIP_HEADER") { execution, arguments in
+        let parts = ArgumentSplitter.split(arguments)
+        let name = parts.first?.trimmingCharacters(in: .whitespaces) ?? ""
+        guard !name.isEmpty else { throw DialplanError("SIP_HEADER: a header name is required") }
+        var occurrence = 1
+        if parts.count > 1, !parts[1].trimmingCharacters(in: .whitespaces).isEmpty {
+            guard let n = Int(parts[1].trimmingCharacters(in: .whitespaces)), n >= 1 else {
+                throw DialplanError("SIP_HEADER: '\(parts[1])' is not an occurrence number (1, 2, ...)")
+            }
+            occurrence = n
+        }
+        return await execution.channel.requestHeader(name, occurrence: occurrence) ?? ""
+    }
+
     static let callerID = DialplanFunction(
         name: "CALLERID",
         read: { execution, arguments in

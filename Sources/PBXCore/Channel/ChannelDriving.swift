@@ -15,6 +15,9 @@ public protocol CallChannel: AnyObject, Sendable {
     /// Replaces the caller ID (dialplan `Set(CALLERID(num)=...)`): later Dial()s present it to
     /// the callee, and CDR/AMI report it, as Asterisk's `ast_channel_set_caller` does.
     func setCallerID(number: String, name: String) async
+    /// The `occurrence`-th (1-based) value of a header of the request that created the channel
+    /// (`SIP_HEADER(name,n)`); nil when it has none (or the channel is not SIP).
+    func requestHeader(_ name: String, occurrence: Int) async -> String?
     var state: ChannelState { get async }
 
     /// Answers an inbound channel (200 OK). No-op when already up.

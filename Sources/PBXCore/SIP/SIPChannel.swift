@@ -97,6 +97,11 @@ public final class SIPChannel: CallChannel, @unchecked Sendable {
         get async { (try? await eventLoop.submit { self.hangupCause != nil }.get()) ?? true }
     }
 
+    public func requestHeader(_ name: String, occurrence: Int) async -> String? {
+        let values = (try? await eventLoop.submit { self.invite.headers.wireValues(named: name) }.get()) ?? []
+        return values.indices.contains(occurrence - 1) ? values[occurrence - 1] : nil
+    }
+
     public func setCallerID(number: String, name: String) async {
         try? await eventLoop.submit {
             self.callerNumber = number
