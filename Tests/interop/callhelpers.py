@@ -179,3 +179,29 @@ def answered_call(pbxd: Pbxd, cap: Capture, procs, artifacts: Path, exten: str, 
     addr, port = sdp_media(ok[2])
     assert addr == "127.0.0.1" and port and pbxd.rtp_start <= port <= pbxd.rtp_end, ok[2]
     return uac, rtp, ok[2], port
+
+
+def running_pbxd(request, procs, artifacts: Path, *, peers: dict[str, dict[str, str]] | None = None,
+                 extensions: str = "", sounds: bool = False, prepare=None):
+    """The body of a pbxd fixture: configures one pbxd (peer settings, extra [internal] lines,
+    the repository's sounds/ when `sounds`, then `prepare(inst)` for anything else), starts it
+    with a capture of its SIP port, yields (inst, cap), and at teardown stops it and fails the
+    test if it did not stop cleanly. Use as `yield from running_pbxd(...)`."""
+    from pbxdproc import REPO
+    s = PbxdSet(procs, artifacts)
+    inst = Pbxd(artifacts / "pbxd")
+    configure(inst, peers=peers, extensions=extensions)
+    if sounds:
+        conf = inst.config_dir / "pbxd.conf"
+        conf.write_text(conf.read_text() + f"soundsdir={REPO / 'sounds'}\n")
+    if prepare:
+        prepare(inst)
+    cap = Capture(procs, artifacts / "sip.pcap", f"port {inst.sip_port}", snaplen=0)
+    s.items.append((inst, cap, False))
+    inst.start()
+    yield inst, cap
+    rep = getattr(request.node, "rep_call", None)
+    problems = s.teardown(failed=rep is None or rep.failed)
+    if problems:
+        import pytest
+        pytest.fail("\n".join(problems))

@@ -13,9 +13,7 @@ import time
 
 import pytest
 
-from callhelpers import PbxdSet, answered_call, configure, wait_log
-from capture import Capture
-from pbxdproc import REPO, Pbxd
+from callhelpers import answered_call, running_pbxd, wait_log
 from rtputil import dtmf_packets, rtp_packet, silence, ulaw
 
 IVR_DIALPLAN = """\
@@ -33,20 +31,10 @@ exten => i,1,Hangup()
 def ivr_pbxd(request, procs, artifacts):
     """A pbxd with the menu above in [internal] and the repository's sounds/; the caller 1001
     has the `dtmfmode` of the test's parameter."""
-    s = PbxdSet(procs, artifacts)
-    inst = Pbxd(artifacts / "pbxd")
-    configure(inst, peers={"1001": {"dtmfmode": request.param}}, extensions=IVR_DIALPLAN)
-    inst.dtmf_mode = request.param
-    conf = inst.config_dir / "pbxd.conf"
-    conf.write_text(conf.read_text() + f"soundsdir={REPO / 'sounds'}\n")
-    cap = Capture(procs, artifacts / "sip.pcap", f"port {inst.sip_port}", snaplen=0)
-    s.items.append((inst, cap, False))
-    inst.start()
-    yield inst, cap
-    rep = getattr(request.node, "rep_call", None)
-    problems = s.teardown(failed=rep is None or rep.failed)
-    if problems:
-        pytest.fail("\n".join(problems))
+    def remember_mode(inst):
+        inst.dtmf_mode = request.param
+    yield from running_pbxd(request, procs, artifacts, peers={"1001": {"dtmfmode": request.param}},
+                            extensions=IVR_DIALPLAN, sounds=True, prepare=remember_mode)
 
 
 def _inband_packets(seq0: int, ssrc: int) -> list[bytes]:

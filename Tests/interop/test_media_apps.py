@@ -15,7 +15,7 @@ import wave
 
 import pytest
 
-from callhelpers import PbxdSet, answered_call, configure, wait_log
+from callhelpers import answered_call, running_pbxd, wait_log
 from capture import Capture
 from pbxdproc import REPO, Pbxd
 from rtputil import dtmf_packets, rtp_packet, ulaw, ulaw_decode
@@ -49,27 +49,12 @@ def media_pbxd(request, procs, artifacts):
     """A pbxd with the extensions above in [internal] and the repository's sounds/."""
     recordings = artifacts / "recordings"
     recordings.mkdir(parents=True, exist_ok=True)
-    s = PbxdSet(procs, artifacts)
-    inst = Pbxd(artifacts / "pbxd")
-    configure(inst, extensions=MEDIA_DIALPLAN.format(path=recordings))
-    conf = inst.config_dir / "pbxd.conf"
-    conf.write_text(conf.read_text() + f"soundsdir={REPO / 'sounds'}\n")
-    (inst.config_dir / "musiconhold.conf").write_text(
-        f"[default]\nmode=files\ndirectory={REPO / 'sounds' / 'moh'}\nsort=alpha\n")
-    cap = Capture(procs, artifacts / "sip.pcap", f"port {inst.sip_port}", snaplen=0)
-    s.items.append((inst, cap, False))
-    inst.start()
-    yield inst, cap, recordings
-    rep = getattr(request.node, "rep_call", None)
-    problems = s.teardown(failed=rep is None or rep.failed)
-    if problems:
-        pytest.fail("\n".join(problems))
-
-
-
-
-
-
+    def music_class(inst):
+        (inst.config_dir / "musiconhold.conf").write_text(
+            f"[default]\nmode=files\ndirectory={REPO / 'sounds' / 'moh'}\nsort=alpha\n")
+    for inst, cap in running_pbxd(request, procs, artifacts, extensions=MEDIA_DIALPLAN.format(path=recordings),
+                                  sounds=True, prepare=music_class):
+        yield inst, cap, recordings
 
 
 def tone_payload(index: int, freq: float | None, amplitude: float = 8000) -> bytes:
@@ -77,8 +62,6 @@ def tone_payload(index: int, freq: float | None, amplitude: float = 8000) -> byt
         return b"\xff" * 160
     return bytes(ulaw(int(round(amplitude * math.sin(2 * math.pi * freq * (index * 160 + i) / 8000))))
                  for i in range(160))
-
-
 
 
 class Call:

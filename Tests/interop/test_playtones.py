@@ -10,9 +10,7 @@ import time
 
 import pytest
 
-from callhelpers import PbxdSet, answered_call, configure
-from capture import Capture
-from pbxdproc import Pbxd
+from callhelpers import answered_call, running_pbxd
 from rtputil import decode_payload, silence
 from audio import goertzel_power
 
@@ -29,17 +27,7 @@ exten => 501,1,Answer()
 
 @pytest.fixture
 def tones_pbxd(request, procs, artifacts):
-    s = PbxdSet(procs, artifacts)
-    inst = Pbxd(artifacts / "pbxd")
-    configure(inst, extensions=TONES_DIALPLAN)
-    cap = Capture(procs, artifacts / "sip.pcap", f"port {inst.sip_port}", snaplen=0)
-    s.items.append((inst, cap, False))
-    inst.start()
-    yield inst, cap
-    rep = getattr(request.node, "rep_call", None)
-    problems = s.teardown(failed=rep is None or rep.failed)
-    if problems:
-        pytest.fail("\n".join(problems))
+    yield from running_pbxd(request, procs, artifacts, extensions=TONES_DIALPLAN)
 
 
 

@@ -39,7 +39,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from phone_common import argument_parser, logger, pick_ports, say
+from phone_common import (argument_parser, logger, open_command_fifo, pick_ports, read_output, say,
+                          stop_process)
 
 log = logger("baresip_phone")
 
@@ -121,12 +122,7 @@ snd_path\t\t{self.snd_path}
 
     def start(self) -> None:
         self.write_config()
-        fifo = self.work / "stdin"
-        if fifo.exists():
-            fifo.unlink()
-        os.mkfifo(fifo)
-        # O_RDWR: opening does not block, and the write end stays open while we live
-        self.fifo_fd = os.open(fifo, os.O_RDWR)
+        self.fifo_fd = open_command_fifo(self.work)
         out = open(self.logfile, "wb")
         self.proc = subprocess.Popen(["baresip", "-f", str(self.cfg)], stdin=self.fifo_fd, stdout=out,
                                      stderr=subprocess.STDOUT, cwd=self.work, start_new_session=True)
@@ -137,10 +133,7 @@ snd_path\t\t{self.snd_path}
         os.write(self.fifo_fd, text.encode())
 
     def text(self) -> str:
-        try:
-            return self.logfile.read_bytes().decode(errors="replace").replace("\r", "\n")
-        except FileNotFoundError:
-            return ""
+        return read_output(self.logfile)
 
     def count(self, rx: re.Pattern) -> int:
         return len(rx.findall(self.text()))
@@ -156,23 +149,8 @@ snd_path\t\t{self.snd_path}
         return self.count(rx) >= n
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            try:
-                self.send("/quit\n")
-            except OSError:
-                pass
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.send_signal(signal.SIGTERM)
-                try:
-                    self.proc.wait(timeout=3)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait()
-        if self.fifo_fd is not None:
-            os.close(self.fifo_fd)
-            self.fifo_fd = None
+        stop_process(self.proc, self.fifo_fd, b"/quit\n", grace=5)
+        self.fifo_fd = None
 
     def collect_recordings(self) -> None:
         """Moves sndfile's files from the short temporary dir into work/rec."""

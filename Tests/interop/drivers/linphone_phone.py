@@ -41,7 +41,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from phone_common import argument_parser, logger, pick_ports, say
+from phone_common import (argument_parser, logger, open_command_fifo, pick_ports, read_output, say,
+                          stop_process)
 
 log = logger("linphone_phone")
 
@@ -125,11 +126,7 @@ passwd={self.password}
 
     def start(self) -> None:
         self.write_config()
-        fifo = self.work / "stdin"
-        if fifo.exists():
-            fifo.unlink()
-        os.mkfifo(fifo)
-        self.fifo_fd = os.open(fifo, os.O_RDWR)   # never blocks; keeps the write end open
+        self.fifo_fd = open_command_fifo(self.work)
         args = ["linphonec", "-c", str(self.rc), "-d", "6", "-l", str(self.debug)]
         if self.auto_answer:
             args.append("-a")
@@ -143,10 +140,7 @@ passwd={self.password}
         os.write(self.fifo_fd, (line + "\n").encode())
 
     def text(self) -> str:
-        try:
-            return self.out.read_bytes().decode(errors="replace").replace("\r", "\n")
-        except FileNotFoundError:
-            return ""
+        return read_output(self.out)
 
     def wait(self, rx: re.Pattern, timeout: float, poll: str | None = None) -> bool:
         deadline = time.monotonic() + timeout
@@ -163,23 +157,8 @@ passwd={self.password}
         return bool(rx.search(self.text()))
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            try:
-                self.send("quit")
-            except OSError:
-                pass
-            try:
-                self.proc.wait(timeout=8)
-            except subprocess.TimeoutExpired:
-                self.proc.send_signal(signal.SIGTERM)
-                try:
-                    self.proc.wait(timeout=3)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait()
-        if self.fifo_fd is not None:
-            os.close(self.fifo_fd)
-            self.fifo_fd = None
+        stop_process(self.proc, self.fifo_fd, b"quit\n", grace=8)
+        self.fifo_fd = None
 
 
 def main(argv: list[str]) -> int:

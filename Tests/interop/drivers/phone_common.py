@@ -49,3 +49,47 @@ def argument_parser(description: str) -> argparse.ArgumentParser:
     ap.add_argument("-w", dest="work", type=Path)
     ap.add_argument("-R", dest="reg_timeout", type=float, default=10)
     return ap
+
+
+def open_command_fifo(work: Path) -> int:
+    """A named pipe `work/stdin` for the UA's commands, opened read-write: opening does not
+    block, and the write end stays open while the driver lives (EOF would make UAs quit/spin)."""
+    import os
+    fifo = work / "stdin"
+    if fifo.exists():
+        fifo.unlink()
+    os.mkfifo(fifo)
+    return os.open(fifo, os.O_RDWR)
+
+
+def read_output(path: Path) -> str:
+    """What the UA has written to its log so far ("" before it exists)."""
+    try:
+        return path.read_bytes().decode(errors="replace").replace("\r", "\n")
+    except FileNotFoundError:
+        return ""
+
+
+def stop_process(proc, fifo_fd: int | None, quit_command: bytes, grace: float) -> None:
+    """Asks the UA to quit (it un-registers first), then SIGTERM, then SIGKILL, by its PID;
+    closes the command pipe."""
+    import os
+    import signal
+    import subprocess
+    if proc is not None and proc.poll() is None:
+        try:
+            if fifo_fd is not None:
+                os.write(fifo_fd, quit_command)
+        except OSError:
+            pass
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    if fifo_fd is not None:
+        os.close(fifo_fd)
