@@ -57,6 +57,14 @@ actor FakeChannel: CallChannel {
         self.remoteHangupOnWait = remoteHangupOnWait
     }
 
+    private(set) var location: (context: String, exten: String, priority: Int) = ("", "", 1)
+    var snapshot: ChannelSnapshot {
+        ChannelSnapshot(name: name, state: state, callerIDNumber: callerIDNumber, callerIDName: callerIDName,
+                        context: location.context, exten: location.exten, priority: location.priority,
+                        uniqueID: uniqueID, linkedID: linkedID)
+    }
+    func setDialplanLocation(context: String, exten: String, priority: Int) { location = (context, exten, priority) }
+
     func answer() async throws {
         events.append(.answer)
         state = .up
@@ -145,6 +153,7 @@ final class FakeDialer: CallDialer, @unchecked Sendable {
     }
 
     var recordedRequests: [DialRequest] { lock.withLock { requests } }
+
 
     func dial(from caller: any CallChannel, request: DialRequest) async -> DialResult {
         let result = lock.withLock { () -> DialResult in

@@ -62,6 +62,14 @@ actor IVRFakeChannel: CallChannel {
     /// The caller hangs up when a `receiveDigit` finds the script empty.
     private let hangUpWhenScriptEnds: Bool
 
+    private(set) var location: (context: String, exten: String, priority: Int) = ("", "", 1)
+    var snapshot: ChannelSnapshot {
+        ChannelSnapshot(name: name, state: state, callerIDNumber: callerIDNumber, callerIDName: callerIDName,
+                        context: location.context, exten: location.exten, priority: location.priority,
+                        uniqueID: uniqueID, linkedID: linkedID)
+    }
+    func setDialplanLocation(context: String, exten: String, priority: Int) { location = (context, exten, priority) }
+
     init(state: ChannelState = .ring, missing: Set<String> = [], hangUpWhenScriptEnds: Bool = false) {
         self.state = state
         self.missing = missing
@@ -179,6 +187,7 @@ actor IVRFakeChannel: CallChannel {
 
 /// Dial() isn't used by these tests; any attempt fails as unavailable.
 struct UnusedDialer: CallDialer {
+
     func dial(from caller: any CallChannel, request: DialRequest) async -> DialResult {
         DialResult(status: .chanUnavail)
     }

@@ -19,6 +19,10 @@ public protocol CallChannel: AnyObject, Sendable {
     /// (`SIP_HEADER(name,n)`); nil when it has none (or the channel is not SIP).
     func requestHeader(_ name: String, occurrence: Int) async -> String?
     var state: ChannelState { get async }
+    /// The channel as events describe it, at this instant (AMI's channel block).
+    var snapshot: ChannelSnapshot { get async }
+    /// Records where the dialplan is (snapshot's Context/Exten/Priority), as each priority runs.
+    func setDialplanLocation(context: String, exten: String, priority: Int) async
 
     /// Answers an inbound channel (200 OK). No-op when already up.
     func answer() async throws

@@ -28,6 +28,10 @@ public final class SIPChannel: CallChannel, @unchecked Sendable {
     private(set) var channelState: ChannelState
     var callerNumber: String
     var callerName: String
+    /// Where the dialplan is on this channel (for snapshots); outbound legs inherit nothing.
+    var dialplanLocation: (context: String, exten: String, priority: Int) = ("", "", 1)
+    /// The far end as AMI's ConnectedLine shows it (the callee for a caller and vice versa).
+    var connectedLine: (number: String, name: String) = ("", "")
     /// Where the leg's signalling goes (the phone's real address).
     let remoteAddress: SIPTransportAddress
     /// The INVITE that created the leg (received for inbound, sent for outbound).
@@ -95,6 +99,23 @@ public final class SIPChannel: CallChannel, @unchecked Sendable {
     }
     public var isHungUp: Bool {
         get async { (try? await eventLoop.submit { self.hangupCause != nil }.get()) ?? true }
+    }
+
+    public var snapshot: ChannelSnapshot {
+        get async { (try? await eventLoop.submit { self.snapshotOnLoop() }.get()) ?? ChannelSnapshot(name: name, state: .down, uniqueID: uniqueID, linkedID: linkedID) }
+    }
+
+    public func setDialplanLocation(context: String, exten: String, priority: Int) async {
+        try? await eventLoop.submit { self.dialplanLocation = (context, exten, priority) }.get()
+    }
+
+    /// The snapshot, taken on the loop (events published from loop-side code use this).
+    func snapshotOnLoop() -> ChannelSnapshot {
+        ChannelSnapshot(
+            name: name, state: channelState, callerIDNumber: callerNumber, callerIDName: callerName,
+            connectedLineNumber: connectedLine.number, connectedLineName: connectedLine.name,
+            context: dialplanLocation.context, exten: dialplanLocation.exten, priority: dialplanLocation.priority,
+            uniqueID: uniqueID, linkedID: linkedID)
     }
 
     public func requestHeader(_ name: String, occurrence: Int) async -> String? {
