@@ -37,12 +37,19 @@ final class PBXServer {
         let relay = RTPRelay(group: group, portPool: portPool, bindHost: sip.general.udpBind.host)
         let sounds = SoundLibrary(searchPath: SoundLibrary.defaultSearchPath(bundledSounds: configuration.soundsDirectory))
         let media = MediaEngine(relay: relay, signallingLoop: signallingLoop, sounds: sounds, logger: Logger(label: "pbxd.media"))
+        // One event bus for the whole switch; the channel and dialplan-run registries that
+        // management (AMI, console) reads; FullyBooted/Shutdown/Reload.
+        let events = EventBus()
+        let system = SystemStatus(events: events)
+        let channels = ChannelRegistry(events: events)
+        let executions = ExecutionRegistry()
         let registrar = RegistrarService(
             eventLoop: signallingLoop, policy: sip.general.registrar, dataDirectory: configuration.dataDirectory,
-            logger: Logger(label: "pbxd.sip.registrar"))
+            events: events, logger: Logger(label: "pbxd.sip.registrar"))
         let driver = SIPChannelDriver(
             eventLoop: signallingLoop, transport: transport, config: sip, media: media, registrar: registrar,
-            logger: Logger(label: "pbxd.sip"))
+            events: events, channels: channels, logger: Logger(label: "pbxd.sip"))
+        driver.musicOnHold = configuration.musicOnHold
         // DB() values survive restarts in <datadir>/astdb.json; a corrupt file stops start-up
         // rather than being silently replaced.
         let astDB = try JSONFileAstDB(directory: URL(fileURLWithPath: configuration.dataDirectory))
@@ -59,7 +66,7 @@ final class PBXServer {
         let executor = DialplanExecutor(
             dialplan: configuration.dialplan, dialer: SIPDialer(driver: driver), applications: applications,
             functions: functions, astDB: astDB,
-            logger: Logger(label: "pbxd.dialplan"))
+            logger: Logger(label: "pbxd.dialplan"), events: events, channels: channels, executions: executions)
         driver.routeExists = { context, exten in executor.hasExtension(context: context, exten: exten, callerID: nil) }
         driver.startCall = { channel, context, exten in
             Task { await executor.run(channel: channel, context: context, exten: exten) }
@@ -79,8 +86,11 @@ final class PBXServer {
             metadata: ["sip": "\(sip.general.udpBind)", "tcp": "\(sip.general.tcpEnabled ? sip.general.tcpBind.description : "off")",
                 "rtp": "\(configuration.rtp.portStart)-\(configuration.rtp.portEnd)", "peers": "\(sip.peers.count)"])
 
+        system.announceBooted()
+
         let signal = await SignalWaiter.waitForTermination()
         logger.notice("shutting down", metadata: ["signal": "\(signal)"])
+        system.announceShutdown()
         await driver.shutdown()
         try? await signallingLoop.submit {
             qualify.stop()

@@ -9,7 +9,7 @@ import SIPStack
 ///
 /// Threading: all mutable state is confined to the SIP event loop (`driver.eventLoop`); the
 /// `CallChannel` methods, called from the dialplan's task, hop onto the loop.
-public final class SIPChannel: CallChannel, @unchecked Sendable {
+public final class SIPChannel: CallChannel, ChannelEventSource, InterruptibleChannel, @unchecked Sendable {
     // @unchecked Sendable: every `var` below is touched only on `eventLoop` (loop-side methods
     // assert it; async entry points hop with `eventLoop.submit`).
 
@@ -54,6 +54,12 @@ public final class SIPChannel: CallChannel, @unchecked Sendable {
     var injectedDTMF = InjectedDTMFStream()
     /// Why an unanswered inbound leg is about to be rejected (set by a failed Dial).
     var pendingFailureCause: HangupCause?
+    /// Whether the phone has put the call on hold (re-INVITE sendonly/inactive).
+    var onHold = false
+    /// Set by an async goto (AMI Redirect) until the dialplan has moved: every wait returns at
+    /// once while it is set (see `InterruptibleChannel`). Completes `interruption`.
+    private(set) var isInterrupted = false
+    private var interruption: EventLoopPromise<Void>?
 
     // Inbound-only state.
     var serverTransaction: ServerTransactionHandle?
@@ -62,10 +68,13 @@ public final class SIPChannel: CallChannel, @unchecked Sendable {
     // Outbound-only state.
     var clientTransaction: ClientTransactionHandle?
 
+    /// Creates the leg and announces it (registry, Newchannel). Must run on the driver's loop.
+    /// `dialplanLocation` is where an inbound call starts; an outbound leg starts at `s` in its
+    /// peer's context, as chan_sip's do.
     init(
         direction: Direction, peer: SIPPeer, identity: (name: String, uniqueID: String), linkedID: String?,
         invite: SIPRequest, remoteAddress: SIPTransportAddress, media: LegMedia, driver: SIPChannelDriver,
-        callerNumber: String, callerName: String
+        callerNumber: String, callerName: String, dialplanLocation: (context: String, exten: String)? = nil
     ) {
         self.direction = direction
         self.peer = peer
@@ -78,12 +87,16 @@ public final class SIPChannel: CallChannel, @unchecked Sendable {
         self.driver = driver
         self.callerNumber = callerNumber
         self.callerName = callerName
-        self.channelState = direction == .inbound ? .ring : .down
+        // Created Down, as Asterisk's channels are; an inbound one moves to Ring at once.
+        self.channelState = .down
+        let start = dialplanLocation ?? (peer.context, "s")
+        self.dialplanLocation = (start.context, start.exten, 1)
         self.hangupPromise = driver.eventLoop.makePromise(of: HangupCause.self)
         var logger = driver.logger
         logger[metadataKey: "uniqueid"] = "\(identity.uniqueID)"
         logger[metadataKey: "channel"] = "\(identity.name)"
         self.logger = logger
+        driver.channelCreated(self)
     }
 
     // MARK: CallChannel (called from the dialplan task)
@@ -109,6 +122,70 @@ public final class SIPChannel: CallChannel, @unchecked Sendable {
         try? await eventLoop.submit { self.dialplanLocation = (context, exten, priority) }.get()
     }
 
+    // MARK: Events
+
+    /// Publishes an event with this channel's block, taken on the loop, in order with the
+    /// channel's own events (a call from another thread is queued behind what the loop has).
+    public func publishEvent(_ make: @escaping @Sendable (ChannelSnapshot) -> ManagerEvent) {
+        if eventLoop.inEventLoop {
+            driver.events.publish(make(snapshotOnLoop()))
+        } else {
+            eventLoop.execute { self.driver.events.publish(make(self.snapshotOnLoop())) }
+        }
+    }
+
+    /// Moves to `state`, with Newstate when it changes.
+    func changeState(_ state: ChannelState) {
+        eventLoop.preconditionInEventLoop()
+        guard channelState != state else { return }
+        channelState = state
+        publishEvent { .newstate($0) }
+    }
+
+    /// The far end as this channel's phone should see it (a dialer sets it on both legs).
+    func setConnectedLine(number: String, name: String) {
+        eventLoop.preconditionInEventLoop()
+        guard connectedLine != (number, name) else { return }
+        connectedLine = (number, name)
+        publishEvent { .newConnectedLine($0) }
+    }
+
+    // MARK: Async goto (InterruptibleChannel)
+
+    public func interruptApplication() async {
+        try? await eventLoop.submit {
+            guard self.hangupCause == nil, !self.isInterrupted else { return }
+            self.isInterrupted = true
+            self.interruption?.succeed(())
+            self.logger.debug("current application interrupted (async goto)")
+        }.get()
+    }
+
+    public func clearInterruption() async {
+        try? await eventLoop.submit {
+            self.isInterrupted = false
+            self.interruption = nil
+        }.get()
+    }
+
+    /// Completes when the current application must stop waiting: the channel hung up or an
+    /// async goto interrupted it. Call on the loop.
+    var waitEnded: EventLoopFuture<Void> {
+        eventLoop.preconditionInEventLoop()
+        if hangupCause != nil || isInterrupted { return eventLoop.makeSucceededVoidFuture() }
+        let promise = interruption ?? eventLoop.makePromise(of: Void.self)
+        interruption = promise
+        let ended = eventLoop.makePromise(of: Void.self)
+        promise.futureResult.whenSuccess { ended.succeed(()) }
+        hangupPromise.futureResult.whenSuccess { _ in ended.succeed(()) }
+        return ended.futureResult
+    }
+
+    /// Whether the current application should give up: hung up, or interrupted.
+    var isStopped: Bool {
+        get async { (try? await eventLoop.submit { self.hangupCause != nil || self.isInterrupted }.get()) ?? true }
+    }
+
     /// The snapshot, taken on the loop (events published from loop-side code use this).
     func snapshotOnLoop() -> ChannelSnapshot {
         ChannelSnapshot(
@@ -125,8 +202,10 @@ public final class SIPChannel: CallChannel, @unchecked Sendable {
 
     public func setCallerID(number: String, name: String) async {
         try? await eventLoop.submit {
+            guard (self.callerNumber, self.callerName) != (number, name) else { return }
             self.callerNumber = number
             self.callerName = name
+            self.publishEvent { .newCallerid($0) }
         }.get()
     }
 
@@ -148,9 +227,9 @@ public final class SIPChannel: CallChannel, @unchecked Sendable {
         let nanos = Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
         let outcome = eventLoop.makePromise(of: Bool.self)
         eventLoop.execute {
-            guard self.hangupCause == nil else { return outcome.succeed(true) }
+            guard self.hangupCause == nil, !self.isInterrupted else { return outcome.succeed(true) }
             let timer = self.driver.timers.schedule(in: .nanoseconds(max(0, nanos))) { outcome.succeed(false) }
-            self.hangupPromise.futureResult.whenSuccess { _ in
+            self.waitEnded.whenSuccess {
                 self.driver.timers.cancel(timer)
                 outcome.succeed(true)
             }
@@ -174,7 +253,7 @@ public final class SIPChannel: CallChannel, @unchecked Sendable {
         response.headers.contentType = "application/sdp"
         response.body = sdp
         driver.transactions.respond(response, on: transaction)
-        channelState = .up
+        changeState(.up)
         logger.info("answered")
     }
 
@@ -185,7 +264,7 @@ public final class SIPChannel: CallChannel, @unchecked Sendable {
         case .ringing:
             guard sentProvisional == nil else { return }
             sendProvisional(180, withMedia: false)
-            channelState = .ringing
+            changeState(.ringing)
         case .progress:
             sendProvisional(183, withMedia: true)
         case .busy:
@@ -258,6 +337,13 @@ public final class SIPChannel: CallChannel, @unchecked Sendable {
             driver.transactions.respond(makeResponse(487), on: transaction)
         }
         logger.info("remote hangup", metadata: ["cause": "\(cause.rawValue)"])
+        // chan_sip queues a hangup (HangupRequest) for a BYE or CANCEL; an outbound leg that
+        // fails before answering only reports its failure to the dial.
+        if direction == .inbound || channelState == .up {
+            publishEvent { .hangupRequest($0, cause: cause) }
+            // Leaving a bridge because this side hung up soft-hangs it up too (Asterisk 18).
+            if bridgedPeer != nil { publishEvent { .softHangupRequest($0, cause: cause) } }
+        }
         finish(cause: cause)
     }
 
@@ -265,14 +351,18 @@ public final class SIPChannel: CallChannel, @unchecked Sendable {
     func finish(cause: HangupCause) {
         guard hangupCause == nil else { return }
         hangupCause = cause
+        // Hangup shows the channel as it was (e.g. Up); the Down that follows is not announced.
+        publishEvent { .hangup($0, cause: cause) }
         channelState = .down
+        interruption?.succeed(())
+        interruption = nil
         driver.channelEnded(self)
         hangupPromise.succeed(cause)
     }
 
     /// An outbound leg's state as responses arrive (the dialer drives the rest).
-    func markRinging() { if channelState != .up { channelState = .ringing } }
-    func markUp() { channelState = .up }
+    func markRinging() { if channelState != .up { changeState(.ringing) } }
+    func markUp() { changeState(.up) }
 
     /// A response to our inbound INVITE, with the dialog's To-tag.
     func makeResponse(_ code: Int, reason: String? = nil) -> SIPResponse {

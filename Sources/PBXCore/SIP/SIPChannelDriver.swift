@@ -25,6 +25,12 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
     let userAgent: String
     let registrar: RegistrarService
     let authenticator: CallAuthenticator
+    /// Where every channel's events go (Newchannel … Hangup, DTMF, Hold).
+    public let events: EventBus
+    /// Every live channel, for management (registered on creation, removed on hangup).
+    public let channels: ChannelRegistry
+    /// musiconhold.conf, to name the class in MusicOnHoldStart.
+    public var musicOnHold = MusicOnHoldConfig()
     private let validator = SIPRequestValidator(
         supportedExtensions: SIPChannelDriver.supportedExtensions,
         implementedMethods: [.invite, .ack, .cancel, .options, .bye, .register, .info, .update, .prack,
@@ -52,9 +58,12 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
 
     public init(
         eventLoop: any EventLoop, transport: SIPTransportLayer, config: SIPConfig, media: MediaEngine,
-        registrar: RegistrarService, identity: ChannelIdentity = ChannelIdentity(), logger: Logger
+        registrar: RegistrarService, identity: ChannelIdentity = ChannelIdentity(), events: EventBus = EventBus(),
+        channels: ChannelRegistry? = nil, logger: Logger
     ) {
         self.eventLoop = eventLoop
+        self.events = events
+        self.channels = channels ?? ChannelRegistry(events: events)
         self.transport = transport
         self.config = config
         self.media = media
@@ -217,8 +226,9 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
         let channel = SIPChannel(
             direction: .inbound, peer: peer, identity: identity.next(technology: "SIP", peer: peer.name),
             linkedID: nil, invite: request, remoteAddress: source, media: legMedia, driver: self,
-            callerNumber: callerNumber, callerName: callerName
+            callerNumber: callerNumber, callerName: callerName, dialplanLocation: (peer.context, request.uri.user ?? "s")
         )
+        channel.changeState(.ring)
         channel.serverTransaction = transaction
         channel.dialog = Dialog(asServerFor: request, localTag: channel.dialogLocalTag, localContact: localContact(for: source))
         channelsByInvite[transaction] = channel
@@ -270,7 +280,14 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
         channelsByDialog[channel.dialogID!] = channel
     }
 
+    /// A leg was just created (inbound or outbound): live for management, and announced.
+    func channelCreated(_ channel: SIPChannel) {
+        channels.register(channel)
+        channel.publishEvent { .newchannel($0) }
+    }
+
     func channelEnded(_ channel: SIPChannel) {
+        channels.remove(uniqueID: channel.uniqueID)
         if let id = channel.dialogID, channelsByDialog[id] === channel { channelsByDialog[id] = nil }
         if let transaction = channel.serverTransaction { channelsByInvite[transaction] = nil }
         releaseCallSlot(for: channel.peer)
