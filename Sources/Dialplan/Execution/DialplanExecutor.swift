@@ -134,6 +134,7 @@ public struct DialplanExecutor: Sendable {
             executions.remove(managed)
             execution.logger.notice("Extension \(exten)@\(context) priority \(priority) not found; hanging up with Unallocated (404)")
             await channel.hangup(cause: .unallocated)
+            await (channel as? any DialplanOwnedChannel)?.dialplanEnded()
             return
         }
         let ending = await runPriorities(execution, inHangupHandler: false)
@@ -144,6 +145,7 @@ public struct DialplanExecutor: Sendable {
         await runHangupHandler(execution)
         // The channel is gone: it no longer counts in any GROUP_COUNT().
         groups.release(channel: channel.uniqueID)
+        await (channel as? any DialplanOwnedChannel)?.dialplanEnded()
     }
 
     /// The priority loop shared by the main run and the `h` extension.

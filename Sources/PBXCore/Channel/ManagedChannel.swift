@@ -17,3 +17,11 @@ public protocol InterruptibleChannel: CallChannel {
     func interruptApplication() async
     func clearInterruption() async
 }
+
+/// A channel whose end waits for the dialplan run that owns it: its Hangup event (its last)
+/// and its removal from the live channels happen when the run is over, after the `h`
+/// extension — Asterisk destroys a channel when its PBX thread ends. The executor calls
+/// `dialplanEnded` once, when it is done with the channel.
+public protocol DialplanOwnedChannel: CallChannel {
+    func dialplanEnded() async
+}

@@ -9,7 +9,7 @@ import SIPStack
 ///
 /// Threading: all mutable state is confined to the SIP event loop (`driver.eventLoop`); the
 /// `CallChannel` methods, called from the dialplan's task, hop onto the loop.
-public final class SIPChannel: CallChannel, ChannelEventSource, InterruptibleChannel, @unchecked Sendable {
+public final class SIPChannel: CallChannel, ChannelEventSource, InterruptibleChannel, DialplanOwnedChannel, @unchecked Sendable {
     // @unchecked Sendable: every `var` below is touched only on `eventLoop` (loop-side methods
     // assert it; async entry points hop with `eventLoop.submit`).
 
@@ -60,6 +60,11 @@ public final class SIPChannel: CallChannel, ChannelEventSource, InterruptibleCha
     /// once while it is set (see `InterruptibleChannel`). Completes `interruption`.
     private(set) var isInterrupted = false
     private var interruption: EventLoopPromise<Void>?
+    /// Set while a dialplan run owns the channel: its Hangup event (and its removal from the
+    /// registry) wait for the run to end, as Asterisk destroys a channel when its PBX thread
+    /// ends — so the `h` extension's events come before Hangup, and a Dial caller's Hangup
+    /// after its callee's.
+    private(set) var dialplanOwnsChannel = false
 
     // Inbound-only state.
     var serverTransaction: ServerTransactionHandle?
@@ -148,6 +153,30 @@ public final class SIPChannel: CallChannel, ChannelEventSource, InterruptibleCha
         guard connectedLine != (number, name) else { return }
         connectedLine = (number, name)
         publishEvent { .newConnectedLine($0) }
+    }
+
+    // MARK: Channel end (DialplanOwnedChannel)
+
+    /// The driver (inbound calls) or a dialer (originated calls) calls this on the loop before
+    /// it hands the channel to a dialplan run.
+    func deferHangupToDialplan() {
+        eventLoop.preconditionInEventLoop()
+        dialplanOwnsChannel = true
+    }
+
+    public func dialplanEnded() async {
+        try? await eventLoop.submit {
+            guard self.dialplanOwnsChannel else { return }
+            self.dialplanOwnsChannel = false
+            // Not hung up yet (unusual): `finish` announces the hangup when it comes.
+            if let cause = self.hangupCause { self.announceHangup(cause) }
+        }.get()
+    }
+
+    /// Hangup (the channel's last event) and its removal from the live channels.
+    private func announceHangup(_ cause: HangupCause) {
+        publishEvent { .hangup($0, cause: cause) }
+        driver.channels.remove(uniqueID: uniqueID)
     }
 
     // MARK: Async goto (InterruptibleChannel)
@@ -263,8 +292,8 @@ public final class SIPChannel: CallChannel, ChannelEventSource, InterruptibleCha
         switch indication {
         case .ringing:
             guard sentProvisional == nil else { return }
+            // chan_sip sends 180 without a state change: an inbound leg stays Ring until Up.
             sendProvisional(180, withMedia: false)
-            changeState(.ringing)
         case .progress:
             sendProvisional(183, withMedia: true)
         case .busy:
@@ -351,9 +380,8 @@ public final class SIPChannel: CallChannel, ChannelEventSource, InterruptibleCha
     func finish(cause: HangupCause) {
         guard hangupCause == nil else { return }
         hangupCause = cause
-        // Hangup shows the channel as it was (e.g. Up); the Down that follows is not announced.
-        publishEvent { .hangup($0, cause: cause) }
-        channelState = .down
+        // The state stays as it was (Hangup shows e.g. Up, as Asterisk's does).
+        if !dialplanOwnsChannel { announceHangup(cause) }
         interruption?.succeed(())
         interruption = nil
         driver.channelEnded(self)

@@ -235,6 +235,7 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
         channel.dialogID = DialogID(callID: request.headers.callID, localTag: channel.dialogLocalTag)
         channelsByDialog[channel.dialogID!] = channel
         channel.logger.info("new inbound call", metadata: ["from": "\(callerNumber)", "exten": "\(request.uri.user ?? "s")"])
+        channel.deferHangupToDialplan()
         startCall(channel, peer.context, request.uri.user ?? "s")
     }
 
@@ -287,7 +288,6 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
     }
 
     func channelEnded(_ channel: SIPChannel) {
-        channels.remove(uniqueID: channel.uniqueID)
         if let id = channel.dialogID, channelsByDialog[id] === channel { channelsByDialog[id] = nil }
         if let transaction = channel.serverTransaction { channelsByInvite[transaction] = nil }
         releaseCallSlot(for: channel.peer)

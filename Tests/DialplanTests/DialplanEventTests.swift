@@ -1,0 +1,168 @@
+import Foundation
+import PBXCore
+import Testing
+@testable import Dialplan
+
+/// The dialplan's manager events (Newexten, VarSet, global VarSet) and management's hold on a
+/// running channel (Getvar/Setvar, Redirect), against a channel that publishes like SIP's.
+@Suite struct DialplanEventTests {
+    /// The 14 keys of AMI's channel block, in order (ami.md §10.1).
+    static let blockKeys = [
+        "Channel", "ChannelState", "ChannelStateDesc", "CallerIDNum", "CallerIDName", "ConnectedLineNum",
+        "ConnectedLineName", "Language", "AccountCode", "Context", "Exten", "Priority", "Uniqueid", "Linkedid",
+    ]
+
+    static func executor(_ text: String, bus: EventBus, executions: ExecutionRegistry = ExecutionRegistry()) throws -> DialplanExecutor {
+        DialplanExecutor(dialplan: try loadDialplan(text), dialer: FakeDialer(), logger: LogCapture().logger,
+                         events: bus, executions: executions)
+    }
+
+    @Test func newextenAndVarSetFollowEachPriorityInAsteriskOrder() async throws {
+        let bus = EventBus()
+        let recorder = EventRecorder(bus)
+        let channel = EventedChannel(bus: bus)
+        let executor = try Self.executor("""
+            [internal]
+            exten => 1002,1,Set(FOO=bar)
+             same => n,MSet(A=1,B=${FOO})
+             same => n,Set(CALLERID(num)=5551234)
+             same => n,Set(GLOBAL(G)=x)
+             same => n,Hangup(17)
+            """, bus: bus)
+        await executor.run(channel: channel, context: "internal", exten: "1002")
+        #expect(await recorder.wait { $0.last?.name == "Hangup" })
+        let events = recorder.all
+        #expect(events.map(\.name) == [
+            "Newexten", "VarSet", "Newexten", "VarSet", "VarSet", "Newexten", "NewCallerid", "Newexten", "VarSet",
+            "Newexten", "Hangup",
+        ])
+        let first = events[0]
+        #expect(first.eventClass == .dialplan)
+        #expect(first.fields.map(\.key) == Self.blockKeys + ["Extension", "Application", "AppData"])
+        #expect(first["Context"] == "internal" && first["Exten"] == "1002" && first["Priority"] == "1")
+        #expect(first["Extension"] == "1002" && first["Application"] == "Set" && first["AppData"] == "FOO=bar")
+        #expect(events[1].fields.map(\.key) == Self.blockKeys + ["Variable", "Value"])
+        #expect(events[1]["Variable"] == "FOO" && events[1]["Value"] == "bar")
+        // MSet at priority 2: substituted AppData, one VarSet per pair, each at priority 2.
+        #expect(events[2]["Priority"] == "2" && events[2]["AppData"] == "A=1,B=bar")
+        #expect(events[4]["Variable"] == "B" && events[4]["Value"] == "bar" && events[4]["Priority"] == "2")
+        #expect(events[6]["CallerIDNum"] == "5551234")
+        #expect(events[6]["CID-CallingPres"] == "0 (Presentation Allowed, Not Screened)")
+        // A global has no channel block.
+        #expect(events[8].fields == [.init("Channel", "none"), .init("Uniqueid", "none"), .init("Variable", "G"), .init("Value", "x")])
+        let hangup = events[10]
+        #expect(hangup.eventClass == .call)
+        #expect(hangup.fields.map(\.key) == Self.blockKeys + ["Cause", "Cause-txt"])
+        #expect(hangup["Cause"] == "17" && hangup["Cause-txt"] == "User busy")
+    }
+
+    @Test func variablesFromTheRunStartAreAnnounced() async throws {
+        let bus = EventBus()
+        let recorder = EventRecorder(bus)
+        let channel = EventedChannel(bus: bus)
+        let executor = try Self.executor("[internal]\nexten => 1001,1,Hangup()", bus: bus)
+        await executor.run(channel: channel, context: "internal", exten: "1001", variables: ["CRM_ID": "8812", "FOO": "bar"])
+        #expect(await recorder.wait { $0.last?.name == "Hangup" })
+        #expect(recorder.names == ["VarSet", "VarSet", "Newexten", "Hangup"])
+        #expect(recorder.all.prefix(2).map { $0["Variable"] } == ["CRM_ID", "FOO"])
+    }
+
+    @Test func hangupExtensionRunsBeforeTheHangupEvent() async throws {
+        let bus = EventBus()
+        let recorder = EventRecorder(bus)
+        let channel = EventedChannel(bus: bus)
+        let executor = try Self.executor("""
+            [internal]
+            exten => 100,1,Wait(30)
+            exten => h,1,Set(DONE=1)
+            """, bus: bus)
+        let run = Task { await executor.run(channel: channel, context: "internal", exten: "100") }
+        #expect(await recorder.wait { $0.contains { $0.name == "Newexten" } })
+        await channel.remoteHangup()
+        await run.value
+        #expect(await recorder.wait { $0.last?.name == "Hangup" })
+        #expect(recorder.names == ["Newexten", "HangupRequest", "Newexten", "VarSet", "Hangup"])
+        #expect(recorder.all.last?["Exten"] == "h")
+    }
+
+    @Test func managementReadsAndSetsVariablesAndFunctionsOfARunningChannel() async throws {
+        let bus = EventBus()
+        let recorder = EventRecorder(bus)
+        let channel = EventedChannel(bus: bus)
+        let executions = ExecutionRegistry()
+        let executor = try Self.executor("""
+            [internal]
+            exten => 100,1,Set(CRMID=start)
+             same => n,Wait(30)
+            """, bus: bus, executions: executions)
+        let run = Task { await executor.run(channel: channel, context: "internal", exten: "100") }
+        #expect(await recorder.wait { $0.contains { $0["Application"] == "Wait" } })
+
+        #expect(try await executions.value(of: "CRMID", channel: channel.name) == "start")
+        #expect(try await executions.value(of: "CRMID", channel: channel.name.lowercased()) == "start")
+        #expect(try await executions.value(of: "CALLERID(num)", channel: channel.uniqueID) == "1001")
+        #expect(try await executions.value(of: "EXTEN", channel: channel.name) == "100")
+        #expect(try await executions.value(of: "UNSETVAR", channel: channel.name) == nil)
+
+        try await executions.assign("CRMID", value: "42 x", channel: channel.name)
+        #expect(try await executions.value(of: "CRMID", channel: channel.name) == "42 x")
+        try await executions.assign("CALLERID(name)", value: "Bob", channel: channel.name)
+        #expect(await channel.callerIDName == "Bob")
+        await #expect(throws: ManagementError.noDialplan("SIP/9999-00000000")) {
+            _ = try await executions.value(of: "X", channel: "SIP/9999-00000000")
+        }
+        await #expect(throws: ManagementError.self) {
+            try await executions.assign("LEN(x)", value: "1", channel: channel.name)
+        }
+
+        await channel.remoteHangup()
+        await run.value
+        let setByManagement = recorder.all.filter { $0.name == "VarSet" && $0["Value"] == "42 x" }
+        #expect(setByManagement.count == 1)
+        #expect(recorder.all.contains { $0.name == "NewCallerid" && $0["CallerIDName"] == "Bob" })
+        // The run is over: management no longer finds it.
+        #expect(executions.count == 0)
+        await #expect(throws: ManagementError.self) { _ = try await executions.value(of: "CRMID", channel: channel.name) }
+    }
+
+    @Test func redirectInterruptsTheApplicationAndContinuesAtTheTarget() async throws {
+        let bus = EventBus()
+        let recorder = EventRecorder(bus)
+        let channel = EventedChannel(bus: bus)
+        let executions = ExecutionRegistry()
+        let executor = try Self.executor("""
+            [internal]
+            exten => 100,1,Wait(30)
+             same => n,Set(AFTER_WAIT=1)
+            [other]
+            exten => 200,1,NoOp()
+             same => n(target),Set(REDIRECTED=yes)
+             same => n,Wait(30)
+            """, bus: bus, executions: executions)
+        let run = Task { await executor.run(channel: channel, context: "internal", exten: "100") }
+        #expect(await recorder.wait { $0.contains { $0["Application"] == "Wait" } })
+
+        await #expect(throws: ManagementError.invalidPriority("nolabel")) {
+            try await executions.redirect(channel: channel.name, context: "other", exten: "200", priority: "nolabel")
+        }
+        await #expect(throws: ManagementError.invalidPriority("0")) {
+            try await executions.redirect(channel: channel.name, context: "other", exten: "200", priority: "0")
+        }
+        let start = ContinuousClock.now
+        try await executions.redirect(channel: channel.name, context: "other", exten: "200", priority: "target")
+        #expect(await recorder.wait { $0.filter { $0["Application"] == "Wait" }.count == 2 })
+        #expect(ContinuousClock.now - start < .seconds(5))
+        let moved = recorder.all.filter { $0.name == "Newexten" }.map { "\($0["Context"]!)/\($0["Exten"]!)/\($0["Priority"]!) \($0["Application"]!)" }
+        #expect(moved == ["internal/100/1 Wait", "other/200/2 Set", "other/200/3 Wait"])
+        #expect(try await executions.value(of: "REDIRECTED", channel: channel.name) == "yes")
+        // The interruption is over: the new Wait waits.
+        #expect(!(await channel.isHungUp))
+
+        await channel.remoteHangup()
+        await run.value
+        #expect(!recorder.all.contains { $0["Variable"] == "AFTER_WAIT" })
+        await #expect(throws: ManagementError.noDialplan(channel.name)) {
+            try await executions.redirect(channel: channel.name, context: "other", exten: "200", priority: "1")
+        }
+    }
+}
