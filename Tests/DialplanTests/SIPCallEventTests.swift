@@ -1,0 +1,189 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PBXCore
+import RTPMedia
+import SIPStack
+import Testing
+@testable import Dialplan
+
+/// A real call through the SIP channel driver and the dialplan, in process: two scripted phones
+/// on loopback UDP, `Dial(SIP/1002,30)`, and the events it produces compared with the Asterisk
+/// 18 capture of the same call (transcripts/ami-02-basic-call.txt).
+@Suite(.serialized) struct SIPCallEventTests {
+    /// One switch on loopback: transport, relay, driver and executor sharing one bus.
+    struct Switch {
+        let bus: EventBus
+        let driver: SIPChannelDriver
+        let transport: SIPTransportLayer
+        let executions: ExecutionRegistry
+        var port: Int { transport.boundPort ?? 0 }
+
+        static func start(caller: TestPhone, callee: TestPhone, rtpPorts: ClosedRange<Int>) async throws -> Switch {
+            let loop = MultiThreadedEventLoopGroup.singleton.next()
+            let config = try SIPConfig(ConfigFile.parse("""
+                [general]
+                realm=test
+                [1001]
+                type=friend
+                host=127.0.0.1
+                port=\(caller.port)
+                insecure=port,invite
+                context=internal
+                callerid="User 1001" <1001>
+                [1002]
+                type=friend
+                host=127.0.0.1
+                port=\(callee.port)
+                context=internal
+                callerid="User 1002" <1002>
+                dtmfmode=rfc2833
+                """, fileName: "sip.conf"))
+            let logger = Logger(label: "test.sip")
+            let transport = SIPTransportLayer(eventLoop: loop, logger: logger)
+            try await transport.start(udp: try SocketAddress(ipAddress: "127.0.0.1", port: 0), tcp: nil)
+            let relay = RTPRelay(group: MultiThreadedEventLoopGroup.singleton, portPool: try RTPPortPool(range: rtpPorts), bindHost: "127.0.0.1")
+            let media = MediaEngine(relay: relay, signallingLoop: loop, sounds: SoundLibrary(searchPath: []), logger: logger)
+            let bus = EventBus()
+            let registrar = RegistrarService(eventLoop: loop, policy: config.general.registrar, dataDirectory: nil, events: bus, logger: logger)
+            let driver = SIPChannelDriver(eventLoop: loop, transport: transport, config: config, media: media, registrar: registrar,
+                                          events: bus, logger: logger)
+            let executions = ExecutionRegistry()
+            let executor = DialplanExecutor(
+                dialplan: try loadDialplan("[internal]\nexten => 1002,1,Dial(SIP/1002,30)"), dialer: SIPDialer(driver: driver),
+                logger: logger, events: bus, channels: driver.channels, executions: executions)
+            driver.routeExists = { context, exten in executor.hasExtension(context: context, exten: exten, callerID: nil) }
+            driver.startCall = { channel, context, exten in
+                Task { await executor.run(channel: channel, context: context, exten: exten) }
+            }
+            return Switch(bus: bus, driver: driver, transport: transport, executions: executions)
+        }
+
+        func stop() async {
+            await driver.shutdown()
+            await transport.shutdown()
+        }
+    }
+
+    /// The 14 keys of AMI's channel block, in order (ami.md §10.1).
+    static let blockKeys = DialplanEventTests.blockKeys
+
+    /// ami-02-basic-call.txt's call and dialplan events for channels SIP/1001-… and SIP/1002-…,
+    /// leaving out what pbxd's dialer and bridge produce (Dial*, Bridge*, NewConnectedLine, the
+    /// callee's AppDial Newexten, Dial()'s VarSets) and chan_sip's SIPURI/SIPDOMAIN/SIPCALLID
+    /// VarSets: name, channel peer, ChannelState, Exten, and the keys after the block.
+    static let capturedBasicCall: [(name: String, peer: String, state: String, exten: String, extra: [String])] = [
+        ("Newchannel", "1001", "0", "1002", []),
+        ("Newstate", "1001", "4", "1002", []),
+        ("Newexten", "1001", "4", "1002", ["Extension", "Application", "AppData"]),
+        ("Newchannel", "1002", "0", "s", []),
+        ("Newstate", "1002", "5", "s", []),
+        ("Newstate", "1002", "6", "s", []),
+        ("Newstate", "1001", "6", "1002", []),
+        ("HangupRequest", "1001", "6", "1002", ["Cause"]),
+        ("SoftHangupRequest", "1001", "6", "1002", ["Cause"]),
+        ("Hangup", "1002", "6", "s", ["Cause", "Cause-txt"]),
+        ("Hangup", "1001", "6", "1002", ["Cause", "Cause-txt"]),
+    ]
+
+    @Test func basicCallPublishesAsterisksChannelEventsInOrder() async throws {
+        let caller = try await TestPhone.bind()
+        let callee = try await TestPhone.bind()
+        let pbx = try await Switch.start(caller: caller, callee: callee, rtpPorts: 47600...47699)
+        let recorder = EventRecorder(pbx.bus)
+        let callID = "basic-\(Int.random(in: 1...1_000_000))@test"
+        let local = "127.0.0.1"
+
+        // 1001 calls 1002.
+        let invite = SIPText.message("INVITE sip:1002@\(local):\(pbx.port) SIP/2.0", [
+            "Via: SIP/2.0/UDP \(local):\(caller.port);branch=z9hG4bK-inv1;rport", "Max-Forwards: 70",
+            "From: \"User 1001\" <sip:1001@\(local)>;tag=caller1", "To: <sip:1002@\(local)>", "Call-ID: \(callID)",
+            "CSeq: 1 INVITE", "Contact: <sip:1001@\(local):\(caller.port)>", "Content-Type: application/sdp",
+        ], body: SIPText.sdp(rtpPort: 40002))
+        try await caller.send(invite, to: pbx.port)
+
+        // 1002 rings, then answers.
+        let (calleeInviteText, calleeInvite) = try await callee.receive { $0.request?.method == .invite }
+        try await callee.send(SIPText.response(to: calleeInviteText, "180 Ringing", toTag: "callee1"), to: pbx.port)
+        #expect(await recorder.wait { $0.contains { $0.name == "Newstate" && $0["ChannelState"] == "5" } })
+        try await callee.send(SIPText.response(
+            to: calleeInviteText, "200 OK", toTag: "callee1",
+            headers: ["Contact: <sip:1002@\(local):\(callee.port)>", "Content-Type: application/sdp"],
+            body: SIPText.sdp(rtpPort: 40004)), to: pbx.port)
+        _ = try await callee.receive { $0.request?.method == .ack }
+        #expect(calleeInvite.request?.headers.from.uri.user == "1001")
+
+        // 1001 gets the answer and ACKs it.
+        let answer = try #require(try await caller.receive { $0.response?.statusCode == 200 }.message.response)
+        let toTag = try #require(answer.headers.to.tag)
+        try await caller.send(SIPText.message("ACK sip:1002@\(local):\(pbx.port) SIP/2.0", [
+            "Via: SIP/2.0/UDP \(local):\(caller.port);branch=z9hG4bK-ack1;rport", "Max-Forwards: 70",
+            "From: \"User 1001\" <sip:1001@\(local)>;tag=caller1", "To: <sip:1002@\(local)>;tag=\(toTag)",
+            "Call-ID: \(callID)", "CSeq: 1 ACK",
+        ]), to: pbx.port)
+
+        // Up: the registry lists both legs, the caller running Dial.
+        #expect(await recorder.wait { $0.filter { $0.name == "Newstate" && $0["ChannelState"] == "6" }.count == 2 })
+        let live = await pbx.driver.channels.list()
+        #expect(live.map { $0.snapshot.name.hasPrefix("SIP/1001-") } == [true, false])
+        #expect(live.first?.application == "Dial" && live.first?.applicationData == "SIP/1002,30")
+        #expect(live.allSatisfy { $0.snapshot.state == .up })
+        let callerName = try #require(live.first?.snapshot.name)
+        #expect(try pbx.driver.channels.find("/^SIP\\/100[12]-/").count == 2)
+        #expect(pbx.driver.channels.channel(named: callerName.lowercased())?.uniqueID == live.first?.snapshot.uniqueID)
+
+        // A key pressed on 1001 (SIP INFO) is passed to 1002: received on one, sent on the other.
+        try await caller.send(SIPText.message("INFO sip:1002@\(local):\(pbx.port) SIP/2.0", [
+            "Via: SIP/2.0/UDP \(local):\(caller.port);branch=z9hG4bK-info1;rport", "Max-Forwards: 70",
+            "From: \"User 1001\" <sip:1001@\(local)>;tag=caller1", "To: <sip:1002@\(local)>;tag=\(toTag)",
+            "Call-ID: \(callID)", "CSeq: 2 INFO", "Content-Type: application/dtmf-relay",
+        ], body: "Signal=5\r\nDuration=160\r\n"), to: pbx.port)
+        _ = try await caller.receive { $0.response?.headers.cseq.method == .info }
+
+        // 1001 hangs up.
+        try await caller.send(SIPText.message("BYE sip:1002@\(local):\(pbx.port) SIP/2.0", [
+            "Via: SIP/2.0/UDP \(local):\(caller.port);branch=z9hG4bK-bye1;rport", "Max-Forwards: 70",
+            "From: \"User 1001\" <sip:1001@\(local)>;tag=caller1", "To: <sip:1002@\(local)>;tag=\(toTag)",
+            "Call-ID: \(callID)", "CSeq: 3 BYE",
+        ]), to: pbx.port)
+        let (byeText, _) = try await callee.receive { $0.request?.method == .bye }
+        try await callee.send(SIPText.response(to: byeText, "200 OK", toTag: "callee1"), to: pbx.port)
+        #expect(await recorder.wait { $0.filter { $0.name == "Hangup" }.count == 2 })
+
+        let callEvents = recorder.all.filter { ($0.eventClass == .call || $0.eventClass == .dialplan) && $0.name != "VarSet" }
+        let observed = callEvents.map { event in
+            (event.name, event["Channel"].map { String($0.dropFirst(4).prefix(4)) } ?? "", event["ChannelState"] ?? "",
+             event["Exten"] ?? "", Array(event.fields.map(\.key).dropFirst(Self.blockKeys.count)))
+        }
+        #expect(observed.map { "\($0.0) \($0.1) \($0.2) \($0.3) \($0.4)" }
+                == Self.capturedBasicCall.map { "\($0.name) \($0.peer) \($0.state) \($0.exten) \($0.extra)" })
+        for event in callEvents {
+            #expect(Array(event.fields.map(\.key).prefix(Self.blockKeys.count)) == Self.blockKeys, "\(event.name)")
+        }
+        let callerUniqueID = try #require(callEvents.first?["Uniqueid"])
+        #expect(callEvents.allSatisfy { $0["Linkedid"] == callerUniqueID })
+        #expect(callEvents.first?["CallerIDNum"] == "1001" && callEvents.first?["CallerIDName"] == "User 1001")
+        #expect(callEvents.first?["Context"] == "internal" && callEvents.first?["Priority"] == "1")
+        #expect(callEvents.first { $0.name == "Newexten" }?["AppData"] == "SIP/1002,30")
+        #expect(callEvents.filter { $0.name == "Hangup" }.allSatisfy { $0["Cause"] == "16" && $0["Cause-txt"] == "Normal Clearing" })
+
+        let dtmf = recorder.all.filter { $0.eventClass == .dtmf }.map {
+            "\($0.name) \($0["Channel"]!.prefix(8)) \($0["Digit"]!) \($0["DurationMs"] ?? "-") \($0["Direction"]!)"
+        }
+        #expect(dtmf == [
+            "DTMFBegin SIP/1001 5 - Received", "DTMFEnd SIP/1001 5 160 Received",
+            "DTMFBegin SIP/1002 5 - Sent", "DTMFEnd SIP/1002 5 160 Sent",
+        ])
+        #expect(recorder.all.first { $0.name == "DTMFEnd" }?.fields.map(\.key).suffix(3) == ["Digit", "DurationMs", "Direction"])
+        #expect(pbx.driver.channels.count == 0)
+        // Dial()'s result reaches the caller's channel before its Hangup.
+        let dialStatus = try #require(recorder.all.firstIndex { $0.name == "VarSet" && $0["Variable"] == "DIALSTATUS" })
+        #expect(recorder.all[dialStatus]["Value"] == "ANSWER" && recorder.all[dialStatus]["Channel"] == callerName)
+        #expect(dialStatus < recorder.all.lastIndex { $0.name == "Hangup" }!)
+
+        await pbx.stop()
+        await caller.close()
+        await callee.close()
+    }
+}
