@@ -20,7 +20,11 @@ import Testing
         let executions: ExecutionRegistry
         var port: Int { transport.boundPort ?? 0 }
 
-        static func start(caller: TestPhone, callee: TestPhone, rtpPorts: ClosedRange<Int>) async throws -> Switch {
+        static func start(
+            caller: TestPhone, callee: TestPhone, rtpPorts: ClosedRange<Int>,
+            dialplan: String = "[internal]\nexten => 1002,1,Dial(SIP/1002,30)", applications: ApplicationRegistry = .standard,
+            musicOnHold: MusicOnHoldConfig = MusicOnHoldConfig()
+        ) async throws -> Switch {
             let loop = MultiThreadedEventLoopGroup.singleton.next()
             let config = try SIPConfig(ConfigFile.parse("""
                 [general]
@@ -50,8 +54,9 @@ import Testing
             let driver = SIPChannelDriver(eventLoop: loop, transport: transport, config: config, media: media, registrar: registrar,
                                           events: bus, logger: logger)
             let executions = ExecutionRegistry()
+            driver.musicOnHold = musicOnHold
             let executor = DialplanExecutor(
-                dialplan: try loadDialplan("[internal]\nexten => 1002,1,Dial(SIP/1002,30)"), dialer: SIPDialer(driver: driver),
+                dialplan: try loadDialplan(dialplan), dialer: SIPDialer(driver: driver), applications: applications,
                 logger: logger, events: bus, channels: driver.channels, executions: executions)
             driver.routeExists = { context, exten in executor.hasExtension(context: context, exten: exten, callerID: nil) }
             driver.startCall = { channel, context, exten in
@@ -181,6 +186,109 @@ import Testing
         let dialStatus = try #require(recorder.all.firstIndex { $0.name == "VarSet" && $0["Variable"] == "DIALSTATUS" })
         #expect(recorder.all[dialStatus]["Value"] == "ANSWER" && recorder.all[dialStatus]["Channel"] == callerName)
         #expect(dialStatus < recorder.all.lastIndex { $0.name == "Hangup" }!)
+
+        await pbx.stop()
+        await caller.close()
+        await callee.close()
+    }
+
+    /// Names the events of one channel as `Name context/exten/priority [keys after the block]`.
+    static func describe(_ events: [ManagerEvent]) -> [String] {
+        events.map { event in
+            let location = "\(event["Context"] ?? "")/\(event["Exten"] ?? "")/\(event["Priority"] ?? "")"
+            return "\(event.name) \(location) \(Array(event.fields.map(\.key).dropFirst(blockKeys.count)))"
+        }
+    }
+
+    @Test func holdMusicRedirectAndManagementHangupOnAnAnsweredCall() async throws {
+        let caller = try await TestPhone.bind()
+        let callee = try await TestPhone.bind()
+        let musicDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("pbxd-events-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: musicDirectory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: musicDirectory) }
+        let song = musicDirectory.appendingPathComponent("song").path
+        try Data(repeating: 0xFF, count: 8000).write(to: URL(fileURLWithPath: song + ".ulaw"))  // 1 s of μ-law silence
+        var applications = ApplicationRegistry.standard
+        applications.register(Application(name: "HoldMusic") { execution, _ in
+            let result = await execution.channel.playContinuous(.music(files: [song], random: false), duration: nil)
+            return result == .hungUp ? .hangup(nil) : .proceed
+        })
+        let pbx = try await Switch.start(
+            caller: caller, callee: callee, rtpPorts: 47700...47799,
+            dialplan: """
+                [internal]
+                exten => 2000,1,Answer()
+                 same => n,Wait(30)
+                exten => 3000,1,HoldMusic()
+                exten => 4000,1,Set(CALLERID(num)=5551234)
+                 same => n,Wait(30)
+                """,
+            applications: applications,
+            musicOnHold: MusicOnHoldConfig(classes: ["office": .init(name: "office", directory: musicDirectory.path, files: [song], random: false)]))
+        let recorder = EventRecorder(pbx.bus)
+        let callID = "hold-\(Int.random(in: 1...1_000_000))@test"
+        let local = "127.0.0.1"
+        func request(_ method: String, cseq: Int, toTag: String?, headers: [String] = [], body: String = "") -> String {
+            SIPText.message("\(method) sip:2000@\(local):\(pbx.port) SIP/2.0", [
+                "Via: SIP/2.0/UDP \(local):\(caller.port);branch=z9hG4bK-\(method.lowercased())\(cseq)-\(Int.random(in: 1...1_000_000));rport",
+                "Max-Forwards: 70", "From: \"User 1001\" <sip:1001@\(local)>;tag=caller2",
+                "To: <sip:2000@\(local)>" + (toTag.map { ";tag=\($0)" } ?? ""), "Call-ID: \(callID)",
+                "CSeq: \(cseq) \(method)",
+                "Contact: <sip:1001@\(local):\(caller.port)>",
+            ] + headers, body: body)
+        }
+        let sdpHeaders = ["Content-Type: application/sdp"]
+
+        try await caller.send(request("INVITE", cseq: 1, toTag: nil, headers: sdpHeaders, body: SIPText.sdp(rtpPort: 40006)), to: pbx.port)
+        let answer = try #require(try await caller.receive { $0.response?.statusCode == 200 }.message.response)
+        let toTag = try #require(answer.headers.to.tag)
+        try await caller.send(request("ACK", cseq: 1, toTag: toTag), to: pbx.port)
+        #expect(await recorder.wait { $0.contains { $0["Application"] == "Wait" } })
+        let channelName = try #require(recorder.all.first?["Channel"])
+
+        // The phone holds, then resumes (re-INVITEs answered by pbxd itself: not bridged).
+        for (cseq, direction) in [(2, "sendonly"), (3, "sendrecv")] {
+            try await caller.send(request("INVITE", cseq: cseq, toTag: toTag, headers: sdpHeaders,
+                                          body: SIPText.sdp(rtpPort: 40006, direction: direction)), to: pbx.port)
+            _ = try await caller.receive { $0.response?.statusCode == 200 && $0.response?.headers.cseq.number == UInt32(cseq) }
+            try await caller.send(request("ACK", cseq: cseq, toTag: toTag), to: pbx.port)
+        }
+        #expect(await recorder.wait { $0.contains { $0.name == "Unhold" } })
+
+        // Redirect out of Wait into music, then out of the music.
+        try await pbx.executions.redirect(channel: channelName, context: "internal", exten: "3000", priority: "1")
+        #expect(await recorder.wait { $0.contains { $0.name == "MusicOnHoldStart" } })
+        try await pbx.executions.redirect(channel: channelName, context: "internal", exten: "4000", priority: "1")
+        #expect(await recorder.wait { $0.filter { $0["Application"] == "Wait" }.count == 2 })
+
+        // Management hangs the channel up: SoftHangupRequest, BYE, Hangup.
+        let channel = try #require(pbx.driver.channels.channel(named: channelName))
+        await pbx.driver.channels.hangup(channel, cause: .normalClearing)
+        let (byeText, _) = try await caller.receive { $0.request?.method == .bye }
+        try await caller.send(SIPText.response(to: byeText, "200 OK", toTag: "caller2"), to: pbx.port)
+        #expect(await recorder.wait { $0.last?.name == "Hangup" })
+
+        #expect(Self.describe(recorder.all) == [
+            "Newchannel internal/2000/1 []",
+            "Newstate internal/2000/1 []",
+            "Newexten internal/2000/1 [\"Extension\", \"Application\", \"AppData\"]",
+            "Newstate internal/2000/1 []",
+            "Newexten internal/2000/2 [\"Extension\", \"Application\", \"AppData\"]",
+            "Hold internal/2000/2 []",
+            "Unhold internal/2000/2 []",
+            "Newexten internal/3000/1 [\"Extension\", \"Application\", \"AppData\"]",
+            "MusicOnHoldStart internal/3000/1 [\"Class\"]",
+            "MusicOnHoldStop internal/3000/1 []",
+            "Newexten internal/4000/1 [\"Extension\", \"Application\", \"AppData\"]",
+            "NewCallerid internal/4000/1 [\"CID-CallingPres\"]",
+            "Newexten internal/4000/2 [\"Extension\", \"Application\", \"AppData\"]",
+            "SoftHangupRequest internal/4000/2 [\"Cause\"]",
+            "Hangup internal/4000/2 [\"Cause\", \"Cause-txt\"]",
+        ])
+        #expect(recorder.all.first { $0.name == "MusicOnHoldStart" }?["Class"] == "office")
+        #expect(recorder.all.first { $0.name == "NewCallerid" }?["CallerIDNum"] == "5551234")
+        #expect(recorder.all.last?["ChannelState"] == "6")
+        #expect(pbx.driver.channels.count == 0)
 
         await pbx.stop()
         await caller.close()
