@@ -18,12 +18,13 @@ import Testing
         let driver: SIPChannelDriver
         let transport: SIPTransportLayer
         let executions: ExecutionRegistry
+        let qualify: QualifyService
         var port: Int { transport.boundPort ?? 0 }
 
         static func start(
             caller: TestPhone, callee: TestPhone, rtpPorts: ClosedRange<Int>,
             dialplan: String = "[internal]\nexten => 1002,1,Dial(SIP/1002,30)", applications: ApplicationRegistry = .standard,
-            musicOnHold: MusicOnHoldConfig = MusicOnHoldConfig()
+            musicOnHold: MusicOnHoldConfig = MusicOnHoldConfig(), extraPeers: String = ""
         ) async throws -> Switch {
             let loop = MultiThreadedEventLoopGroup.singleton.next()
             let config = try SIPConfig(ConfigFile.parse("""
@@ -43,6 +44,7 @@ import Testing
                 context=internal
                 callerid="User 1002" <1002>
                 dtmfmode=rfc2833
+                \(extraPeers)
                 """, fileName: "sip.conf"))
             let logger = Logger(label: "test.sip")
             let transport = SIPTransportLayer(eventLoop: loop, logger: logger)
@@ -62,10 +64,13 @@ import Testing
             driver.startCall = { channel, context, exten in
                 Task { await executor.run(channel: channel, context: context, exten: exten) }
             }
-            return Switch(bus: bus, driver: driver, transport: transport, executions: executions)
+            let qualify = QualifyService(driver: driver, peers: config.peers, logger: logger)
+            try await loop.submit { qualify.start() }.get()
+            return Switch(bus: bus, driver: driver, transport: transport, executions: executions, qualify: qualify)
         }
 
         func stop() async {
+            try? await driver.eventLoop.submit { qualify.stop() }.get()
             await driver.shutdown()
             await transport.shutdown()
         }
@@ -293,5 +298,72 @@ import Testing
         await pbx.stop()
         await caller.close()
         await callee.close()
+    }
+
+    @Test func registrationAndQualifyPublishPeerStatus() async throws {
+        let phone = try await TestPhone.bind()
+        let unused = try await TestPhone.bind()
+        let pbx = try await Switch.start(caller: unused, callee: unused, rtpPorts: 47800...47809, extraPeers: """
+            [1003]
+            type=friend
+            host=dynamic
+            secret=s3cret
+            context=internal
+            qualify=500
+            qualifyfreq=1
+            """)
+        let recorder = EventRecorder(pbx.bus)
+        let local = "127.0.0.1"
+        func register(expires: Int, cseq: Int, authorization: String? = nil) -> String {
+            SIPText.message("REGISTER sip:\(local):\(pbx.port) SIP/2.0", [
+                "Via: SIP/2.0/UDP \(local):\(phone.port);branch=z9hG4bK-reg\(cseq)-\(Int.random(in: 1...1_000_000));rport",
+                "Max-Forwards: 70", "From: <sip:1003@\(local)>;tag=reg1003", "To: <sip:1003@\(local)>",
+                "Call-ID: reg-1003@test", "CSeq: \(cseq) REGISTER", "Contact: <sip:1003@\(local):\(phone.port)>",
+                "Expires: \(expires)",
+            ] + (authorization.map { ["Authorization: \($0)"] } ?? []))
+        }
+        /// REGISTER, answer the digest challenge, expect 200.
+        func registerWithCredentials(expires: Int, cseq: Int) async throws {
+            try await phone.send(register(expires: expires, cseq: cseq), to: pbx.port)
+            let challenge = try #require(try await phone.receive { $0.response?.statusCode == 401 }.message.response)
+            let header = try #require(challenge.headers["WWW-Authenticate"])
+            func param(_ key: String) -> String {
+                guard let start = header.range(of: "\(key)=\"")?.upperBound, let end = header[start...].firstIndex(of: "\"") else { return "" }
+                return String(header[start..<end])
+            }
+            let uri = "sip:\(local):\(pbx.port)"
+            let ha1 = try #require(DigestComputation.ha1(algorithm: .md5, username: "1003", realm: param("realm"), secret: .password("s3cret")))
+            let response = DigestComputation.response(
+                algorithm: .md5, ha1: ha1, method: "REGISTER", uri: uri, nonce: param("nonce"), qop: "auth", nc: "00000001", cnonce: "c1")
+            let authorization = "Digest username=\"1003\", realm=\"\(param("realm"))\", nonce=\"\(param("nonce"))\", uri=\"\(uri)\", "
+                + "response=\"\(response)\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"c1\", opaque=\"\(param("opaque"))\""
+            try await phone.send(register(expires: expires, cseq: cseq + 1, authorization: authorization), to: pbx.port)
+            _ = try await phone.receive { $0.response?.statusCode == 200 }
+        }
+
+        try await registerWithCredentials(expires: 120, cseq: 1)
+        #expect(await recorder.wait { $0.contains { $0.name == "PeerStatus" } })
+        // Qualify pings the new contact: answered → Reachable, then silence → Unreachable.
+        let (optionsText, _) = try await phone.receive { $0.request?.method == .options }
+        try await phone.send(SIPText.response(to: optionsText, "200 OK", toTag: "q1"), to: pbx.port)
+        #expect(await recorder.wait { $0.contains { $0["PeerStatus"] == "Reachable" } })
+        #expect(await recorder.wait(timeout: .seconds(10)) { $0.contains { $0["PeerStatus"] == "Unreachable" } })
+        try await registerWithCredentials(expires: 0, cseq: 3)
+        #expect(await recorder.wait { $0.contains { $0["PeerStatus"] == "Unregistered" } })
+
+        let statuses = recorder.all.filter { $0.name == "PeerStatus" }
+        #expect(statuses.allSatisfy { $0.eventClass == .system })
+        #expect(statuses.map { $0.fields.map { "\($0.key)=\($0.value)" }.joined(separator: " ") }.map {
+            $0.replacingOccurrences(of: #"Time=\d+"#, with: "Time=N", options: .regularExpression)
+        } == [
+            "ChannelType=SIP Peer=SIP/1003 PeerStatus=Registered Address=127.0.0.1:\(phone.port)",
+            "ChannelType=SIP Peer=SIP/1003 PeerStatus=Reachable Time=N",
+            "ChannelType=SIP Peer=SIP/1003 PeerStatus=Unreachable Time=-1",
+            "ChannelType=SIP Peer=SIP/1003 PeerStatus=Unregistered Cause=Expired",
+        ])
+
+        await pbx.stop()
+        await phone.close()
+        await unused.close()
     }
 }
