@@ -99,9 +99,10 @@ public final class RegistrarService: @unchecked Sendable {
     private func expireStale() {
         let expired = registrar.expire(now: Date())
         guard !expired.isEmpty else { return }
+        var announced: Set<String> = []
         for binding in expired {
             logger.info("registration expired", metadata: ["peer": "\(binding.aor)"])
-            if registrar.bindings(for: binding.aor, now: Date()).isEmpty {
+            if registrar.bindings(for: binding.aor, now: Date()).isEmpty, announced.insert(binding.aor).inserted {
                 events?.publish(.peerStatus(peer: binding.aor, .unregistered(cause: "Expired")))
             }
             onChange?(binding.aor, false)

@@ -178,11 +178,12 @@ extension SIPChannel {
         guard hangupCause == nil else { return }
         // An RFC 4733 key may arrive with duration 0 (its updates lost); one event holds ≤ 8 s.
         let duration = min(max(requested, Self.minimumSentDuration), SIPInfoDTMF.maximumDuration)
-        publishDTMF(digit.character, duration: duration, direction: .sent)
         switch dtmfSendMethod {
         case .info(let short):
+            publishDTMF(digit.character, duration: duration, direction: .sent)
             sendInfoDigit(digit, duration: short ? nil : duration)
         case .rfc4733(let payloadType):
+            publishDTMF(digit.character, duration: duration, direction: .sent)
             sendRFC4733Digit(digit, duration: duration, payloadType: payloadType)
         case .inband:
             logger.warning("DTMF cannot be sent in-band yet; digit dropped", metadata: ["digit": "\(digit)"])
