@@ -80,14 +80,15 @@ import Testing
     static let blockKeys = DialplanEventTests.blockKeys
 
     /// ami-02-basic-call.txt's call and dialplan events for channels SIP/1001-… and SIP/1002-…,
-    /// leaving out what pbxd's dialer and bridge produce (Dial*, Bridge*, NewConnectedLine, the
-    /// callee's AppDial Newexten, Dial()'s VarSets) and chan_sip's SIPURI/SIPDOMAIN/SIPCALLID
-    /// VarSets: name, channel peer, ChannelState, Exten, and the keys after the block.
+    /// leaving out what pbxd's dialer and bridge produce (Dial*, Bridge*, the caller's
+    /// NewConnectedLine, the callee's AppDial Newexten, Dial()'s VarSets) and the VarSets:
+    /// name, channel peer, ChannelState, Exten, and the keys after the block.
     static let capturedBasicCall: [(name: String, peer: String, state: String, exten: String, extra: [String])] = [
         ("Newchannel", "1001", "0", "1002", []),
         ("Newstate", "1001", "4", "1002", []),
         ("Newexten", "1001", "4", "1002", ["Extension", "Application", "AppData"]),
         ("Newchannel", "1002", "0", "s", []),
+        ("NewConnectedLine", "1002", "0", "s", []),
         ("Newstate", "1002", "5", "s", []),
         ("Newstate", "1002", "6", "s", []),
         ("Newstate", "1001", "6", "1002", []),
@@ -174,6 +175,10 @@ import Testing
         let callerUniqueID = try #require(callEvents.first?["Uniqueid"])
         #expect(callEvents.allSatisfy { $0["Linkedid"] == callerUniqueID })
         #expect(callEvents.first?["CallerIDNum"] == "1001" && callEvents.first?["CallerIDName"] == "User 1001")
+        // The callee leg is its peer's caller ID, connected to the caller.
+        let calleeLine = try #require(callEvents.first { $0.name == "NewConnectedLine" })
+        #expect(calleeLine["CallerIDNum"] == "1002" && calleeLine["CallerIDName"] == "User 1002")
+        #expect(calleeLine["ConnectedLineNum"] == "1001" && calleeLine["ConnectedLineName"] == "User 1001")
         #expect(callEvents.first?["Context"] == "internal" && callEvents.first?["Priority"] == "1")
         #expect(callEvents.first { $0.name == "Newexten" }?["AppData"] == "SIP/1002,30")
         #expect(callEvents.filter { $0.name == "Hangup" }.allSatisfy { $0["Cause"] == "16" && $0["Cause-txt"] == "Normal Clearing" })

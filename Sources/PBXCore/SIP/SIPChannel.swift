@@ -75,7 +75,10 @@ public final class SIPChannel: CallChannel, ChannelEventSource, InterruptibleCha
 
     /// Creates the leg and announces it (registry, Newchannel). Must run on the driver's loop.
     /// `dialplanLocation` is where an inbound call starts; an outbound leg starts at `s` in its
-    /// peer's context, as chan_sip's do.
+    /// peer's context, as chan_sip's do. `callerNumber`/`callerName` are the calling party: an
+    /// inbound leg's own caller ID; for an outbound leg, whose own caller ID is its peer's
+    /// (`callerid=`, else the peer name), they become the connected line (NewConnectedLine
+    /// right after Newchannel, as Asterisk's Dial does).
     init(
         direction: Direction, peer: SIPPeer, identity: (name: String, uniqueID: String), linkedID: String?,
         invite: SIPRequest, remoteAddress: SIPTransportAddress, media: LegMedia, driver: SIPChannelDriver,
@@ -90,8 +93,8 @@ public final class SIPChannel: CallChannel, ChannelEventSource, InterruptibleCha
         self.remoteAddress = remoteAddress
         self.media = media
         self.driver = driver
-        self.callerNumber = callerNumber
-        self.callerName = callerName
+        self.callerNumber = direction == .inbound ? callerNumber : (peer.callerID?.number ?? peer.name)
+        self.callerName = direction == .inbound ? callerName : (peer.callerID?.name ?? "")
         // Created Down, as Asterisk's channels are; an inbound one moves to Ring at once.
         self.channelState = .down
         let start = dialplanLocation ?? (peer.context, "s")
@@ -102,6 +105,7 @@ public final class SIPChannel: CallChannel, ChannelEventSource, InterruptibleCha
         logger[metadataKey: "channel"] = "\(identity.name)"
         self.logger = logger
         driver.channelCreated(self)
+        if direction == .outbound { setConnectedLine(number: callerNumber, name: callerName) }
     }
 
     // MARK: CallChannel (called from the dialplan task)
