@@ -12,26 +12,42 @@ import Testing
         "ConnectedLineName", "Language", "AccountCode", "Context", "Exten", "Priority", "Uniqueid", "Linkedid",
     ]
 
-    static func executor(_ text: String, bus: EventBus, executions: ExecutionRegistry = ExecutionRegistry()) throws -> DialplanExecutor {
-        DialplanExecutor(dialplan: try loadDialplan(text), dialer: FakeDialer(), logger: LogCapture().logger,
-                         events: bus, executions: executions)
+    /// A channel running `plan` from `exten@internal` in the background, everything the bus
+    /// carries recorded.
+    struct RunningCall {
+        let bus = EventBus()
+        let recorder: EventRecorder
+        let channel: EventedChannel
+        let executions = ExecutionRegistry()
+        let run: Task<Void, Never>
+
+        init(_ plan: String, exten: String, variables: [String: String] = [:]) throws {
+            recorder = EventRecorder(bus)
+            channel = EventedChannel(bus: bus)
+            let executor = DialplanExecutor(dialplan: try loadDialplan(plan), dialer: FakeDialer(), logger: LogCapture().logger,
+                                            events: bus, executions: executions)
+            let channel = self.channel
+            run = Task { await executor.run(channel: channel, context: "internal", exten: exten, variables: variables) }
+        }
+
+        /// Waits until the channel runs `application`.
+        func reached(_ application: String, times: Int = 1) async -> Bool {
+            await recorder.wait { $0.filter { $0["Application"] == application }.count >= times }
+        }
     }
 
     @Test func newextenAndVarSetFollowEachPriorityInAsteriskOrder() async throws {
-        let bus = EventBus()
-        let recorder = EventRecorder(bus)
-        let channel = EventedChannel(bus: bus)
-        let executor = try Self.executor("""
+        let call = try RunningCall("""
             [internal]
             exten => 1002,1,Set(FOO=bar)
              same => n,MSet(A=1,B=${FOO})
              same => n,Set(CALLERID(num)=5551234)
              same => n,Set(GLOBAL(G)=x)
              same => n,Hangup(17)
-            """, bus: bus)
-        await executor.run(channel: channel, context: "internal", exten: "1002")
-        #expect(await recorder.wait { $0.last?.name == "Hangup" })
-        let events = recorder.all
+            """, exten: "1002")
+        await call.run.value
+        #expect(await call.recorder.wait { $0.last?.name == "Hangup" })
+        let events = call.recorder.all
         #expect(events.map(\.name) == [
             "Newexten", "VarSet", "Newexten", "VarSet", "VarSet", "Newexten", "NewCallerid", "Newexten", "VarSet",
             "Newexten", "Hangup",
@@ -57,46 +73,35 @@ import Testing
     }
 
     @Test func variablesFromTheRunStartAreAnnounced() async throws {
-        let bus = EventBus()
-        let recorder = EventRecorder(bus)
-        let channel = EventedChannel(bus: bus)
-        let executor = try Self.executor("[internal]\nexten => 1001,1,Hangup()", bus: bus)
-        await executor.run(channel: channel, context: "internal", exten: "1001", variables: ["CRM_ID": "8812", "FOO": "bar"])
-        #expect(await recorder.wait { $0.last?.name == "Hangup" })
-        #expect(recorder.names == ["VarSet", "VarSet", "Newexten", "Hangup"])
-        #expect(recorder.all.prefix(2).map { $0["Variable"] } == ["CRM_ID", "FOO"])
+        let call = try RunningCall("[internal]\nexten => 1001,1,Hangup()", exten: "1001", variables: ["CRM_ID": "8812", "FOO": "bar"])
+        await call.run.value
+        #expect(await call.recorder.wait { $0.last?.name == "Hangup" })
+        #expect(call.recorder.names == ["VarSet", "VarSet", "Newexten", "Hangup"])
+        #expect(call.recorder.all.prefix(2).map { $0["Variable"] } == ["CRM_ID", "FOO"])
     }
 
     @Test func hangupExtensionRunsBeforeTheHangupEvent() async throws {
-        let bus = EventBus()
-        let recorder = EventRecorder(bus)
-        let channel = EventedChannel(bus: bus)
-        let executor = try Self.executor("""
+        let call = try RunningCall("""
             [internal]
             exten => 100,1,Wait(30)
             exten => h,1,Set(DONE=1)
-            """, bus: bus)
-        let run = Task { await executor.run(channel: channel, context: "internal", exten: "100") }
-        #expect(await recorder.wait { $0.contains { $0.name == "Newexten" } })
-        await channel.remoteHangup()
-        await run.value
-        #expect(await recorder.wait { $0.last?.name == "Hangup" })
-        #expect(recorder.names == ["Newexten", "HangupRequest", "Newexten", "VarSet", "Hangup"])
-        #expect(recorder.all.last?["Exten"] == "h")
+            """, exten: "100")
+        #expect(await call.reached("Wait"))
+        await call.channel.remoteHangup()
+        await call.run.value
+        #expect(await call.recorder.wait { $0.last?.name == "Hangup" })
+        #expect(call.recorder.names == ["Newexten", "HangupRequest", "Newexten", "VarSet", "Hangup"])
+        #expect(call.recorder.all.last?["Exten"] == "h")
     }
 
     @Test func managementReadsAndSetsVariablesAndFunctionsOfARunningChannel() async throws {
-        let bus = EventBus()
-        let recorder = EventRecorder(bus)
-        let channel = EventedChannel(bus: bus)
-        let executions = ExecutionRegistry()
-        let executor = try Self.executor("""
+        let call = try RunningCall("""
             [internal]
             exten => 100,1,Set(CRMID=start)
              same => n,Wait(30)
-            """, bus: bus, executions: executions)
-        let run = Task { await executor.run(channel: channel, context: "internal", exten: "100") }
-        #expect(await recorder.wait { $0.contains { $0["Application"] == "Wait" } })
+            """, exten: "100")
+        let (channel, executions, recorder) = (call.channel, call.executions, call.recorder)
+        #expect(await call.reached("Wait"))
 
         #expect(try await executions.value(of: "CRMID", channel: channel.name) == "start")
         #expect(try await executions.value(of: "CRMID", channel: channel.name.lowercased()) == "start")
@@ -116,7 +121,7 @@ import Testing
         }
 
         await channel.remoteHangup()
-        await run.value
+        await call.run.value
         let setByManagement = recorder.all.filter { $0.name == "VarSet" && $0["Value"] == "42 x" }
         #expect(setByManagement.count == 1)
         #expect(recorder.all.contains { $0.name == "NewCallerid" && $0["CallerIDName"] == "Bob" })
@@ -126,11 +131,7 @@ import Testing
     }
 
     @Test func redirectInterruptsTheApplicationAndContinuesAtTheTarget() async throws {
-        let bus = EventBus()
-        let recorder = EventRecorder(bus)
-        let channel = EventedChannel(bus: bus)
-        let executions = ExecutionRegistry()
-        let executor = try Self.executor("""
+        let call = try RunningCall("""
             [internal]
             exten => 100,1,Wait(30)
              same => n,Set(AFTER_WAIT=1)
@@ -138,9 +139,9 @@ import Testing
             exten => 200,1,NoOp()
              same => n(target),Set(REDIRECTED=yes)
              same => n,Wait(30)
-            """, bus: bus, executions: executions)
-        let run = Task { await executor.run(channel: channel, context: "internal", exten: "100") }
-        #expect(await recorder.wait { $0.contains { $0["Application"] == "Wait" } })
+            """, exten: "100")
+        let (channel, executions, recorder) = (call.channel, call.executions, call.recorder)
+        #expect(await call.reached("Wait"))
 
         await #expect(throws: ManagementError.invalidPriority("nolabel")) {
             try await executions.redirect(channel: channel.name, context: "other", exten: "200", priority: "nolabel")
@@ -150,7 +151,7 @@ import Testing
         }
         let start = ContinuousClock.now
         try await executions.redirect(channel: channel.name, context: "other", exten: "200", priority: "target")
-        #expect(await recorder.wait { $0.filter { $0["Application"] == "Wait" }.count == 2 })
+        #expect(await call.reached("Wait", times: 2))
         #expect(ContinuousClock.now - start < .seconds(5))
         let moved = recorder.all.filter { $0.name == "Newexten" }.map { "\($0["Context"]!)/\($0["Exten"]!)/\($0["Priority"]!) \($0["Application"]!)" }
         #expect(moved == ["internal/100/1 Wait", "other/200/2 Set", "other/200/3 Wait"])
@@ -159,7 +160,7 @@ import Testing
         #expect(!(await channel.isHungUp))
 
         await channel.remoteHangup()
-        await run.value
+        await call.run.value
         #expect(!recorder.all.contains { $0["Variable"] == "AFTER_WAIT" })
         await #expect(throws: ManagementError.noDialplan(channel.name)) {
             try await executions.redirect(channel: channel.name, context: "other", exten: "200", priority: "1")
