@@ -69,7 +69,7 @@ final class PBXServer {
             logger: Logger(label: "pbxd.dialplan"), events: events, channels: channels, executions: executions)
         driver.routeExists = { context, exten in executor.hasExtension(context: context, exten: exten, callerID: nil) }
         driver.startCall = { channel, context, exten in
-            Task { await executor.run(channel: channel, context: context, exten: exten) }
+            Task { await executor.run(channel: channel, context: context, exten: exten, variables: channel.dialplanVariables) }
         }
         let qualify = QualifyService(driver: driver, peers: sip.peers, logger: Logger(label: "pbxd.sip.qualify"))
         driver.reachability = { qualify.reachability(of: $0) }

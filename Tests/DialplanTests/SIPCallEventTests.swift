@@ -62,7 +62,7 @@ import Testing
                 logger: logger, events: bus, channels: driver.channels, executions: executions)
             driver.routeExists = { context, exten in executor.hasExtension(context: context, exten: exten, callerID: nil) }
             driver.startCall = { channel, context, exten in
-                Task { await executor.run(channel: channel, context: context, exten: exten) }
+                Task { await executor.run(channel: channel, context: context, exten: exten, variables: channel.dialplanVariables) }
             }
             let qualify = QualifyService(driver: driver, peers: config.peers, logger: logger)
             try await loop.submit { qualify.start() }.get()
@@ -192,6 +192,10 @@ import Testing
         ])
         #expect(recorder.all.first { $0.name == "DTMFEnd" }?.fields.map(\.key).suffix(3) == ["Digit", "DurationMs", "Direction"])
         #expect(pbx.driver.channels.count == 0)
+        // chan_sip's variables of the inbound call start its run, before the first Newexten.
+        let firstNewexten = try #require(recorder.all.firstIndex { $0.name == "Newexten" })
+        let sipVariables = recorder.all[..<firstNewexten].filter { $0.name == "VarSet" }.map { "\($0["Variable"]!)=\($0["Value"]!)" }
+        #expect(sipVariables == ["SIPCALLID=\(callID)", "SIPDOMAIN=\(local)", "SIPURI=sip:1001@\(local):\(caller.port)"])
         // Dial()'s result reaches the caller's channel before its Hangup.
         let dialStatus = try #require(recorder.all.firstIndex { $0.name == "VarSet" && $0["Variable"] == "DIALSTATUS" })
         #expect(recorder.all[dialStatus]["Value"] == "ANSWER" && recorder.all[dialStatus]["Channel"] == callerName)
@@ -278,7 +282,7 @@ import Testing
         try await caller.send(SIPText.response(to: byeText, "200 OK", toTag: "caller2"), to: pbx.port)
         #expect(await recorder.wait { $0.last?.name == "Hangup" })
 
-        #expect(Self.describe(recorder.all) == [
+        #expect(Self.describe(recorder.all.filter { $0.name != "VarSet" }) == [
             "Newchannel internal/2000/1 []",
             "Newstate internal/2000/1 []",
             "Newexten internal/2000/1 [\"Extension\", \"Application\", \"AppData\"]",

@@ -21,6 +21,10 @@ public final class SIPChannel: CallChannel, ChannelEventSource, InterruptibleCha
     public let direction: Direction
     /// The sip.conf peer this leg belongs to.
     public let peer: SIPPeer
+    /// The channel variables chan_sip sets on an inbound call — `SIPCALLID`, `SIPDOMAIN` (the
+    /// host the phone called) and `SIPURI` (the caller at its real address) — for the dialplan
+    /// run to start with; none on an outbound leg (it runs no dialplan).
+    public let dialplanVariables: [String: String]
     let driver: SIPChannelDriver
     var eventLoop: any EventLoop { driver.eventLoop }
     let logger: Logger
@@ -86,6 +90,14 @@ public final class SIPChannel: CallChannel, ChannelEventSource, InterruptibleCha
     ) {
         self.direction = direction
         self.peer = peer
+        if direction == .inbound, let ip = remoteAddress.address.ipAddress, let port = remoteAddress.address.port {
+            let user = invite.headers.from.uri.user.map { $0 + "@" } ?? ""
+            dialplanVariables = [
+                "SIPCALLID": invite.headers.callID, "SIPDOMAIN": invite.uri.host, "SIPURI": "sip:\(user)\(ip):\(port)",
+            ]
+        } else {
+            dialplanVariables = [:]
+        }
         self.name = identity.name
         self.uniqueID = identity.uniqueID
         self.linkedID = linkedID ?? identity.uniqueID
