@@ -90,8 +90,9 @@ final class PBXServer {
 
         let signal = await SignalWaiter.waitForTermination()
         logger.notice("shutting down", metadata: ["signal": "\(signal)"])
-        system.announceShutdown()
         await driver.shutdown()
+        // After the calls' Hangup events, before AMI (when it exists) closes its sockets.
+        system.announceShutdown()
         try? await signallingLoop.submit {
             qualify.stop()
             registrar.stop()
