@@ -112,3 +112,39 @@ import Testing
         #expect(channel.hungUpWith.withLockedValue { $0 } == .callRejected)
     }
 }
+
+/// `core show channels` against the Asterisk 18 capture (transcripts/ami-06-actions-lists.txt).
+@Suite struct CoreShowChannelsTests {
+    @Test func tableMatchesAsterisksLayout() {
+        let created = Date(timeIntervalSince1970: 1_795_306_700)
+        let caller = LiveChannel(
+            snapshot: ChannelSnapshot(name: "SIP/1001-00000009", state: .up, context: "internal", exten: "1002", priority: 1,
+                                      uniqueID: "1.9", linkedID: "1.9"),
+            createdAt: created, application: "Dial", applicationData: "SIP/1002,30", bridgeID: "")
+        let callee = LiveChannel(
+            snapshot: ChannelSnapshot(name: "SIP/1002-0000000a", state: .up, context: "internal", exten: "", priority: 1,
+                                      uniqueID: "1.10", linkedID: "1.9"),
+            createdAt: created, application: "AppDial", applicationData: "(Outgoing Line)", bridgeID: "")
+        #expect(CoreShowChannels.lines([caller, callee], activeCalls: 1, callsProcessed: 5) == [
+            "Channel                                                          Location                         State   Application(Data)             ",
+            "SIP/1001-00000009                                                1002@internal:1                  Up      Dial(SIP/1002,30)             ",
+            "SIP/1002-0000000a                                                (None)                           Up      AppDial((Outgoing Line))      ",
+            "2 active channels",
+            "1 active call",
+            "5 calls processed",
+        ])
+        #expect(CoreShowChannels.lines([], activeCalls: 0, callsProcessed: 1).suffix(3) == ["0 active channels", "0 active calls", "1 call processed"])
+    }
+
+    @Test func consoleCommandListsLiveChannelsAndCounts() async {
+        let channels = ChannelRegistry()
+        channels.register(ChannelRegistryTests.StubChannel("SIP/1001-00000001", "1.1"))
+        let console = CLICommandRegistry()
+        console.register(CoreShowChannels.command(channels: channels) { (active: 1, processed: 3) })
+        let table = await console.run("core show channels")
+        #expect(table.succeeded && table.lines.count == 5)
+        #expect(table.lines[1].hasPrefix("SIP/1001-00000001 ") && table.lines[1].contains("(None)"))
+        #expect(await console.run("core show channels count") == CLIResult(lines: ["1 active channel", "1 active call", "3 calls processed"]))
+        #expect(await console.run("core show channels verbose").succeeded == false)
+    }
+}

@@ -6,17 +6,21 @@ import PBXCore
 /// dialplan (Asterisk's async goto). The executor registers each run when it starts and
 /// removes it when the main run ends (before the `h` extension).
 ///
-/// `@unchecked Sendable` is sound: the only stored state is `runs`, and every access to it
-/// goes through `lock`.
+/// `@unchecked Sendable` is sound: the only stored state is `runs` and `started`, and every
+/// access to them goes through `lock`.
 public final class ExecutionRegistry: @unchecked Sendable {
     private let lock = NSLock()
     /// By Uniqueid.
     private var runs: [String: ManagedExecution] = [:]
+    private var started = 0
 
     public init() {}
 
     func register(_ run: ManagedExecution) {
-        lock.withLock { runs[run.channel.uniqueID] = run }
+        lock.withLock {
+            runs[run.channel.uniqueID] = run
+            started += 1
+        }
     }
 
     func remove(_ run: ManagedExecution) {
@@ -32,7 +36,10 @@ public final class ExecutionRegistry: @unchecked Sendable {
         }
     }
 
+    /// Calls in the dialplan now (`core show channels`' "active calls").
     public var count: Int { lock.withLock { runs.count } }
+    /// Dialplan runs started since boot ("calls processed").
+    public var callsProcessed: Int { lock.withLock { started } }
 
     /// `${name}` on the channel: a variable, builtin (`EXTEN`…) or function (`CALLERID(num)`);
     /// nil when unset. Throws when the channel runs no dialplan.
