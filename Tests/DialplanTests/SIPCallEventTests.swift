@@ -139,6 +139,7 @@ import Testing
         let live = await pbx.driver.channels.list()
         #expect(live.map { $0.snapshot.name.hasPrefix("SIP/1001-") } == [true, false])
         #expect(live.first?.application == "Dial" && live.first?.applicationData == "SIP/1002,30")
+        #expect(live.map(\.dialedNumber) == ["1002", ""])
         #expect(live.allSatisfy { $0.snapshot.state == .up })
         let callerName = try #require(live.first?.snapshot.name)
         #expect(try pbx.driver.channels.find("/^SIP\\/100[12]-/").count == 2)

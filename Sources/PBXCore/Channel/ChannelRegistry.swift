@@ -10,6 +10,7 @@ public final class ChannelRegistry: Sendable {
     private struct Entry {
         let channel: any CallChannel
         let createdAt: Date
+        let dialedNumber: String
         var application = ""
         var applicationData = ""
         var bridgeID = ""
@@ -33,8 +34,9 @@ public final class ChannelRegistry: Sendable {
 
     // MARK: Registration
 
-    public func register(_ channel: any CallChannel) {
-        let entry = Entry(channel: channel, createdAt: clock())
+    /// `dialedNumber` is what an inbound call asked for (Status `DNID`); empty for outbound legs.
+    public func register(_ channel: any CallChannel, dialedNumber: String = "") {
+        let entry = Entry(channel: channel, createdAt: clock(), dialedNumber: dialedNumber)
         state.withLockedValue { state in
             state.byUniqueID[channel.uniqueID] = entry
             state.uniqueIDByName[channel.name.lowercased()] = channel.uniqueID
@@ -117,8 +119,8 @@ public final class ChannelRegistry: Sendable {
 
     private static func describe(_ entry: Entry) async -> LiveChannel {
         LiveChannel(
-            snapshot: await entry.channel.snapshot, createdAt: entry.createdAt, application: entry.application,
-            applicationData: entry.applicationData, bridgeID: entry.bridgeID)
+            snapshot: await entry.channel.snapshot, createdAt: entry.createdAt, dialedNumber: entry.dialedNumber,
+            application: entry.application, applicationData: entry.applicationData, bridgeID: entry.bridgeID)
     }
 
     private func entriesInCreationOrder() -> [Entry] {
@@ -146,10 +148,24 @@ public final class ChannelRegistry: Sendable {
 public struct LiveChannel: Sendable {
     public var snapshot: ChannelSnapshot
     public var createdAt: Date
+    /// Status `DNID`: the number an inbound call dialed; empty for outbound legs.
+    public var dialedNumber: String
     public var application: String
     public var applicationData: String
     /// Empty when not bridged.
     public var bridgeID: String
+
+    public init(
+        snapshot: ChannelSnapshot, createdAt: Date, dialedNumber: String = "", application: String, applicationData: String,
+        bridgeID: String
+    ) {
+        self.snapshot = snapshot
+        self.createdAt = createdAt
+        self.dialedNumber = dialedNumber
+        self.application = application
+        self.applicationData = applicationData
+        self.bridgeID = bridgeID
+    }
 
     /// Whole seconds since the channel was created (Status `Seconds`).
     public func seconds(now: Date = Date()) -> Int {

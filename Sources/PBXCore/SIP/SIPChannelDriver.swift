@@ -283,7 +283,7 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
 
     /// A leg was just created (inbound or outbound): live for management, and announced.
     func channelCreated(_ channel: SIPChannel) {
-        channels.register(channel)
+        channels.register(channel, dialedNumber: channel.direction == .inbound ? channel.invite.uri.user ?? "" : "")
         channel.publishEvent { .newchannel($0) }
     }
 
