@@ -83,20 +83,37 @@ import Testing
     /// leaving out what pbxd's dialer and bridge produce (Dial*, Bridge*, the caller's
     /// NewConnectedLine, the callee's AppDial Newexten, Dial()'s VarSets) and the VarSets:
     /// name, channel peer, ChannelState, Exten, and the keys after the block.
-    static let capturedBasicCall: [(name: String, peer: String, state: String, exten: String, extra: [String])] = [
-        ("Newchannel", "1001", "0", "1002", []),
-        ("Newstate", "1001", "4", "1002", []),
-        ("Newexten", "1001", "4", "1002", ["Extension", "Application", "AppData"]),
-        ("Newchannel", "1002", "0", "s", []),
-        ("NewConnectedLine", "1002", "0", "s", []),
-        ("Newstate", "1002", "5", "s", []),
-        ("Newstate", "1002", "6", "s", []),
-        ("Newstate", "1001", "6", "1002", []),
-        ("HangupRequest", "1001", "6", "1002", ["Cause"]),
-        ("SoftHangupRequest", "1001", "6", "1002", ["Cause"]),
-        ("Hangup", "1002", "6", "s", ["Cause", "Cause-txt"]),
-        ("Hangup", "1001", "6", "1002", ["Cause", "Cause-txt"]),
-    ]
+    static let capturedBasicCall: [(name: String, peer: String, state: String, exten: String, extra: [String])] = {
+        let dest = blockKeys.map { "Dest" + $0 }
+        let bridgeTail = Array(blockKeys.suffix(7))  // a bridge block (7 keys) then the channel's
+        let app = ["Extension", "Application", "AppData"]
+        return [
+            ("Newchannel", "1001", "0", "1002", []),
+            ("Newstate", "1001", "4", "1002", []),
+            ("Newexten", "1001", "4", "1002", app),
+            ("Newchannel", "1002", "0", "s", []),
+            ("Newexten", "1002", "0", "1002", app),
+            ("NewConnectedLine", "1002", "0", "1002", []),
+            ("DialBegin", "1001", "4", "1002", dest + ["DialString"]),
+            ("NewConnectedLine", "1001", "4", "1002", []),
+            ("Newstate", "1002", "5", "1002", []),
+            ("DialState", "1001", "4", "1002", dest + ["DialStatus"]),
+            ("Newstate", "1002", "6", "1002", []),
+            ("DialEnd", "1001", "4", "1002", dest + ["DialStatus"]),
+            ("Newstate", "1001", "6", "1002", []),
+            ("BridgeCreate", "", "", "", []),
+            ("Newexten", "1002", "6", "", app),
+            ("BridgeEnter", "1002", "6", "", bridgeTail),
+            ("BridgeEnter", "1001", "6", "1002", bridgeTail),
+            ("HangupRequest", "1001", "6", "1002", ["Cause"]),
+            ("BridgeLeave", "1001", "6", "1002", bridgeTail),
+            ("SoftHangupRequest", "1001", "6", "1002", ["Cause"]),
+            ("BridgeLeave", "1002", "6", "", bridgeTail),
+            ("BridgeDestroy", "", "", "", []),
+            ("Hangup", "1002", "6", "", ["Cause", "Cause-txt"]),
+            ("Hangup", "1001", "6", "1002", ["Cause", "Cause-txt"]),
+        ]
+    }()
 
     @Test func basicCallPublishesAsterisksChannelEventsInOrder() async throws {
         let caller = try await TestPhone.bind()
@@ -170,11 +187,14 @@ import Testing
         }
         #expect(observed.map { "\($0.0) \($0.1) \($0.2) \($0.3) \($0.4)" }
                 == Self.capturedBasicCall.map { "\($0.name) \($0.peer) \($0.state) \($0.exten) \($0.extra)" })
-        for event in callEvents {
+        let channelEvents = callEvents.filter { !$0.name.hasPrefix("Bridge") }
+        for event in channelEvents {
             #expect(Array(event.fields.map(\.key).prefix(Self.blockKeys.count)) == Self.blockKeys, "\(event.name)")
         }
         let callerUniqueID = try #require(callEvents.first?["Uniqueid"])
-        #expect(callEvents.allSatisfy { $0["Linkedid"] == callerUniqueID })
+        #expect(callEvents.filter { $0.name != "BridgeCreate" && $0.name != "BridgeDestroy" }.allSatisfy { $0["Linkedid"] == callerUniqueID })
+        let bridgeIDs = Set(callEvents.filter { $0.name.hasPrefix("Bridge") }.compactMap { $0["BridgeUniqueid"] })
+        #expect(bridgeIDs.count == 1)
         #expect(callEvents.first?["CallerIDNum"] == "1001" && callEvents.first?["CallerIDName"] == "User 1001")
         // The callee leg is its peer's caller ID, connected to the caller.
         let calleeLine = try #require(callEvents.first { $0.name == "NewConnectedLine" })

@@ -50,6 +50,8 @@ public final class SIPChannel: CallChannel, ChannelEventSource, InterruptibleCha
     private let hangupPromise: EventLoopPromise<HangupCause>
     /// The other leg while bridged: re-INVITEs and BYEs are passed to it.
     weak var bridgedPeer: SIPChannel?
+    /// The bridge this leg is in (it leaves before its Hangup event is published).
+    var bridge: SIPBridge?
     /// The leg's own media endpoint while it plays prompts or listens for DTMF (not bridged).
     var localMedia: LocalMediaEndpoint?
     /// DTMF pressed and not yet read by the dialplan.
@@ -117,7 +119,6 @@ public final class SIPChannel: CallChannel, ChannelEventSource, InterruptibleCha
         logger[metadataKey: "channel"] = "\(identity.name)"
         self.logger = logger
         driver.channelCreated(self)
-        if direction == .outbound { setConnectedLine(number: callerNumber, name: callerName) }
     }
 
     // MARK: CallChannel (called from the dialplan task)
@@ -386,8 +387,12 @@ public final class SIPChannel: CallChannel, ChannelEventSource, InterruptibleCha
         // fails before answering only reports its failure to the dial.
         if direction == .inbound || channelState == .up {
             publishEvent { .hangupRequest($0, cause: cause) }
-            // Leaving a bridge because this side hung up soft-hangs it up too (Asterisk 18).
-            if bridgedPeer != nil { publishEvent { .softHangupRequest($0, cause: cause) } }
+            // Leaving a bridge because this side hung up soft-hangs it up too (Asterisk 18),
+            // after its BridgeLeave.
+            if let bridge {
+                bridge.leave(self)
+                publishEvent { .softHangupRequest($0, cause: cause) }
+            }
         }
         finish(cause: cause)
     }
@@ -396,6 +401,7 @@ public final class SIPChannel: CallChannel, ChannelEventSource, InterruptibleCha
     func finish(cause: HangupCause) {
         guard hangupCause == nil else { return }
         hangupCause = cause
+        bridge?.leave(self)
         // The state stays as it was (Hangup shows e.g. Up, as Asterisk's does).
         if !dialplanOwnsChannel { announceHangup(cause) }
         interruption?.succeed(())
