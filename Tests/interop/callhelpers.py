@@ -160,9 +160,10 @@ def wait_sip(cap: Capture, predicate, timeout: float) -> tuple[int, int, str] | 
 
 def answered_call(pbxd: Pbxd, cap: Capture, procs, artifacts: Path, exten: str, *,
                   scenario: str = "ivr_uac_rtp_wait_bye.xml", hold_ms: int = 1000, timeout: int = 25,
-                  socket_timeout: float = 0.02):
-    """A SIPp caller (1001, digest auth) into `exten` whose RTP is a socket of the test's own.
-    Returns (uac, rtp socket, pbxd's 200 OK text, pbxd's RTP port) once the call is answered."""
+                  socket_timeout: float = 0.02, keys: dict[str, str] | None = None):
+    """A SIPp caller (1001, digest auth) into `exten` whose RTP is a socket of the test's own
+    (`keys`: more -key values for the scenario). Returns (uac, rtp socket, pbxd's 200 OK text,
+    pbxd's RTP port) once the call is answered."""
     import socket
 
     from sipphelpers import sdp_media
@@ -170,7 +171,7 @@ def answered_call(pbxd: Pbxd, cap: Capture, procs, artifacts: Path, exten: str, 
     rtp.bind(("127.0.0.1", netutil.free_port(tcp=False)))
     rtp.settimeout(socket_timeout)
     uac = caller(pbxd, procs, artifacts, "1001", exten, scenario, timeout=timeout, hold_ms=hold_ms,
-                 keys={"rtp_port": str(rtp.getsockname()[1])}).start()
+                 keys={"rtp_port": str(rtp.getsockname()[1]), **(keys or {})}).start()
     ok = wait_sip(cap, lambda s, d, t: s == pbxd.sip_port and t.startswith("SIP/2.0 200") and "m=audio" in t
                   and re.search(r"(?m)^CSeq:\s*2 INVITE", t) is not None, 10)
     if not ok:
