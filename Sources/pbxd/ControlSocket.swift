@@ -26,7 +26,7 @@ final class ControlSocket: Sendable {
     /// data directory would overwrite each other's registrations).
     static func start(dataDirectory: String, registry: CLICommandRegistry, group: any EventLoopGroup, logger: Logger) async throws -> ControlSocket {
         let path = (dataDirectory as NSString).appendingPathComponent(fileName)
-        guard path.utf8.count < ControlProtocol.maxPathLength else {
+        guard let address = ControlSocketAddress(path: path) else {
             throw StartupError(description: "control socket path '\(path)' is longer than \(ControlProtocol.maxPathLength - 1) bytes; use a shorter datadir")
         }
         if FileManager.default.fileExists(atPath: path) {
@@ -41,7 +41,8 @@ final class ControlSocket: Sendable {
                     try channel.pipeline.syncOperations.addHandler(ControlConnectionHandler(registry: registry, logger: logger))
                 }
             }
-            .bind(unixDomainSocketPath: path).get()
+            .bind(unixDomainSocketPath: address.bindable).get()
+        address.close()
         guard chmod(path, 0o600) == 0 else {
             try? await server.close()
             throw StartupError(description: "cannot restrict control socket '\(path)' to pbxd's user: \(String(cString: strerror(errno)))")
@@ -54,6 +55,36 @@ final class ControlSocket: Sendable {
     func stop() async {
         try? await server.close()
         try? FileManager.default.removeItem(atPath: path)
+    }
+}
+
+/// A socket path that fits `sun_path`. A data directory deep enough to make the full path too
+/// long (test artifacts, long install prefixes) is reached on Linux through
+/// `/proc/self/fd/<fd of the directory>/pbxd.ctl`, which bind() and connect() resolve like the
+/// full path; the directory descriptor is only needed until the call returns.
+struct ControlSocketAddress {
+    let bindable: String
+    private let directoryDescriptor: Int32?
+
+    init?(path: String) {
+        if path.utf8.count < ControlProtocol.maxPathLength {
+            bindable = path
+            directoryDescriptor = nil
+            return
+        }
+        #if os(Linux)
+        let directory = (path as NSString).deletingLastPathComponent
+        let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        bindable = "/proc/self/fd/\(descriptor)/" + (path as NSString).lastPathComponent
+        directoryDescriptor = descriptor
+        #else
+        return nil
+        #endif
+    }
+
+    func close() {
+        if let directoryDescriptor { _ = Foundation.close(directoryDescriptor) }
     }
 }
 

@@ -39,9 +39,13 @@ enum RemoteConsole {
 
     /// Connects, writes `request`, and reads until pbxd closes the connection.
     private static func exchange(_ request: String, path: String) async throws -> String {
+        guard let address = ControlSocketAddress(path: path) else {
+            throw Failure(description: "control socket path '\(path)' is too long")
+        }
+        defer { address.close() }
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(5))
-            .connect(unixDomainSocketPath: path) { channel in
+            .connect(unixDomainSocketPath: address.bindable) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }

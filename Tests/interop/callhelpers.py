@@ -183,9 +183,10 @@ def answered_call(pbxd: Pbxd, cap: Capture, procs, artifacts: Path, exten: str, 
 
 
 def running_pbxd(request, procs, artifacts: Path, *, peers: dict[str, dict[str, str]] | None = None,
-                 extensions: str = "", sounds: bool = False, prepare=None):
+                 extensions: str = "", sounds: bool = False, prepare=None, stopped_by_test: bool = False):
     """The body of a pbxd fixture: configures one pbxd (peer settings, extra [internal] lines,
     the repository's sounds/ when `sounds`, then `prepare(inst)` for anything else), starts it
+    (`stopped_by_test`: the test may stop it itself)
     with a capture of its SIP port, yields (inst, cap), and at teardown stops it and fails the
     test if it did not stop cleanly. Use as `yield from running_pbxd(...)`."""
     from pbxdproc import REPO
@@ -198,7 +199,7 @@ def running_pbxd(request, procs, artifacts: Path, *, peers: dict[str, dict[str, 
     if prepare:
         prepare(inst)
     cap = Capture(procs, artifacts / "sip.pcap", f"port {inst.sip_port}", snaplen=0)
-    s.items.append((inst, cap, False))
+    s.items.append((inst, cap, stopped_by_test))
     inst.start()
     yield inst, cap
     rep = getattr(request.node, "rep_call", None)
