@@ -5,7 +5,7 @@
   succeeds and 701 answers. SIGHUP reloads too (702).
 - A call in progress (710: Answer, Wait, Verbose, Hangup) keeps running through a reload that
   removes its extension; `core show channels` shows it while it waits.
-- `sip show peers` shows a SIPp peer's registration; `core show help`, `dialplan show`; an
+- `sip show peers` shows SIPp peers' registrations and a qualified peer's OK (n ms); `core show help`, `dialplan show`; an
   unknown command exits 1; `-rx` against a stopped pbxd exits 1 and says it is not running."""
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import time
 import pytest
 
 import netutil
-from callhelpers import caller, register, running_pbxd, wait_log
+from callhelpers import callee, caller, register, running_pbxd, wait_log
 from pbxdproc import pbxd_binary
 from sipphelpers import run_caller
 
@@ -40,7 +40,8 @@ def pbxd(request, procs, artifacts):
 
 @pytest.fixture
 def stoppable_pbxd(request, procs, artifacts):
-    yield from running_pbxd(request, procs, artifacts, extensions=EXTENSIONS, sounds=True, stopped_by_test=True)
+    yield from running_pbxd(request, procs, artifacts, extensions=EXTENSIONS, sounds=True, stopped_by_test=True,
+                            peers={"812": {"qualify": "300", "qualifyfreq": "1"}})
 
 
 def rx(pbxd, command: str, flag: str = "-rx") -> subprocess.CompletedProcess:
@@ -138,6 +139,11 @@ def test_console_commands_and_a_stopped_pbxd(stoppable_pbxd, procs, artifacts):
     port = netutil.free_port()
     reg = register(pbxd, procs, artifacts, "1002", port)
     assert reg.rc == 0, reg.describe()
+    # 812 is qualified (OPTIONS every second) and answers from a SIPp UAS.
+    port812 = netutil.free_port()
+    assert register(pbxd, procs, artifacts, "812", port812).rc == 0
+    callee(pbxd, procs, artifacts, "812", port812, "call_uas_options.xml", calls=500, timeout=30, tag="uas-812")
+    assert wait_log(pbxd, r"peer is now OK.*812|812.*peer is now OK", 6), pbxd.log_tail(20)
 
     peers = rx(pbxd, "sip show peers")
     assert peers.returncode == 0, peers
@@ -146,7 +152,9 @@ def test_console_commands_and_a_stopped_pbxd(stoppable_pbxd, procs, artifacts):
     row = next(l for l in lines if l.startswith("1002/"))
     assert re.match(rf"1002/1002\s+127\.0\.0\.1\s+D\s+.*\s{port}\s+Unmonitored", row), row
     assert re.match(r"1001\s+\(Unspecified\)\s+D\s+.*\s0\s+Unmonitored", next(l for l in lines if l.startswith("1001 "))), peers.stdout
-    assert lines[-1] == "4 sip peers [Monitored: 0 online, 0 offline Unmonitored: 1 online, 3 offline]", peers.stdout
+    assert re.match(rf"812/812\s+127\.0\.0\.1\s+D\s+.*\s{port812}\s+OK \(\d+ ms\)", next(l for l in lines if l.startswith("812/"))), \
+        peers.stdout
+    assert lines[-1] == "4 sip peers [Monitored: 1 online, 0 offline Unmonitored: 1 online, 2 offline]", peers.stdout
 
     helped = rx(pbxd, "core show help", flag="--rx")
     for command in ("core show channels", "core show version", "dialplan reload", "dialplan show", "reload", "sip show peers"):
