@@ -24,14 +24,20 @@ final class ControlSocket: Sendable {
     /// Binds the socket and starts answering. A socket file left by a pbxd that died is
     /// replaced; one that another pbxd still answers on stops start-up (two switches on one
     /// data directory would overwrite each other's registrations).
-    static func start(dataDirectory: String, registry: CLICommandRegistry, group: any EventLoopGroup, logger: Logger) async throws -> ControlSocket {
+    static func start(dataDirectory: String, registry: CLICommandRegistry, group: any EventLoopGroup, logger: Logger) async throws
+        -> ControlSocket
+    {
         let path = (dataDirectory as NSString).appendingPathComponent(fileName)
         guard let address = ControlSocketAddress(path: path) else {
-            throw StartupError(description: "control socket path '\(path)' is longer than \(ControlProtocol.maxPathLength - 1) bytes; use a shorter datadir")
+            throw StartupError(
+                description:
+                    "control socket path '\(path)' is longer than \(ControlProtocol.maxPathLength - 1) bytes; use a shorter datadir"
+            )
         }
         if FileManager.default.fileExists(atPath: path) {
             if await RemoteConsole.isAnswering(path: path) {
-                throw StartupError(description: "another pbxd is running with data directory '\(dataDirectory)' (it answers on \(path))")
+                throw StartupError(
+                    description: "another pbxd is running with data directory '\(dataDirectory)' (it answers on \(path))")
             }
             try? FileManager.default.removeItem(atPath: path)
         }
@@ -45,7 +51,8 @@ final class ControlSocket: Sendable {
         address.close()
         guard chmod(path, 0o600) == 0 else {
             try? await server.close()
-            throw StartupError(description: "cannot restrict control socket '\(path)' to pbxd's user: \(String(cString: strerror(errno)))")
+            throw StartupError(
+                description: "cannot restrict control socket '\(path)' to pbxd's user: \(String(cString: strerror(errno)))")
         }
         logger.debug("control socket listening", metadata: ["path": "\(path)"])
         return ControlSocket(path: path, server: server)
@@ -73,13 +80,13 @@ struct ControlSocketAddress {
             return
         }
         #if os(Linux)
-        let directory = (path as NSString).deletingLastPathComponent
-        let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        bindable = "/proc/self/fd/\(descriptor)/" + (path as NSString).lastPathComponent
-        directoryDescriptor = descriptor
+            let directory = (path as NSString).deletingLastPathComponent
+            let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            guard descriptor >= 0 else { return nil }
+            bindable = "/proc/self/fd/\(descriptor)/" + (path as NSString).lastPathComponent
+            directoryDescriptor = descriptor
         #else
-        return nil
+            return nil
         #endif
     }
 

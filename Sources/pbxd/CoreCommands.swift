@@ -7,21 +7,26 @@ import PBXCore
 /// `reload` and `core show channels`.
 enum CoreCommands {
     static func register(into registry: CLICommandRegistry, dialplan: LiveDialplan, driver: SIPChannelDriver, logger: Logger) {
-        registry.register(CLICommand("core show help", summary: "Display help list, or specific help on a command") { arguments in
-            let prefix = arguments.map { $0.lowercased() }
-            let lines = registry.help.filter { $0.lowercased().split(separator: " ").map(String.init).starts(with: prefix) }
-            return lines.isEmpty ? .failure("No such command '\(arguments.joined(separator: " "))'.") : CLIResult(lines: lines)
-        })
-        registry.register(CLICommand("core show version", summary: "Display version info") { _ in
-            CLIResult(lines: ["pbxd \(PBXDCommand.version)"])
-        })
+        registry.register(
+            CLICommand("core show help", summary: "Display help list, or specific help on a command") { arguments in
+                let prefix = arguments.map { $0.lowercased() }
+                let lines = registry.help.filter { $0.lowercased().split(separator: " ").map(String.init).starts(with: prefix) }
+                return lines.isEmpty
+                    ? .failure("No such command '\(arguments.joined(separator: " "))'.") : CLIResult(lines: lines)
+            })
+        registry.register(
+            CLICommand("core show version", summary: "Display version info") { _ in
+                CLIResult(lines: ["pbxd \(PBXDCommand.version)"])
+            })
         // Everything that can be reloaded today is the dialplan; sip.conf and the rest follow.
-        registry.register(CLICommand("reload", summary: "Reload configuration (for now: extensions.conf)") { _ in
-            dialplan.reloadCommand(logger: logger)
-        })
-        registry.register(CLICommand("core show channels", summary: "Display information on channels") { _ in
-            await channelTable(driver: driver, dialplan: dialplan.executor.dialplan)
-        })
+        registry.register(
+            CLICommand("reload", summary: "Reload configuration (for now: extensions.conf)") { _ in
+                dialplan.reloadCommand(logger: logger)
+            })
+        registry.register(
+            CLICommand("core show channels", summary: "Display information on channels") { _ in
+                await channelTable(driver: driver, dialplan: dialplan.executor.dialplan)
+            })
     }
 
     /// Asterisk's `core show channels` table: name, `exten@context:priority`, state, and the
@@ -44,7 +49,8 @@ enum CoreCommands {
             var application = "(None)"
             if !snapshot.context.isEmpty {
                 location = "\(snapshot.exten)@\(snapshot.context):\(snapshot.priority)"
-                if let step = dialplan.findPriority(context: snapshot.context, exten: snapshot.exten, priority: snapshot.priority) {
+                if let step = dialplan.findPriority(context: snapshot.context, exten: snapshot.exten, priority: snapshot.priority)
+                {
                     application = "\(step.application)(\(step.arguments))"
                 }
             }

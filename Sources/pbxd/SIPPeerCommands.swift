@@ -7,19 +7,24 @@ import SIPStack
 /// (its registration, or its fixed host), whether it is dynamic, its NAT settings, ACL, port
 /// and qualify status, then the monitored/unmonitored totals.
 enum SIPPeerCommands {
-    static func register(into registry: CLICommandRegistry, peers: [SIPPeer], registrar: RegistrarService,
-                         qualify: QualifyService, eventLoop: any EventLoop) {
-        registry.register(CLICommand("sip show peers", summary: "List defined SIP peers") { _ in
-            // Registrations and qualify state live on the SIP event loop.
-            let rows = try? await eventLoop.submit { () -> [PeerRow] in
-                let bindings = Dictionary(grouping: registrar.allBindings, by: \.aor)
-                return peers.map { peer in
-                    PeerRow(peer: peer, binding: bindings[peer.name.lowercased()]?.last, reachability: qualify.reachability(of: peer.name))
-                }
-            }.get()
-            guard let rows else { return .failure("The SIP channel driver is not running") }
-            return CLIResult(lines: table(rows))
-        })
+    static func register(
+        into registry: CLICommandRegistry, peers: [SIPPeer], registrar: RegistrarService,
+        qualify: QualifyService, eventLoop: any EventLoop
+    ) {
+        registry.register(
+            CLICommand("sip show peers", summary: "List defined SIP peers") { _ in
+                // Registrations and qualify state live on the SIP event loop.
+                let rows = try? await eventLoop.submit { () -> [PeerRow] in
+                    let bindings = Dictionary(grouping: registrar.allBindings, by: \.aor)
+                    return peers.map { peer in
+                        PeerRow(
+                            peer: peer, binding: bindings[peer.name.lowercased()]?.last,
+                            reachability: qualify.reachability(of: peer.name))
+                    }
+                }.get()
+                guard let rows else { return .failure("The SIP channel driver is not running") }
+                return CLIResult(lines: table(rows))
+            })
     }
 
     struct PeerRow {
@@ -56,14 +61,16 @@ enum SIPPeerCommands {
                 default: monitored.offline += 1
                 }
             }
-            lines.append(line([
-                name, host, peer.host == .dynamic ? " D " : "   ",
-                nat(peer.nat.forceRport, auto: peer.nat.autoForceRport), nat(peer.nat.comedia, auto: peer.nat.autoComedia),
-                peer.acl.isEmpty ? "   " : " A ", String(port), status, peer.description ?? "",
-            ]))
+            lines.append(
+                line([
+                    name, host, peer.host == .dynamic ? " D " : "   ",
+                    nat(peer.nat.forceRport, auto: peer.nat.autoForceRport), nat(peer.nat.comedia, auto: peer.nat.autoComedia),
+                    peer.acl.isEmpty ? "   " : " A ", String(port), status, peer.description ?? "",
+                ]))
         }
-        lines.append("\(rows.count) sip peers [Monitored: \(monitored.online) online, \(monitored.offline) offline "
-            + "Unmonitored: \(unmonitored.online) online, \(unmonitored.offline) offline]")
+        lines.append(
+            "\(rows.count) sip peers [Monitored: \(monitored.online) online, \(monitored.offline) offline "
+                + "Unmonitored: \(unmonitored.online) online, \(unmonitored.offline) offline]")
         return lines
     }
 
@@ -74,8 +81,10 @@ enum SIPPeerCommands {
 
     /// `%-25.25s %-39.39s %-3.3s %-10.10s %-10.10s %-3.3s %-8s %-11s %-32.32s`.
     static func line(_ fields: [String]) -> String {
-        let widths: [(width: Int, truncate: Bool)] = [(25, true), (39, true), (3, true), (10, true), (10, true), (3, true),
-                                                      (8, false), (11, false), (32, true)]
+        let widths: [(width: Int, truncate: Bool)] = [
+            (25, true), (39, true), (3, true), (10, true), (10, true), (3, true),
+            (8, false), (11, false), (32, true),
+        ]
         return zip(fields, widths).map { field, format in
             let text = format.truncate ? String(field.prefix(format.width)) : field
             return text.count >= format.width ? text : text.padding(toLength: format.width, withPad: " ", startingAt: 0)

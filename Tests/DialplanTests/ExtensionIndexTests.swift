@@ -20,11 +20,14 @@ import Testing
 
     /// What findPriority should say: the first extension, in search order, that matches.
     func linear(_ dialplan: Dialplan, _ exten: String, callerID: String?) -> String? {
-        dialplan.matchingExtensions(context: "default", exten: exten, callerID: callerID).first?.extension.priorities[1]?.arguments
+        dialplan.matchingExtensions(context: "default", exten: exten, callerID: callerID).first?.extension.priorities[1]?
+            .arguments
     }
 
-    @Test(arguments: ["1001", "1002", "10-02", "1099", "1234", "1", "", "s", "a1", "a", "b9#", "d1", "*5", "*",
-                      "é1", "e\u{301}1", "1\u{301}001", "3\r\n", "99 9", "1001 "])
+    @Test(arguments: [
+        "1001", "1002", "10-02", "1099", "1234", "1", "", "s", "a1", "a", "b9#", "d1", "*5", "*",
+        "é1", "e\u{301}1", "1\u{301}001", "3\r\n", "99 9", "1001 ",
+    ])
     func indexedLookupAgreesWithTryingEveryExtension(_ exten: String) throws {
         let dialplan = try loadDialplan(Self.plan)
         for callerID in [nil, "200", "300"] {
@@ -36,8 +39,11 @@ import Testing
     @Test func exactNamesBeatPatternsAndCallerIDVariantsComeFirst() throws {
         let dialplan = try loadDialplan(Self.plan)
         #expect(dialplan.findPriority(context: "default", exten: "1001", priority: 1)?.arguments == "exact 1001")
-        #expect(dialplan.findPriority(context: "default", exten: "1001", priority: 1, callerID: "200")?.arguments == "1001 for caller 200")
-        #expect(dialplan.findPriority(context: "default", exten: "1002", priority: 1)?.arguments == "exact 1002 written with a dash")
+        #expect(
+            dialplan.findPriority(context: "default", exten: "1001", priority: 1, callerID: "200")?.arguments
+                == "1001 for caller 200")
+        #expect(
+            dialplan.findPriority(context: "default", exten: "1002", priority: 1)?.arguments == "exact 1002 written with a dash")
         #expect(dialplan.findPriority(context: "default", exten: "1003", priority: 1)?.arguments == "10XX")
         #expect(dialplan.findPriority(context: "default", exten: "b9", priority: 1)?.arguments == "letters")
         #expect(dialplan.findPriority(context: "default", exten: "é1", priority: 1)?.arguments == "accented")
@@ -52,15 +58,17 @@ import Testing
         for pattern in patterns {
             for input in inputs {
                 for mode in [ExtensionPattern.MatchMode.match, .canMatch, .matchMore] {
-                    #expect(pattern.fit(input, mode: mode) == characterWalk(pattern, input, mode: mode),
-                            "\(pattern.text) \(input.debugDescription) \(mode)")
+                    #expect(
+                        pattern.fit(input, mode: mode) == characterWalk(pattern, input, mode: mode),
+                        "\(pattern.text) \(input.debugDescription) \(mode)")
                 }
             }
         }
     }
 
     @Test func aContextAddedToByALaterSectionIsIndexedAgain() throws {
-        let dialplan = try loadDialplan("""
+        let dialplan = try loadDialplan(
+            """
             [default]
             exten => 100,1,NoOp(first)
             [default]

@@ -25,7 +25,8 @@ import Testing
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             path = directory.appendingPathComponent("extensions.conf").path
             try text.write(toFile: path, atomically: true, encoding: .utf8)
-            let executor = DialplanExecutor(dialplan: try Dialplan.load(path: path).dialplan, dialer: FakeDialer(), logger: log.logger)
+            let executor = DialplanExecutor(
+                dialplan: try Dialplan.load(path: path).dialplan, dialer: FakeDialer(), logger: log.logger)
             live = LiveDialplan(executor: executor, path: path)
         }
 
@@ -43,7 +44,8 @@ import Testing
     @Test func aGoodFileIsSwappedInAndARunningCallKeepsItsDialplan() throws {
         let fixture = try Fixture()
         let running = fixture.live.executor
-        try fixture.write("""
+        try fixture.write(
+            """
             [internal]
             exten => 200,1,NoOp(new)
             """)
@@ -58,7 +60,8 @@ import Testing
 
     @Test func aBrokenFileKeepsTheOldDialplanAndSaysWhere() throws {
         let fixture = try Fixture()
-        try fixture.write("""
+        try fixture.write(
+            """
             [internal]
             exten => 200,1,NoOp(new)
              same => n,Answer()
@@ -79,7 +82,8 @@ import Testing
         let globals = fixture.live.executor.globals
         globals["SET_AT_RUNTIME"] = "yes"
         globals["GREETING"] = "changed by a call"
-        try fixture.write("""
+        try fixture.write(
+            """
             [globals]
             GREETING=welcome
             HOURS=08:00-18:00
@@ -95,7 +99,8 @@ import Testing
 
     @Test func unknownApplicationsWarnWithTheirLine() throws {
         let fixture = try Fixture()
-        try fixture.write("""
+        try fixture.write(
+            """
             [internal]
             exten => 100,1,NoOp()
              same => n,NoSuchApp(x)
@@ -114,13 +119,20 @@ import Testing
         try fixture.write("[internal]\n same => n,Hangup()\n")
         let bad = await console.run("Dialplan Reload")
         #expect(!bad.succeeded)
-        #expect(bad.lines == ["Dialplan reload failed: \(fixture.path):2: 'same =>' without a preceding 'exten =>' in context 'internal' (the running dialplan is kept)"])
-        #expect(fixture.log.messages.contains { $0.hasPrefix("Dialplan reload failed, keeping the running dialplan: \(fixture.path):2:") })
+        #expect(
+            bad.lines == [
+                "Dialplan reload failed: \(fixture.path):2: 'same =>' without a preceding 'exten =>' in context 'internal' (the running dialplan is kept)"
+            ])
+        #expect(
+            fixture.log.messages.contains {
+                $0.hasPrefix("Dialplan reload failed, keeping the running dialplan: \(fixture.path):2:")
+            })
         #expect(fixture.live.executor.hasExtension(context: "internal", exten: "200", callerID: nil))
     }
 
     @Test func dialplanShowListsAContextAsAsteriskDoes() async throws {
-        let fixture = try Fixture("""
+        let fixture = try Fixture(
+            """
             [internal]
             include => ivr
             exten => 1001,hint,SIP/1001
@@ -132,19 +144,21 @@ import Testing
         let console = fixture.console()
         let shown = await console.run("dialplan show internal")
         #expect(shown.succeeded)
-        #expect(shown.lines == [
-            "[ Context 'internal' created by 'pbx_config' ]",
-            "  '1001' =>         hint: SIP/1001                                [extensions.conf:3]",
-            "                    1. Dial(SIP/1001,20)                          [extensions.conf:4]",
-            "  [done]            2. Hangup()                                   [extensions.conf:5]",
-            "  Include =>        'ivr'                                         [extensions.conf:2]",
-            "",
-            "-= 1 extension (3 priorities) in 1 context. =-",
-        ])
+        #expect(
+            shown.lines == [
+                "[ Context 'internal' created by 'pbx_config' ]",
+                "  '1001' =>         hint: SIP/1001                                [extensions.conf:3]",
+                "                    1. Dial(SIP/1001,20)                          [extensions.conf:4]",
+                "  [done]            2. Hangup()                                   [extensions.conf:5]",
+                "  Include =>        'ivr'                                         [extensions.conf:2]",
+                "",
+                "-= 1 extension (3 priorities) in 1 context. =-",
+            ])
         let all = await console.run("dialplan show")
-        #expect(all.lines.filter { $0.hasPrefix("[ Context") } == [
-            "[ Context 'internal' created by 'pbx_config' ]", "[ Context 'ivr' created by 'pbx_config' ]",
-        ])
+        #expect(
+            all.lines.filter { $0.hasPrefix("[ Context") } == [
+                "[ Context 'internal' created by 'pbx_config' ]", "[ Context 'ivr' created by 'pbx_config' ]",
+            ])
         #expect(all.lines.last == "-= 2 extensions (4 priorities) in 2 contexts. =-")
         let matched = await console.run("dialplan show s@internal")
         #expect(matched.lines.first == "[ Context 'ivr' created by 'pbx_config' ]")

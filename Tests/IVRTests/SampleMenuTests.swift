@@ -13,8 +13,9 @@ extension SampleMediaConfTests {
 
     @Test func theFixedClocksAreATuesdayAndASunday() {
         let utc = TimeZone(identifier: "UTC")!
-        #expect(DialplanClockTime(Self.tuesdayMorning, timeZone: utc) ==
-                DialplanClockTime(hour: 10, minute: 0, weekday: 2, dayOfMonth: 25, month: 11))
+        #expect(
+            DialplanClockTime(Self.tuesdayMorning, timeZone: utc)
+                == DialplanClockTime(hour: 10, minute: 0, weekday: 2, dayOfMonth: 25, month: 11))
         #expect(DialplanClockTime(Self.sundayMorning, timeZone: utc).weekday == 0)
     }
 
@@ -35,9 +36,10 @@ extension SampleMediaConfTests {
         let channel = IVRFakeChannel()
         await channel.press("979")
         let (events, dialed) = try await run("500", channel: channel)
-        #expect(played(events) == [
-            ["ivr-menu"], ["pbx-invalid"], ["ivr-menu"], ["pbx-invalid"], ["ivr-menu"], ["pbx-invalid"], ["vm-goodbye"],
-        ])
+        #expect(
+            played(events) == [
+                ["ivr-menu"], ["pbx-invalid"], ["ivr-menu"], ["pbx-invalid"], ["ivr-menu"], ["pbx-invalid"], ["vm-goodbye"],
+            ])
         #expect(dialed.isEmpty)
         #expect(events.last == .hangup(.normalClearing))
     }
@@ -46,10 +48,11 @@ extension SampleMediaConfTests {
         let channel = IVRFakeChannel()
         await channel.press("___")
         let (events, dialed) = try await run("500", channel: channel)
-        #expect(played(events) == [
-            ["ivr-menu"], ["please-try-again"], ["ivr-menu"], ["please-try-again"], ["ivr-menu"], ["please-try-again"],
-            ["vm-goodbye"],
-        ])
+        #expect(
+            played(events) == [
+                ["ivr-menu"], ["please-try-again"], ["ivr-menu"], ["please-try-again"], ["ivr-menu"], ["please-try-again"],
+                ["vm-goodbye"],
+            ])
         #expect(receiveTimeouts(events) == [.seconds(5), .seconds(5), .seconds(5)])
         #expect(dialed.isEmpty)
         #expect(events.last == .hangup(.normalClearing))

@@ -6,12 +6,14 @@ import PBXCore
 /// through the `CLICommandRegistry`.
 extension LiveDialplan {
     public func registerCommands(into registry: CLICommandRegistry, logger: Logger) {
-        registry.register(CLICommand("dialplan reload", summary: "Reload extensions and *only* extensions") { _ in
-            self.reloadCommand(logger: logger)
-        })
-        registry.register(CLICommand("dialplan show", summary: "Show dialplan") { arguments in
-            self.showCommand(arguments)
-        })
+        registry.register(
+            CLICommand("dialplan reload", summary: "Reload extensions and *only* extensions") { _ in
+                self.reloadCommand(logger: logger)
+            })
+        registry.register(
+            CLICommand("dialplan show", summary: "Show dialplan") { arguments in
+                self.showCommand(arguments)
+            })
     }
 
     /// Reloads and answers: the totals and any warnings, or the error (with file:line) and the
@@ -47,7 +49,9 @@ extension LiveDialplan {
                 return .failure("There is no existence of '\(parts[0])' extension in '\(context)' context (or its includes)")
             }
             listed = matches.flatMap { match in
-                ["[ Context '\(match.context)' created by 'pbx_config' ]"] + DialplanListing.extensionLines(match.extension) + [""]
+                ["[ Context '\(match.context)' created by 'pbx_config' ]"] + DialplanListing.extensionLines(match.extension) + [
+                    ""
+                ]
             }
             listed.append("-= \(DialplanListing.counted(matches.count, "extension", "extensions")) matched. =-")
         }

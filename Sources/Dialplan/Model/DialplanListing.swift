@@ -28,8 +28,9 @@ public enum DialplanListing {
             }
             out.append("")
         }
-        out.append("-= \(counted(extensions, "extension", "extensions")) (\(counted(priorities, "priority", "priorities"))) in "
-            + "\(counted(names.count, "context", "contexts")). =-")
+        out.append(
+            "-= \(counted(extensions, "extension", "extensions")) (\(counted(priorities, "priority", "priorities"))) in "
+                + "\(counted(names.count, "context", "contexts")). =-")
         return out
     }
 
@@ -44,7 +45,8 @@ public enum DialplanListing {
         for priority in entry.priorities.values.sorted(by: { $0.number < $1.number }) {
             let label = priority.label.map { "[\($0)]" } ?? ""
             let first = head.isEmpty ? label : head
-            out.append(row(first, "\(priority.number). \(priority.application)(\(priority.arguments))", source(priority.location)))
+            out.append(
+                row(first, "\(priority.number). \(priority.application)(\(priority.arguments))", source(priority.location)))
             head = ""
         }
         return out

@@ -35,7 +35,8 @@ public final class LiveDialplan: @unchecked Sendable {
             current.dialplan = loaded.dialplan
             return loaded.dialplan.prioritiesWithUnknownApplications(current.applications)
         }
-        let warnings = loaded.warnings.map(\.description)
+        let warnings =
+            loaded.warnings.map(\.description)
             + unknown.map { "\($0.location): no application '\($0.application)'; a call reaching it hangs up" }
         return .success(DialplanReload(dialplan: loaded.dialplan, warnings: warnings))
     }

@@ -2,9 +2,9 @@ import Dialplan
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// `pbxd-bench dialplan [--extensions N] [--lookups N]`: how fast `Dialplan.findPriority` (the
@@ -42,14 +42,18 @@ func runDialplanBench(arguments: [String]) {
     var generator = SplitMix64(seed: 42)
     let exactNumbers = (0..<1024).map { _ in String(2_000_000 + Int(generator.next() % UInt64(exact))) }
     let patternNumbers = (0..<1024).map { _ in
-        "3" + threeDigits(Int(generator.next() % 100)).suffix(2) + threeDigits(Int(generator.next() % UInt64(min(patterns, 1000))))
+        "3" + threeDigits(Int(generator.next() % 100)).suffix(2)
+            + threeDigits(Int(generator.next() % UInt64(min(patterns, 1000))))
     }
     let missNumbers = (0..<1024).map { _ in String(4_000_000 + Int(generator.next() % 1_000_000)) }
     print("command: \(CommandLine.arguments.joined(separator: " "))")
     print("dialplan: 1 context, \(exact) exact extensions + \(patterns) patterns, \(lookups) lookups per kind, 1 thread")
-    for (kind, numbers, mustMatch) in [("exact", exactNumbers, true), ("pattern", patternNumbers, true), ("no match", missNumbers, false)] {
+    for (kind, numbers, mustMatch) in [
+        ("exact", exactNumbers, true), ("pattern", patternNumbers, true), ("no match", missNumbers, false),
+    ] {
         var found = 0
-        for number in numbers.prefix(100) where (dialplan.findPriority(context: "bench", exten: number, priority: 1) != nil) != mustMatch {
+        for number in numbers.prefix(100)
+        where (dialplan.findPriority(context: "bench", exten: number, priority: 1) != nil) != mustMatch {
             print("\(kind): \(number) \(mustMatch ? "did not match" : "matched"); the benchmark is wrong")
             return
         }
@@ -59,7 +63,8 @@ func runDialplanBench(arguments: [String]) {
         }
         let elapsed = benchNanoseconds() - start
         let perLookup = Double(elapsed) / Double(lookups)
-        print("\(kind): \(Int(1e9 / perLookup)) lookups/s, \(String(format: "%.1f", perLookup / 1000)) µs/lookup (\(found) found)")
+        print(
+            "\(kind): \(Int(1e9 / perLookup)) lookups/s, \(String(format: "%.1f", perLookup / 1000)) µs/lookup (\(found) found)")
     }
 }
 
