@@ -103,6 +103,8 @@ enum ControlProtocol {
     static let maxCommandLength = 4096
     /// `sun_path` holds 108 bytes with the terminating NUL on Linux (104 on macOS: the smaller).
     static let maxPathLength = 104
+    /// A client that connects and sends no full line within this is disconnected.
+    static let commandTimeout: TimeAmount = .seconds(10)
 
     static func encode(_ result: CLIResult) -> String {
         ([result.succeeded ? success : failure] + result.lines).map { $0 + "\n" }.joined()
@@ -127,6 +129,8 @@ private final class ControlConnectionHandler: ChannelInboundHandler {
     private let logger: Logger
     private var received: [UInt8] = []
     private var answered = false
+    /// Closes a connection that never sends its command (see `ControlProtocol.commandTimeout`).
+    private var idleTimer: Scheduled<Void>?
 
     init(registry: CLICommandRegistry, logger: Logger) {
         self.registry = registry
@@ -145,13 +149,23 @@ private final class ControlConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    func channelActive(context: ChannelHandlerContext) {
+        let channel = context.channel
+        idleTimer = context.eventLoop.scheduleTask(in: ControlProtocol.commandTimeout) {
+            channel.close(promise: nil)
+        }
+        context.fireChannelActive()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
+        idleTimer?.cancel()
         answered = true
         context.fireChannelInactive()
     }
 
     private func run(_ line: String, on channel: any Channel) {
         answered = true
+        idleTimer?.cancel()
         logger.info("console command", metadata: ["command": "\(line)"])
         let registry = self.registry
         let promise = channel.eventLoop.makePromise(of: CLIResult.self)

@@ -6,9 +6,11 @@
 - A call in progress (710: Answer, Wait, Verbose, Hangup) keeps running through a reload that
   removes its extension; `core show channels` shows it while it waits.
 - `sip show peers` shows SIPp peers' registrations and a qualified peer's OK (n ms); `core show help`, `dialplan show`; an
-  unknown command exits 1; `-rx` against a stopped pbxd exits 1 and says it is not running."""
+  unknown command exits 1; an overlong line is refused and a silent client dropped after 10 s;
+  `-rx` against a stopped pbxd exits 1 and says it is not running."""
 from __future__ import annotations
 
+import os
 import re
 import signal
 import socket
@@ -70,6 +72,23 @@ def call_answers(pbxd, procs, artifacts, exten: str, tag: str) -> bool:
 
 def call_is_404(pbxd, procs, artifacts, exten: str, tag: str) -> bool:
     return run_caller(pbxd, procs, artifacts, "1001", exten, scenario="uac_expect_404.xml", timeout=15, tag=tag).rc == 0
+
+
+def control_exchange(pbxd, data: bytes) -> bytes:
+    """Sends raw bytes on pbxd's control socket (reached through /proc/self/fd, as pbxd does,
+    since the artifacts path may be longer than a socket path may be) and reads until closed."""
+    directory = os.open(pbxd.data_dir, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(15)
+            sock.connect(f"/proc/self/fd/{directory}/pbxd.ctl")
+            sock.sendall(data)
+            reply = b""
+            while chunk := sock.recv(4096):
+                reply += chunk
+            return reply
+    finally:
+        os.close(directory)
 
 
 def reloads_logged(pbxd) -> int:
@@ -164,6 +183,12 @@ def test_console_commands_and_a_stopped_pbxd(stoppable_pbxd, procs, artifacts):
         shown.stdout
     unknown = rx(pbxd, "no such thing")
     assert unknown.returncode == 1 and "No such command 'no such thing'" in unknown.stdout, unknown
+
+    # The socket itself: a line longer than 4096 bytes is refused, a silent client is dropped.
+    too_long = control_exchange(pbxd, b"x" * 5000)
+    assert too_long.startswith(b"Response: Error\nCommand longer than 4096 bytes"), too_long
+    started = time.monotonic()
+    assert control_exchange(pbxd, b"") == b"" and 8 < time.monotonic() - started < 13
 
     pbxd.stop()
     assert not (pbxd.data_dir / "pbxd.ctl").exists(), "the control socket outlived pbxd"
