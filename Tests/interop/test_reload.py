@@ -5,9 +5,10 @@
   succeeds and 701 answers. SIGHUP reloads too (702).
 - A call in progress (710: Answer, Wait, Verbose, Hangup) keeps running through a reload that
   removes its extension; `core show channels` shows it while it waits.
-- `sip show peers` shows SIPp peers' registrations and a qualified peer's OK (n ms); `core show help`, `dialplan show`; an
-  unknown command exits 1; an overlong line is refused and a silent client dropped after 10 s;
-  `-rx` against a stopped pbxd exits 1 and says it is not running."""
+- `sip show peers` shows SIPp peers' registrations and a qualified peer's OK (n ms);
+  `core show help`, `dialplan show`; an unknown command exits 1; an overlong line is refused
+  and a silent client dropped after 10 s; `-rx` against a stopped pbxd exits 1 and says it is
+  not running."""
 from __future__ import annotations
 
 import os
