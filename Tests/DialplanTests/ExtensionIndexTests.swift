@@ -66,6 +66,44 @@ import Testing
         }
     }
 
+    /// Random exact names and patterns (sets, ranges, X/Z/N, `.`, `!`, separators, CID
+    /// variants, non-ASCII) against random numbers: the index must agree every time.
+    @Test func randomDialplansAgreeWithTryingEveryExtension() throws {
+        var random = TestRandom(seed: 7)
+        let pieces = ["1", "2", "9", "0", "X", "Z", "N", "[1-3]", "[a-c9]", "-", "*", "#", "é"]
+        let digits = ["1", "2", "3", "9", "0", "a", "*", "#", "-", "é", "e\u{301}"]
+        var matched = 0
+        for round in 0..<20 {
+            var text = "[default]\n"
+            var names = Set<ExtensionPattern.MatchKey>()
+            for n in 0..<60 {
+                var name = (0..<(1 + random.next(4))).map { _ in pieces[random.next(pieces.count)] }.joined()
+                let isPattern = random.next(2) == 0
+                if isPattern {
+                    if random.next(4) == 0 { name += random.next(2) == 0 ? "." : "!" }
+                    name = "_" + name
+                } else {
+                    name = name.filter { "0123456789*#-".contains($0) }
+                }
+                guard let pattern = try? ExtensionPattern(name), names.insert(pattern.matchKey).inserted else { continue }
+                let cid = random.next(6) == 0 ? "/20\(random.next(3))" : ""
+                text += "exten => \(name)\(cid),1,NoOp(\(round)-\(n))\n"
+            }
+            let dialplan = try loadDialplan(text)
+            for _ in 0..<150 {
+                let exten = (0..<(1 + random.next(5))).map { _ in digits[random.next(digits.count)] }.joined()
+                for callerID in [nil, "200", "201"] {
+                    let indexed = dialplan.findPriority(context: "default", exten: exten, priority: 1, callerID: callerID)?
+                        .arguments
+                    #expect(indexed == linear(dialplan, exten, callerID: callerID), "\(exten.debugDescription) in\n\(text)")
+                    matched += indexed == nil ? 0 : 1
+                }
+            }
+        }
+        // Not a vacuous comparison of nothing with nothing.
+        #expect(matched > 500, "only \(matched) lookups matched anything")
+    }
+
     @Test func aContextAddedToByALaterSectionIsIndexedAgain() throws {
         let dialplan = try loadDialplan(
             """
@@ -94,5 +132,18 @@ import Testing
             }
         }
         return data.isEmpty ? (mode == .matchMore ? .no : .yes) : .no
+    }
+}
+
+/// A small deterministic generator for the randomized agreement test.
+struct TestRandom {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next(_ bound: Int) -> Int {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return Int((z ^ (z >> 31)) % UInt64(bound))
     }
 }
