@@ -18,7 +18,6 @@ phone does, keeps every packet pbxd sends, and presses keys as RFC 4733 events o
 - Closed: the after-hours message, goodbye, BYE, and no menu."""
 from __future__ import annotations
 
-import math
 import re
 import socket
 import threading
@@ -32,12 +31,11 @@ import pytest
 import netutil
 from callhelpers import answered_call, callee, register, running_pbxd, wait_log
 from pbxdproc import REPO
-from rtputil import dtmf_packets, rtp_packet, silence, ulaw
+from rtputil import dtmf_packets, inband_dtmf_packets, silence, ulaw
 
 SAMPLE = REPO / "conf" / "extensions.conf"
 SOUNDS = REPO / "sounds" / "en"
 DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]          # datetime.weekday() order
-DTMF_TONES = {"0": (941, 1336), "1": (697, 1209), "2": (697, 1336), "9": (852, 1477)}
 GREETING = "ivr-menu"
 
 
@@ -108,15 +106,8 @@ class Phone:
             self.queue += dtmf_packets(int(digit), event_pt, self.ssrc, seq, seq * 160)
 
     def press_inband(self, digit: str) -> None:
-        """The key's dual tone for 120 ms (at -9 dBFS each), then 100 ms of silence, in the audio."""
-        low, high = DTMF_TONES[digit]
         with self.lock:
-            seq = self.seq + len(self.queue)
-            for i in range(11):
-                payload = bytes(
-                    ulaw(8000 * (math.sin(2 * math.pi * low * n / 8000) + math.sin(2 * math.pi * high * n / 8000)))
-                    if i < 6 else 0xFF for n in range(i * 160, (i + 1) * 160))
-                self.queue.append(rtp_packet(seq + i, self.ssrc, payload))
+            self.queue += inband_dtmf_packets(digit, self.seq + len(self.queue), self.ssrc)
 
     def stop(self) -> None:
         self.done.set()
