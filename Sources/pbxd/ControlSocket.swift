@@ -41,14 +41,20 @@ final class ControlSocket: Sendable {
             }
             try? FileManager.default.removeItem(atPath: path)
         }
-        let server = try await ServerBootstrap(group: group)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ControlConnectionHandler(registry: registry, logger: logger))
+        defer { address.close() }
+        let server: any Channel
+        do {
+            server = try await ServerBootstrap(group: group)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            ControlConnectionHandler(registry: registry, logger: logger))
+                    }
                 }
-            }
-            .bind(unixDomainSocketPath: address.bindable).get()
-        address.close()
+                .bind(unixDomainSocketPath: address.bindable).get()
+        } catch {
+            throw StartupError(description: "cannot listen on control socket '\(path)': \(error)")
+        }
         guard chmod(path, 0o600) == 0 else {
             try? await server.close()
             throw StartupError(

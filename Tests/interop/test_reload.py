@@ -7,8 +7,8 @@
   removes its extension; `core show channels` shows it while it waits.
 - `sip show peers` shows SIPp peers' registrations and a qualified peer's OK (n ms);
   `core show help`, `dialplan show`; an unknown command exits 1; an overlong line is refused
-  and a silent client dropped after 10 s; `-rx` against a stopped pbxd exits 1 and says it is
-  not running."""
+  and a silent client dropped after 10 s; a second pbxd on the same data directory is refused;
+  `-rx` against a stopped pbxd exits 1 and says it is not running."""
 from __future__ import annotations
 
 import os
@@ -190,6 +190,12 @@ def test_console_commands_and_a_stopped_pbxd(stoppable_pbxd, procs, artifacts):
     assert too_long.startswith(b"Response: Error\nCommand longer than 4096 bytes"), too_long
     started = time.monotonic()
     assert control_exchange(pbxd, b"") == b"" and 8 < time.monotonic() - started < 13
+
+    # A second pbxd on the same data directory is refused (it would share the registrations).
+    second = subprocess.run([str(pbxd_binary()), "--config-dir", str(pbxd.config_dir), "--data-dir", str(pbxd.data_dir)],
+                            capture_output=True, text=True, timeout=20)
+    assert second.returncode == 78 and "another pbxd is running with data directory" in second.stderr, second
+    assert rx(pbxd, "core show version").returncode == 0, "the first pbxd lost its control socket"
 
     pbxd.stop()
     assert not (pbxd.data_dir / "pbxd.ctl").exists(), "the control socket outlived pbxd"
