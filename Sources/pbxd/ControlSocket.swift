@@ -71,60 +71,6 @@ final class ControlSocket: Sendable {
     }
 }
 
-/// A socket path that fits `sun_path`. A data directory deep enough to make the full path too
-/// long (test artifacts, long install prefixes) is reached on Linux through
-/// `/proc/self/fd/<fd of the directory>/pbxd.ctl`, which bind() and connect() resolve like the
-/// full path; the directory descriptor is only needed until the call returns.
-struct ControlSocketAddress {
-    let bindable: String
-    private let directoryDescriptor: Int32?
-
-    init?(path: String) {
-        if path.utf8.count < ControlProtocol.maxPathLength {
-            bindable = path
-            directoryDescriptor = nil
-            return
-        }
-        #if os(Linux)
-            let directory = (path as NSString).deletingLastPathComponent
-            let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            guard descriptor >= 0 else { return nil }
-            bindable = "/proc/self/fd/\(descriptor)/" + (path as NSString).lastPathComponent
-            directoryDescriptor = descriptor
-        #else
-            return nil
-        #endif
-    }
-
-    func close() {
-        if let directoryDescriptor { _ = Foundation.close(directoryDescriptor) }
-    }
-}
-
-/// The wire format shared by the control socket and `pbxd -rx`.
-enum ControlProtocol {
-    static let success = "Response: Success"
-    static let failure = "Response: Error"
-    /// A longer line is answered with an error and the connection closed.
-    static let maxCommandLength = 4096
-    /// `sun_path` holds 108 bytes with the terminating NUL on Linux (104 on macOS: the smaller).
-    static let maxPathLength = 104
-    /// A client that connects and sends no full line within this is disconnected.
-    static let commandTimeout: TimeAmount = .seconds(10)
-
-    static func encode(_ result: CLIResult) -> String {
-        ([result.succeeded ? success : failure] + result.lines).map { $0 + "\n" }.joined()
-    }
-
-    /// The reply split back into its status and output lines (nil when the status line is missing).
-    static func decode(_ text: String) -> CLIResult? {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        if lines.last == "" { lines.removeLast() }
-        guard let status = lines.first, status == success || status == failure else { return nil }
-        return CLIResult(lines: Array(lines.dropFirst()), succeeded: status == success)
-    }
-}
-
 /// One control connection: reads the command line, runs it through the registry, writes the
 /// reply and closes. Confined to the connection's event loop.
 private final class ControlConnectionHandler: ChannelInboundHandler {
