@@ -39,7 +39,7 @@ public struct ExtensionPattern: Sendable, Hashable, Comparable, CustomStringConv
     /// Pattern positions (patterns only).
     let elements: [Element]
     /// `elements` as byte masks, for the usual dialed string of printable ASCII (see `fitASCII`).
-    private let masks: [ByteMask]
+    let masks: [ByteMask]
     /// Exact names with `-` and spaces removed (exact names only).
     let literal: String
     /// Characters after a `.` or `!` were ignored (Asterisk does; the loader warns).
@@ -208,28 +208,9 @@ public struct ExtensionPattern: Sendable, Hashable, Comparable, CustomStringConv
         return mode == .matchMore ? .no : .yes
     }
 
-    /// Whether a dialed string starting with the printable ASCII character `byte` could match
-    /// (the context index files each pattern under the first characters it accepts).
-    func mayStart(with byte: UInt8) -> Bool {
-        guard isPattern, let first = masks.first else { return false }
-        switch first {
-        case .oneOrMore, .zeroOrMore: return true
-        case .set(let low, let high): return (byte < 64 ? low >> byte : high >> (byte - 64)) & 1 == 1
-        }
-    }
-
-    /// The first byte of `exten` when a lookup may go by it: printable ASCII and a character of
-    /// its own (what `fitASCII` needs to decide the first position).
-    static func indexableFirstByte(of exten: String) -> UInt8? {
-        var bytes = exten.utf8.makeIterator()
-        guard let first = bytes.next(), ByteMask.isPrintable(first) else { return nil }
-        if let second = bytes.next(), second >= 0x80 { return nil }
-        return first
-    }
-
     /// One pattern position as a 128-bit set of ASCII bytes (members outside ASCII never match a
     /// printable-ASCII string, so they are left out).
-    private enum ByteMask: Sendable, Hashable {
+    enum ByteMask: Sendable, Hashable {
         case set(low: UInt64, high: UInt64)
         case oneOrMore
         case zeroOrMore
@@ -246,6 +227,12 @@ public struct ExtensionPattern: Sendable, Hashable, Comparable, CustomStringConv
                 }
                 self = .set(low: low, high: high)
             }
+        }
+
+        /// Whether a set position accepts `byte` (wildcards are answered by the caller).
+        func contains(_ byte: UInt8) -> Bool {
+            guard case .set(let low, let high) = self else { return false }
+            return (byte < 64 ? low >> byte : high >> (byte - 64)) & 1 == 1
         }
 
         /// `!`...`~`: bytes that are whole characters on their own (no CR/LF pairs, no spaces).

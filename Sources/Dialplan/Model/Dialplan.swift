@@ -120,20 +120,22 @@ public struct DialplanContext: Sendable {
         }
         let key = exten.contains(where: { $0 == "-" || $0 == " " }) ? ExtensionPattern.stripSeparators(exten) : exten
         for position in index.literals[key] ?? [] where visit(position) { return }
-        // Patterns that don't match are passed over here, without copying their extension.
-        let patterns = ExtensionPattern.indexableFirstByte(of: exten).map { index.patternsByFirstByte[Int($0)] } ?? index.patterns
-        for candidate in patterns where candidate.pattern.matches(exten) && visit(candidate.position) { return }
+        if let matching = index.trie.matches(exten) {
+            for position in matching where visit(position) { return }
+            return
+        }
+        // Not printable ASCII: try each pattern (without copying the extensions that don't match).
+        for candidate in index.patterns where candidate.pattern.matches(exten) && visit(candidate.position) { return }
     }
 }
 
 /// A context's extensions by kind: exact names by their text (separators removed), patterns in
-/// search order, and the patterns again by each printable ASCII character they can start with.
-/// Positions refer to `DialplanContext.extensions`.
+/// search order, and the patterns again as a `PatternTrie`. Positions refer to
+/// `DialplanContext.extensions`.
 struct ExtensionIndex: Sendable {
-    typealias PatternEntry = (position: Int, pattern: ExtensionPattern)
     var literals: [String: [Int]] = [:]
-    var patterns: [PatternEntry] = []
-    var patternsByFirstByte: [[PatternEntry]] = Array(repeating: [], count: 128)
+    var patterns: [(position: Int, pattern: ExtensionPattern)] = []
+    var trie = PatternTrie()
     /// How many extensions were indexed (a stale index is not used).
     var count = 0
 
@@ -143,13 +145,11 @@ struct ExtensionIndex: Sendable {
         for (position, entry) in extensions.enumerated() {
             if entry.pattern.isPattern {
                 patterns.append((position, entry.pattern))
-                for byte in UInt8(0x21)..<0x7F where entry.pattern.mayStart(with: byte) {
-                    patternsByFirstByte[Int(byte)].append((position, entry.pattern))
-                }
             } else {
                 literals[entry.pattern.literal, default: []].append(position)
             }
         }
+        trie = PatternTrie(patterns)
         count = extensions.count
     }
 }
