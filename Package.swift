@@ -78,7 +78,7 @@ let package = Package(
         .executableTarget(
             name: "pbxd-bench",
             dependencies: [
-                "SIPStack", "RTPMedia",
+                "SIPStack", "RTPMedia", "Dialplan",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

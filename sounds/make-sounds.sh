@@ -106,6 +106,8 @@ please-try-again|Please try again.
 goodbye|Goodbye!
 vm-goodbye|Goodbye
 hello-world|Hello world.
+ivr-menu|For sales, press 1. For support, press 2. For the operator, press 0.
+ivr-after-hours|Our office is closed. Please call again during business hours.
 demo-congrats|Congratulations. You have successfully installed and executed the p b x d open source PBX. You have also installed a set of sample sounds and configuration files that should help you to get started. Like a normal PBX you will navigate this demonstration by dialing digits.
 demo-thanks|Goodbye. Thank you for trying out the p b x d open source PBX.
 PHRASES

@@ -12,6 +12,8 @@ struct LoadedConfiguration {
     var soundsDirectory: String
     /// musiconhold.conf (optional: no classes without it).
     var musicOnHold: MusicOnHoldConfig
+    /// Where the files were read from (`dialplan reload` reads extensions.conf there again).
+    var configDirectory: String
     var warnings: [String]
 
     static func load(directory: String, dataDirectoryOverride: String?) throws(StartupError) -> LoadedConfiguration {
@@ -37,6 +39,7 @@ struct LoadedConfiguration {
                 dataDirectory: dataDirectoryOverride ?? pbxd.dataDirectory,
                 soundsDirectory: pbxd.soundsDirectory ?? ((path("..") as NSString).appendingPathComponent("sounds") as NSString).standardizingPath,
                 musicOnHold: musicOnHold,
+                configDirectory: directory,
                 warnings: warnings)
         } catch {
             throw StartupError(description: error.description)

@@ -67,12 +67,28 @@ final class PBXServer {
             dialplan: configuration.dialplan, dialer: SIPDialer(driver: driver), applications: applications,
             functions: functions, astDB: astDB,
             logger: Logger(label: "pbxd.dialplan"), events: events, channels: channels, executions: executions)
-        driver.routeExists = { context, exten in executor.hasExtension(context: context, exten: exten, callerID: nil) }
+        // `dialplan reload` swaps the executor new calls get; running calls keep theirs.
+        let liveDialplan = LiveDialplan(
+            executor: executor, path: (configuration.configDirectory as NSString).appendingPathComponent("extensions.conf"))
+        driver.routeExists = { context, exten in liveDialplan.executor.hasExtension(context: context, exten: exten, callerID: nil) }
         driver.startCall = { channel, context, exten in
-            Task { await executor.run(channel: channel, context: context, exten: exten, variables: channel.dialplanVariables) }
+            Task { await liveDialplan.executor.run(channel: channel, context: context, exten: exten, variables: channel.dialplanVariables) }
         }
         let qualify = QualifyService(driver: driver, peers: sip.peers, logger: Logger(label: "pbxd.sip.qualify"))
         driver.reachability = { qualify.reachability(of: $0) }
+
+        // Console commands for `pbxd -rx` (the control socket) and SIGHUP.
+        let consoleLogger = Logger(label: "pbxd.console")
+        let console = CLICommandRegistry()
+        liveDialplan.registerCommands(into: console, logger: consoleLogger)
+        CoreCommands.register(into: console, dialplan: liveDialplan, driver: driver, logger: consoleLogger)
+        SIPPeerCommands.register(into: console, peers: sip.peers, registrar: registrar, qualify: qualify, eventLoop: signallingLoop)
+        let controlSocket = try await ControlSocket.start(
+            dataDirectory: configuration.dataDirectory, registry: console, group: group, logger: consoleLogger)
+        ReloadSignal.install {
+            consoleLogger.notice("SIGHUP: reloading")
+            Task { _ = await console.run("reload") }
+        }
 
         try await transport.start(
             udp: try SocketAddress.makeAddressResolvingHost(sip.general.udpBind.host, port: sip.general.udpBind.port),
@@ -90,6 +106,7 @@ final class PBXServer {
 
         let signal = await SignalWaiter.waitForTermination()
         logger.notice("shutting down", metadata: ["signal": "\(signal)"])
+        await controlSocket.stop()
         await driver.shutdown()
         // After the calls' Hangup events, before AMI (when it exists) closes its sockets.
         system.announceShutdown()
