@@ -271,8 +271,15 @@ public final class SIPChannel: CallChannel, @unchecked Sendable {
     }
 
     /// An outbound leg's state as responses arrive (the dialer drives the rest).
-    func markRinging() { if channelState != .up { channelState = .ringing } }
-    func markUp() { channelState = .up }
+    func markRinging() {
+        guard channelState != .up else { return }
+        channelState = .ringing
+        driver.leg(self, isRinging: true)
+    }
+    func markUp() {
+        channelState = .up
+        driver.leg(self, isRinging: false)
+    }
 
     /// A response to our inbound INVITE, with the dialog's To-tag.
     func makeResponse(_ code: Int, reason: String? = nil) -> SIPResponse {
