@@ -68,7 +68,7 @@ let package = Package(
         .target(
             name: "ACD",
             dependencies: [
-                "Dialplan", "PBXCore",
+                "Dialplan", "PBXCore", "RTPMedia",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
