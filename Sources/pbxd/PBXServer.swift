@@ -1,3 +1,4 @@
+import ACD
 import Dialplan
 import IVR
 import Foundation
@@ -56,6 +57,18 @@ final class PBXServer {
         IVRApplications.register(into: &applications, settings: mediaSettings)
         var functions = FunctionRegistry.standard
         IVRApplications.register(into: &functions)
+        // The ACD: queues.conf, queue_log and queues.json in the data dir, device states of
+        // the SIP peers from the event bus.
+        let events = EventBus()
+        let managerActions = ManagerActionRegistry()
+        let commands = CLICommandRegistry()
+        let queueLog = try QueueLogFile(path: (configuration.dataDirectory as NSString).appendingPathComponent("queue_log"))
+        let queueEngine = QueueEngine(
+            config: configuration.queues, bus: events, queueLog: queueLog,
+            store: QueueStateStore(directory: configuration.dataDirectory))
+        ACD.register(
+            engine: queueEngine, musicOnHold: configuration.musicOnHold, queueLog: queueLog, applications: &applications,
+            functions: &functions, managerActions: managerActions, commands: commands)
         let executor = DialplanExecutor(
             dialplan: configuration.dialplan, dialer: SIPDialer(driver: driver), applications: applications,
             functions: functions, astDB: astDB,
@@ -66,6 +79,9 @@ final class PBXServer {
         }
         let qualify = QualifyService(driver: driver, peers: sip.peers, logger: Logger(label: "pbxd.sip.qualify"))
         driver.reachability = { qualify.reachability(of: $0) }
+        await queueEngine.seedDeviceStates(await driver.currentDeviceStates())
+        let deviceStates = ACD.followDeviceStates(on: events, engine: queueEngine)
+        driver.publishDeviceStates(on: events)
 
         try await transport.start(
             udp: try SocketAddress.makeAddressResolvingHost(sip.general.udpBind.host, port: sip.general.udpBind.port),
@@ -87,6 +103,8 @@ final class PBXServer {
             registrar.stop()
         }.get()
         registrar.flush()
+        deviceStates.cancel()
+        queueLog.flush()
         await transport.shutdown()
         try await group.shutdownGracefully()
         logger.notice("stopped")
