@@ -131,8 +131,9 @@ struct QueueCallSession: Sendable {
                 break
             }
         }
-        // Failed, timed out, or stopped by us (then it is no RINGNOANSWER).
-        guard await !legs.wasCancelled(assignment.interface) else { return }
+        // Failed, timed out, or stopped by us — or the caller's stay is over (cancelled): then
+        // it is no RINGNOANSWER.
+        guard !Task.isCancelled, await !legs.wasCancelled(assignment.interface) else { return }
         await legs.remove(assignment.interface)
         await engine.ringNoAnswer(queue: settings.name, caller: await channel.snapshot, interface: assignment.interface,
                                   agent: await placed.channel.snapshot, ringTime: started.duration(to: .now))
