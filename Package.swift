@@ -85,7 +85,7 @@ let package = Package(
         .executableTarget(
             name: "pbxd-bench",
             dependencies: [
-                "SIPStack", "RTPMedia",
+                "SIPStack", "RTPMedia", "ACD", "PBXCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

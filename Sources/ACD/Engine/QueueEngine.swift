@@ -298,18 +298,20 @@ public actor QueueEngine {
     func dispatch(_ name: String) {
         guard var queue = queues[name] else { return }
         let now = clock()
+        let engaged = engagedInterfaces()
+        // The members free now, worked out once per pass (not per caller): a pass costs
+        // O(callers + members), however many queues share the agents.
+        var free = queue.members.filter { canRing($0, in: queue.settings, engaged: engaged) }
         var changedMembers: [Int] = []
         for c in queue.callers.indices {
             let caller = queue.callers[c]
-            guard caller.answeredBy == nil, caller.ringing.isEmpty else { continue }
+            guard caller.answeredBy == nil, caller.ringing.isEmpty, !(free.isEmpty && caller.tried.isEmpty) else { continue }
             if let retry = caller.retryAfter, retry > now { continue }
-            let candidates = queue.members.filter { canRing($0, in: queue.settings) && !caller.tried.contains($0.interface) }
+            let candidates = caller.tried.isEmpty ? free : free.filter { !caller.tried.contains($0.interface) }
             guard !candidates.isEmpty else {
-                if !caller.tried.isEmpty {
-                    // A full round without an answer: wait `retry` before the next one.
-                    queue.callers[c].tried = []
-                    queue.callers[c].retryAfter = now.addingTimeInterval(TimeInterval(queue.settings.retry))
-                }
+                // A full round without an answer: wait `retry` before the next one.
+                queue.callers[c].tried = []
+                queue.callers[c].retryAfter = now.addingTimeInterval(TimeInterval(queue.settings.retry))
                 continue
             }
             let chosen = queue.selection.choose(from: candidates, random: random)
@@ -318,6 +320,7 @@ public actor QueueEngine {
                 queue.callers[c].ringing.insert(member.interface)
                 queue.callers[c].tried.insert(member.interface)
                 changedMembers.append(m)
+                free.removeAll { $0.interface == member.interface }
                 caller.assignments.yield(.ring(RingAssignment(
                     interface: member.interface, memberName: member.name, spokenNumber: member.spokenNumber,
                     timeout: queue.settings.memberTimeout)))
@@ -335,25 +338,26 @@ public actor QueueEngine {
 
     /// Whether `member` may be rung now: free in this queue, not ringing or talking for another
     /// queue, and its device reachable (and idle unless `ringinuse=yes`).
-    func canRing(_ member: QueueMember, in settings: QueueSettings) -> Bool {
-        guard member.isFree, !isEngaged(member.interface) else { return false }
+    func canRing(_ member: QueueMember, in settings: QueueSettings, engaged: Set<String>? = nil) -> Bool {
+        guard member.isFree, !(engaged ?? engagedInterfaces()).contains(member.interface) else { return false }
         let state = device(of: member)
         guard state.isReachable else { return false }
         return settings.ringInUse || state.isIdle || state == .ringing
     }
 
-    /// Ringing, on a call or in wrap-up in any queue (members shared between queues; wrap-up
-    /// counts everywhere, as app_queue's `shared_lastcall`).
-    func isEngaged(_ interface: String) -> Bool {
-        queues.values.contains { queue in
-            queue.members.contains { member in
-                guard member.interface == interface else { return false }
+    /// Interfaces ringing, on a call or in wrap-up in any queue (members shared between
+    /// queues; wrap-up counts everywhere, as app_queue's `shared_lastcall`).
+    func engagedInterfaces() -> Set<String> {
+        var engaged = Set<String>()
+        for queue in queues.values {
+            for member in queue.members {
                 switch member.activity {
-                case .ringing, .onCall, .wrapUp: return true
-                case .idle, .ringNoAnswer: return false
+                case .ringing, .onCall, .wrapUp: engaged.insert(member.interface)
+                case .idle, .ringNoAnswer: continue
                 }
             }
         }
+        return engaged
     }
 
     func device(of member: QueueMember) -> DeviceState {
