@@ -63,9 +63,8 @@ final class PBXServer {
         let managerActions = ManagerActionRegistry()
         let commands = CLICommandRegistry()
         let queueLog = try QueueLogFile(path: (configuration.dataDirectory as NSString).appendingPathComponent("queue_log"))
-        let queueEngine = QueueEngine(
-            config: configuration.queues, bus: events, queueLog: queueLog,
-            store: QueueStateStore(directory: configuration.dataDirectory))
+        let queueState = QueueStateStore(directory: configuration.dataDirectory)
+        let queueEngine = QueueEngine(config: configuration.queues, bus: events, queueLog: queueLog, store: queueState)
         ACD.register(
             engine: queueEngine, musicOnHold: configuration.musicOnHold, queueLog: queueLog, applications: &applications,
             functions: &functions, managerActions: managerActions, commands: commands)
@@ -104,6 +103,8 @@ final class PBXServer {
         }.get()
         registrar.flush()
         deviceStates.cancel()
+        await queueEngine.saveNow()
+        queueState.flush()
         queueLog.flush()
         await transport.shutdown()
         try await group.shutdownGracefully()

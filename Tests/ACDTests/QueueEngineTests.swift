@@ -262,6 +262,7 @@ import Testing
         var c1 = try await first.join(1)
         #expect(await c1.ring() == "SIP/1002")
         await first.serve(1, by: "SIP/1002")
+        await first.engine.saveNow()
         store.flush()
 
         let second = try EngineFixture(text, store: QueueStateStore(directory: directory))

@@ -164,14 +164,16 @@ extension QueueEngine {
         let key = device.uppercasedTechnology
         guard devices[key] != state else { return }
         devices[key] = state
+        var affected: [String] = []
         for name in queueNames {
             guard let queue = queues[name] else { continue }
-            for member in queue.members where member.stateInterface.uppercasedTechnology == key {
+            for member in queue.members where member.stateInterface == key {
                 announceStatus(queue.settings, member)
+                if affected.last != name { affected.append(name) }
             }
         }
         checkLeaveWhenEmpty()
-        dispatchAll()
+        for name in affected { dispatch(name) }
     }
 
     /// Device states known at start-up, applied without announcing each.

@@ -38,6 +38,7 @@ public actor QueueEngine {
     private var sequence: UInt64 = 0
     private var timer: Task<Void, Never>?
     private var timerDeadline: Date?
+    private var savePending = false
     var nextMemberOrder = 0
 
     public init(
@@ -296,13 +297,24 @@ public actor QueueEngine {
     /// Offers free members to waiting callers, best caller first (app_queue with autofill):
     /// each caller that is not already ringing anyone gets the member(s) its strategy picks.
     func dispatch(_ name: String) {
-        guard var queue = queues[name] else { return }
+        guard let settings = queues[name]?.settings else { return }
         let now = clock()
         let engaged = engagedInterfaces()
         // The members free now, worked out once per pass (not per caller): a pass costs
         // O(callers + members), however many queues share the agents.
-        var free = queue.members.filter { canRing($0, in: queue.settings, engaged: engaged) }
-        var changedMembers: [Int] = []
+        let free = queues[name]!.members.filter { canRing($0, in: settings, engaged: engaged) }
+        let random = self.random
+        // In place: no copy of the queue's member and caller arrays per pass.
+        let rung = Self.offer(free, to: &queues[name]!, at: now, random: random)
+        for m in rung { announceStatus(settings, queues[name]!.members[m]) }
+        scheduleTimer()
+    }
+
+    /// Hands `free` members to the queue's waiting callers, best caller first; returns the
+    /// indexes of the members now ringing.
+    private static func offer(_ free: [QueueMember], to queue: inout QueueState, at now: Date, random: (Int) -> Int) -> [Int] {
+        var free = free
+        var rung: [Int] = []
         for c in queue.callers.indices {
             let caller = queue.callers[c]
             guard caller.answeredBy == nil, caller.ringing.isEmpty, !(free.isEmpty && caller.tried.isEmpty) else { continue }
@@ -319,7 +331,7 @@ public actor QueueEngine {
                 guard let m = queue.memberIndex(member.interface), queue.members[m].ring(caller: caller.uniqueID, at: now) else { continue }
                 queue.callers[c].ringing.insert(member.interface)
                 queue.callers[c].tried.insert(member.interface)
-                changedMembers.append(m)
+                rung.append(m)
                 free.removeAll { $0.interface == member.interface }
                 caller.assignments.yield(.ring(RingAssignment(
                     interface: member.interface, memberName: member.name, spokenNumber: member.spokenNumber,
@@ -327,9 +339,7 @@ public actor QueueEngine {
             }
             if let last = chosen.last { queue.selection.lastOrder = last.order }
         }
-        queues[name] = queue
-        for m in changedMembers { announceStatus(queue.settings, queue.members[m]) }
-        scheduleTimer()
+        return rung
     }
 
     func dispatchAll() {
@@ -361,7 +371,7 @@ public actor QueueEngine {
     }
 
     func device(of member: QueueMember) -> DeviceState {
-        devices[member.stateInterface.uppercasedTechnology] ?? .unknown
+        devices[member.stateInterface] ?? .unknown
     }
 
     /// Nil when the queue has a usable member under `conditions`; otherwise true when members
@@ -439,7 +449,20 @@ public actor QueueEngine {
         publish(QueueEvents.member("QueueMemberStatus", queue: settings, member, device: device(of: member), at: clock()))
     }
 
+    /// Saves soon: changes within half a second are written together, so a busy queue doesn't
+    /// rewrite the file for every call.
     func persist() {
+        guard store != nil, !savePending else { return }
+        savePending = true
+        Task { [weak self] in
+            try? await Task.sleep(for: .milliseconds(500))
+            await self?.saveNow()
+        }
+    }
+
+    /// Writes the persistent state now (shutdown, tests).
+    public func saveNow() {
+        savePending = false
         guard let store else { return }
         var members: [String: [QueueMember]] = [:]
         var statistics: [String: QueueStatistics] = [:]

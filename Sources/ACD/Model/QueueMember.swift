@@ -64,7 +64,8 @@ public struct QueueMember: Sendable, Equatable, Codable {
                 agentNumber: String? = nil, loginTime: Date, order: Int) {
         self.interface = interface
         self.name = name
-        self.stateInterface = stateInterface
+        // Normalised once (`sip/811` → `SIP/811`): device states are looked up by it constantly.
+        self.stateInterface = stateInterface.uppercasedTechnology
         self.penalty = penalty
         self.isDynamic = isDynamic
         self.agentNumber = agentNumber
