@@ -69,6 +69,10 @@ import Testing
         #expect(items[2]["Location"] == "SIP/1002" && items[2]["Paused"] == "1" && items[2]["Membership"] == "dynamic")
         #expect(items[0].fields.map(\.key) == ["Queue", "Max", "Strategy", "Calls", "Holdtime", "TalkTime", "Completed", "Abandoned",
                                                "ServiceLevel", "ServicelevelPerf", "ServicelevelPerf2", "Weight"])
+        guard case .error(let notInWrapup) = try await run([("Action", "QueueWrapupEnd"), ("Interface", "SIP/811")]) else {
+            Issue.record("QueueWrapupEnd ended a wrap-up that wasn't there"); return
+        }
+        #expect(notInWrapup == "Interface not in wrap-up")
         _ = try await run([("Action", "QueueLog"), ("Queue", "600"), ("Event", "CUSTOM"), ("Message", "a|b")])
         #expect(f.log.lines.last == "1795306651|NONE|600|NONE|CUSTOM|a|b")
         #expect(f.log.lines.first == "1795306651|MANAGER|600|SIP/1002|ADDMEMBER|PAUSED")

@@ -50,6 +50,12 @@ enum QueueManagerActions {
             }
             return .success(message: "Interface penalty set successfully")
         })
+        // pbxd's own: ends a member's wrap-up now (Asterisk has no such action; the feature code
+        // *48 does the same from the agent's phone).
+        registry.register(ManagerAction(name: "QueueWrapupEnd", authority: .agent) { request in
+            guard let interface = nonEmpty(request["Interface"]) else { return .error("'Interface' not specified.") }
+            return await engine.endWrapUp(interface: interface) ? .success(message: "Wrap-up ended") : .error("Interface not in wrap-up")
+        })
         registry.register(ManagerAction(name: "QueueLog", authority: .agent) { request in
             guard let queue = nonEmpty(request["Queue"]), let event = nonEmpty(request["Event"]) else {
                 return .error("Need 'Queue' and 'Event' parameters.")
