@@ -297,6 +297,16 @@ import Testing
         #expect(f.log.lines.contains("1795306651|1.3|601|Alice|REMOVEMEMBER|"))
     }
 
+    @Test func aSharedMemberGoesToTheHeavierQueueFirst() async throws {
+        let f = try EngineFixture("[light]\nweight = 0\nringinuse = no\nmember => SIP/811\n[heavy]\nweight = 5\nringinuse = no\nmember => SIP/811\n")
+        await f.engine.deviceStateChanged("SIP/811", to: .inUse)
+        _ = try await f.join(1, queue: "light")
+        var heavy = try await f.join(2, queue: "heavy")
+        await f.engine.deviceStateChanged("SIP/811", to: .notInUse)
+        #expect(await heavy.ring() == "SIP/811")
+        #expect(await f.ringing("light") == [])
+    }
+
     @Test func staticMembersCannotBeRemoved() async throws {
         let f = try EngineFixture(Self.queue("linear", members: ["811"]))
         #expect(await f.engine.removeMember(queue: "600", interface: "SIP/811").error == .notDynamic)

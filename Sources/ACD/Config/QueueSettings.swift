@@ -82,6 +82,7 @@ public struct QueueSettings: Sendable, Hashable {
     /// Tell the member how long the caller waited (`reportholdtime`).
     public var reportHoldTime = false
     /// A ringing member's timeout restarts when it reports busy/ringing (`timeoutrestart`).
+    /// Read, but not applied yet (the loader warns).
     public var timeoutRestart = false
     /// Seconds between position/hold-time announcements; 0 = off (`announce-frequency`).
     public var announceFrequency = 0

@@ -71,6 +71,9 @@ public struct QueuesConfig: Sendable {
         for entry in section.entries {
             if try !Self.apply(entry, to: &queue) {
                 warnings.append(ConfigWarning("unknown option '\(entry.key)' in queue '\(section.name)'; ignored", at: entry.location))
+            } else if entry.key.lowercased() == "timeoutrestart", queue.timeoutRestart {
+                // The dialer reports no busy/ringing restarts to the queue yet.
+                warnings.append(ConfigWarning("timeoutrestart=yes is not applied yet: a member's ring timeout never restarts", at: entry.location))
             }
         }
         return queue

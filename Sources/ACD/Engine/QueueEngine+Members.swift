@@ -173,7 +173,7 @@ extension QueueEngine {
             }
         }
         checkLeaveWhenEmpty()
-        for name in affected { dispatch(name) }
+        for name in byWeight(affected) { dispatch(name) }
     }
 
     /// Device states known at start-up, applied without announcing each.

@@ -343,7 +343,16 @@ public actor QueueEngine {
     }
 
     func dispatchAll() {
-        for name in queueNames { dispatch(name) }
+        for name in byWeight(queueNames) { dispatch(name) }
+    }
+
+    /// Queues with a higher `weight` are offered shared members first (app_queue's weight:
+    /// an agent in a sales and a support queue takes the heavier queue's caller).
+    func byWeight(_ names: [String]) -> [String] {
+        names.enumerated().sorted { lhs, rhs in
+            let left = queues[lhs.element]?.settings.weight ?? 0, right = queues[rhs.element]?.settings.weight ?? 0
+            return left == right ? lhs.offset < rhs.offset : left > right
+        }.map(\.element)
     }
 
     /// Whether `member` may be rung now: free in this queue, not ringing or talking for another
