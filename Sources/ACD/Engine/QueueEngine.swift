@@ -369,9 +369,9 @@ public actor QueueEngine {
     func engagedInterfaces() -> Set<String> {
         var engaged = Set<String>()
         for queue in queues.values {
-            for member in queue.members {
-                switch member.activity {
-                case .ringing, .onCall, .wrapUp: engaged.insert(member.interface)
+            for i in queue.members.indices {
+                switch queue.members[i].activity {
+                case .ringing, .onCall, .wrapUp: engaged.insert(queue.members[i].interface)
                 case .idle, .ringNoAnswer: continue
                 }
             }
@@ -431,12 +431,17 @@ public actor QueueEngine {
 
     /// Sleeps until the earliest wrap-up/retry deadline, then refreshes.
     func scheduleTimer() {
-        var deadlines: [Date] = []
+        let now = clock()
+        var earliest: Date?
         for queue in queues.values {
-            deadlines += queue.members.compactMap(\.expiry)
-            deadlines += queue.callers.compactMap(\.retryAfter).filter { $0 > clock() }
+            for i in queue.members.indices {
+                if let expiry = queue.members[i].expiry, earliest.map({ expiry < $0 }) ?? true { earliest = expiry }
+            }
+            for i in queue.callers.indices {
+                if let retry = queue.callers[i].retryAfter, retry > now, earliest.map({ retry < $0 }) ?? true { earliest = retry }
+            }
         }
-        guard let earliest = deadlines.min() else { return }
+        guard let earliest else { return }
         if let current = timerDeadline, current <= earliest, timer != nil { return }
         timer?.cancel()
         timerDeadline = earliest
@@ -450,7 +455,11 @@ public actor QueueEngine {
 
     // MARK: Output
 
-    func publish(_ event: ManagerEvent) { bus?.publish(event) }
+    /// Builds the event only when someone can read it.
+    func publish(_ event: @autoclosure () -> ManagerEvent) {
+        guard let bus else { return }
+        bus.publish(event())
+    }
 
     func log(_ entry: QueueLogEntry) { queueLog?.write(entry) }
 
