@@ -81,6 +81,18 @@ final class PBXServer {
         await queueEngine.seedDeviceStates(await driver.currentDeviceStates())
         let deviceStates = ACD.followDeviceStates(on: events, engine: queueEngine)
         driver.publishDeviceStates(on: events)
+        // Registrations and qualify results change device states at once (keeping any
+        // callback already set).
+        let registrationChanged = registrar.onChange
+        registrar.onChange = { peer, registered in
+            registrationChanged?(peer, registered)
+            driver.refreshDeviceState(peer: peer)
+        }
+        let reachabilityChanged = qualify.onChange
+        qualify.onChange = { peer, reachability in
+            reachabilityChanged?(peer, reachability)
+            driver.refreshDeviceState(peer: peer)
+        }
 
         try await transport.start(
             udp: try SocketAddress.makeAddressResolvingHost(sip.general.udpBind.host, port: sip.general.udpBind.port),

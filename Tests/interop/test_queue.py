@@ -277,6 +277,20 @@ def test_unanswered_agent_times_out_and_the_next_rings(three_agent_pbxd, procs, 
     a812.wait()
 
 
+def test_ringall_first_answer_wins_the_others_are_cancelled(request, procs, artifacts):
+    for pbxd, _ in queue_pbxd(request, procs, artifacts, queues_conf("ringall", members=("811", "812"), extra="timeout = 10\n")):
+        a811 = agent(pbxd, procs, artifacts, "811", hold_ms=500)
+        a812 = agent(pbxd, procs, artifacts, "812", scenario="uas_ring_no_answer.xml", timeout=15)
+        res = call(pbxd, procs, artifacts).wait()
+        assert res.rc == 0, res.describe()
+        lines = wait_queue_log(pbxd, lambda ls: events(ls, "COMPLETEAGENT"), 5)
+        assert [l[3] for l in events(lines, "CONNECT")] == ["SIP/811"], lines
+        assert not events(lines, "RINGNOANSWER"), "the member stopped for the winner counted as a missed ring"
+        rung = a812.wait()
+        assert rung.rc == 0 and rung.received("CANCEL"), rung.describe()
+        a811.wait()
+
+
 def test_abandon_and_timeout_are_logged(request, procs, artifacts):
     queues = queues_conf(members=()) + "\n"
     for pbxd, _ in queue_pbxd(request, procs, artifacts, queues):

@@ -6,8 +6,9 @@ import NIOCore
 /// `DeviceStateChange`; the ACD follows its members' devices from there.
 ///
 /// Calls change the state at once (the driver calls `deviceStateMayHaveChanged` when a leg is
-/// reserved, rings, answers or ends); registrations and qualify results are picked up by a
-/// one-second sweep, so this file needs no hook into the registrar or qualify code.
+/// reserved, rings, answers or ends); registrations and qualify results come through
+/// `refreshDeviceState` from their change callbacks (pbxd wires them), and a one-second sweep
+/// catches anything else, so this file needs no hook inside the registrar or qualify code.
 extension SIPChannelDriver {
     /// The peer's device state now. Loop-confined.
     public func deviceState(ofPeer name: String) -> DeviceState {
@@ -40,6 +41,12 @@ extension SIPChannelDriver {
         (try? await eventLoop.submit {
             Dictionary(uniqueKeysWithValues: self.peerNames.map { ("SIP/" + $0, self.deviceState(ofPeer: $0)) })
         }.get()) ?? [:]
+    }
+
+    /// Re-derives a peer's state soon (from any thread): for the registrar's and qualify's
+    /// change callbacks, so a phone that registers can be rung at once, not at the next sweep.
+    public func refreshDeviceState(peer name: String) {
+        eventLoop.execute { self.deviceStateMayHaveChanged(peer: name) }
     }
 
     /// Re-derives one peer's state and publishes it if it changed. Loop-confined.
