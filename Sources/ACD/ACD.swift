@@ -17,7 +17,8 @@ struct ACDServices: Sendable {
 }
 
 /// The ACD as pbxd wires it (DESIGN.md §1): registers Queue(), the member applications and
-/// functions, the hot-desking applications, the queue manager actions and `queue show`, and
+/// functions, the hot-desking applications, the queue manager actions and the `queue …`
+/// console commands, and
 /// follows device states from the event bus.
 public enum ACD {
     public static func register(
@@ -33,6 +34,7 @@ public enum ACD {
             QueueManagerActions.register(into: managerActions, engine: engine, queueLog: queueLog, clock: { Date() })
         }
         commands?.register(QueueShowCommand.command(engine))
+        for command in QueueMemberCommands.all(engine) { commands?.register(command) }
     }
 
     /// Feeds `DeviceStateChange` events from the bus to the engine until the bus cuts it off

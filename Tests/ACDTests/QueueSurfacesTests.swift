@@ -1,3 +1,4 @@
+import Dialplan
 import Foundation
 import PBXCore
 import Testing
@@ -39,6 +40,24 @@ import Testing
             "",
         ])
         #expect(await QueueShowCommand.command(f.engine).handler(["999"]) == .failure("No such queue: 999."))
+    }
+
+    @Test func memberCommandsOnTheConsole() async throws {
+        let f = try EngineFixture("[600]\nmember => SIP/811\n")
+        let registry = CLICommandRegistry()
+        var applications = ApplicationRegistry()
+        var functions = FunctionRegistry()
+        ACD.register(engine: f.engine, musicOnHold: MusicOnHoldConfig(), queueLog: nil, applications: &applications, functions: &functions,
+                     managerActions: nil, commands: registry)
+        #expect(applications["Queue"] != nil && functions["QUEUE_MEMBER"] != nil)
+        #expect(await registry.run("queue add member SIP/1002 to 600 penalty 2 as Bob").lines == ["Added interface 'SIP/1002' to queue '600'"])
+        #expect(await registry.run("queue add member SIP/1002 to 600") == .failure("Unable to add interface 'SIP/1002' to queue '600': Already there"))
+        #expect(await registry.run("queue pause member SIP/1002 queue 600 reason lunch").lines == ["paused interface 'SIP/1002' in queue '600' for reason 'lunch'"])
+        #expect(await registry.run("queue unpause member SIP/1002").lines == ["unpaused interface 'SIP/1002'"])
+        #expect(await registry.run("queue remove member SIP/811 from 600") == .failure("Unable to remove interface 'SIP/811' from queue '600': Member not dynamic"))
+        #expect(await registry.run("queue remove member SIP/1002 from 600").lines == ["Removed interface SIP/1002 from queue '600'"])
+        #expect(await registry.run("queue add member SIP/1003 600").succeeded == false)
+        #expect(f.log.lines.first == "1795306651|CLI|600|Bob|ADDMEMBER|")
     }
 
     @Test func managerActionsAnswerAsAsterisk() async throws {
