@@ -2,7 +2,7 @@
 import PackageDescription
 
 /// Targets and their import direction follow DESIGN.md §1:
-/// pbxd → IVR → Dialplan → PBXCore → {SIPStack, RTPMedia}.
+/// pbxd → {ACD, IVR} → Dialplan → PBXCore → {SIPStack, RTPMedia}.
 let package = Package(
     name: "pbxd",
     platforms: [.macOS(.v14)],
@@ -65,10 +65,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(
+            name: "ACD",
+            dependencies: [
+                "Dialplan", "PBXCore", "RTPMedia",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "pbxd",
             dependencies: [
-                "IVR", "Dialplan", "PBXCore", "SIPStack", "RTPMedia",
+                "ACD", "IVR", "Dialplan", "PBXCore", "SIPStack", "RTPMedia",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -78,7 +85,7 @@ let package = Package(
         .executableTarget(
             name: "pbxd-bench",
             dependencies: [
-                "SIPStack", "RTPMedia", "Dialplan",
+                "SIPStack", "RTPMedia", "Dialplan", "ACD", "PBXCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -104,6 +111,10 @@ let package = Package(
         .testTarget(
             name: "DialplanTests",
             dependencies: ["Dialplan", "RTPMedia"]
+        ),
+        .testTarget(
+            name: "ACDTests",
+            dependencies: ["ACD", "Dialplan", "PBXCore", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "IVRTests",

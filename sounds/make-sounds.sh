@@ -87,6 +87,11 @@ agent-user|Agent login. Please enter your agent number followed by the pound key
 agent-pass|Please enter your password followed by the pound key.
 agent-loginok|Agent logged in.
 agent-loggedoff|Agent logged off.
+agent-incorrect|Login incorrect.
+agent-id|Your call will be handled by agent
+agent-paused|Agent paused.
+agent-unpaused|Agent available.
+agent-wrapup-ended|Wrap up ended.
 auth-thankyou|Thank you.
 queue-youarenext|Your call is now first in line and will be answered by the next available representative.
 queue-thereare|You are currently caller number

@@ -1,3 +1,4 @@
+import ACD
 import Dialplan
 import Foundation
 import PBXCore
@@ -14,6 +15,8 @@ struct LoadedConfiguration {
     var musicOnHold: MusicOnHoldConfig
     /// Where the files were read from (`dialplan reload` reads extensions.conf there again).
     var configDirectory: String
+    /// queues.conf (optional: no queues without it).
+    var queues: QueuesConfig
     var warnings: [String]
 
     static func load(directory: String, dataDirectoryOverride: String?) throws(StartupError) -> LoadedConfiguration {
@@ -30,16 +33,18 @@ struct LoadedConfiguration {
             let pbxd = try optional("pbxd.conf").map { path throws(ConfigError) in try PBXDConfig.load(path: path) } ?? PBXDConfig()
             let musicOnHold = try optional("musiconhold.conf").map { path throws(ConfigError) in try MusicOnHoldConfig.load(path: path) }
                 ?? MusicOnHoldConfig()
+            let queues = try optional("queues.conf").map { path throws(ConfigError) in try QueuesConfig.load(path: path) } ?? QueuesConfig()
             let (dialplan, dialplanWarnings) = try Dialplan.load(path: path("extensions.conf"))
             var warnings = sip.warnings.map(\.description) + rtp.warnings.map(\.description)
             warnings += pbxd.warnings.map(\.description) + dialplanWarnings.map(\.description)
-            warnings += musicOnHold.warnings.map(\.description)
+            warnings += musicOnHold.warnings.map(\.description) + queues.warnings.map(\.description)
             return LoadedConfiguration(
                 sip: sip, rtp: rtp, pbxd: pbxd, dialplan: dialplan,
                 dataDirectory: dataDirectoryOverride ?? pbxd.dataDirectory,
                 soundsDirectory: pbxd.soundsDirectory ?? ((path("..") as NSString).appendingPathComponent("sounds") as NSString).standardizingPath,
                 musicOnHold: musicOnHold,
                 configDirectory: directory,
+                queues: queues,
                 warnings: warnings)
         } catch {
             throw StartupError(description: error.description)

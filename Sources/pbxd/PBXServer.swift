@@ -1,3 +1,4 @@
+import ACD
 import Dialplan
 import IVR
 import Foundation
@@ -63,6 +64,16 @@ final class PBXServer {
         IVRApplications.register(into: &applications, settings: mediaSettings)
         var functions = FunctionRegistry.standard
         IVRApplications.register(into: &functions)
+        // The ACD: queues.conf, queue_log and queues.json in the data dir, device states of
+        // the SIP peers from the event bus.
+        let managerActions = ManagerActionRegistry()
+        let commands = CLICommandRegistry()
+        let queueLog = try QueueLogFile(path: (configuration.dataDirectory as NSString).appendingPathComponent("queue_log"))
+        let queueState = QueueStateStore(directory: configuration.dataDirectory)
+        let queueEngine = QueueEngine(config: configuration.queues, bus: events, queueLog: queueLog, store: queueState)
+        ACD.register(
+            engine: queueEngine, musicOnHold: configuration.musicOnHold, queueLog: queueLog, applications: &applications,
+            functions: &functions, managerActions: managerActions, commands: commands)
         let executor = DialplanExecutor(
             dialplan: configuration.dialplan, dialer: SIPDialer(driver: driver), applications: applications,
             functions: functions, astDB: astDB,
@@ -76,18 +87,32 @@ final class PBXServer {
         }
         let qualify = QualifyService(driver: driver, peers: sip.peers, logger: Logger(label: "pbxd.sip.qualify"))
         driver.reachability = { qualify.reachability(of: $0) }
+        await queueEngine.seedDeviceStates(await driver.currentDeviceStates())
+        let deviceStates = ACD.followDeviceStates(on: events, engine: queueEngine)
+        driver.publishDeviceStates(on: events)
+        // Registrations and qualify results change device states at once (keeping any
+        // callback already set).
+        let registrationChanged = registrar.onChange
+        registrar.onChange = { peer, registered in
+            registrationChanged?(peer, registered)
+            driver.refreshDeviceState(peer: peer)
+        }
+        let reachabilityChanged = qualify.onChange
+        qualify.onChange = { peer, reachability in
+            reachabilityChanged?(peer, reachability)
+            driver.refreshDeviceState(peer: peer)
+        }
 
         // Console commands for `pbxd -rx` (the control socket) and SIGHUP.
         let consoleLogger = Logger(label: "pbxd.console")
-        let console = CLICommandRegistry()
-        liveDialplan.registerCommands(into: console, logger: consoleLogger)
-        CoreCommands.register(into: console, dialplan: liveDialplan, driver: driver, logger: consoleLogger)
-        SIPPeerCommands.register(into: console, peers: sip.peers, registrar: registrar, qualify: qualify, eventLoop: signallingLoop)
+        liveDialplan.registerCommands(into: commands, logger: consoleLogger)
+        CoreCommands.register(into: commands, dialplan: liveDialplan, driver: driver, logger: consoleLogger)
+        SIPPeerCommands.register(into: commands, peers: sip.peers, registrar: registrar, qualify: qualify, eventLoop: signallingLoop)
         let controlSocket = try await ControlSocket.start(
-            dataDirectory: configuration.dataDirectory, registry: console, group: group, logger: consoleLogger)
+            dataDirectory: configuration.dataDirectory, registry: commands, group: group, logger: consoleLogger)
         ReloadSignal.install {
             consoleLogger.notice("SIGHUP: reloading")
-            Task { _ = await console.run("reload") }
+            Task { _ = await commands.run("reload") }
         }
 
         try await transport.start(
@@ -115,6 +140,10 @@ final class PBXServer {
             registrar.stop()
         }.get()
         registrar.flush()
+        deviceStates.cancel()
+        await queueEngine.saveNow()
+        queueState.flush()
+        queueLog.flush()
         await transport.shutdown()
         try await group.shutdownGracefully()
         logger.notice("stopped")

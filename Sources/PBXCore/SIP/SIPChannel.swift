@@ -411,8 +411,15 @@ public final class SIPChannel: CallChannel, ChannelEventSource, InterruptibleCha
     }
 
     /// An outbound leg's state as responses arrive (the dialer drives the rest).
-    func markRinging() { if channelState != .up { changeState(.ringing) } }
-    func markUp() { changeState(.up) }
+    func markRinging() {
+        guard channelState != .up else { return }
+        changeState(.ringing)
+        driver.leg(self, isRinging: true)
+    }
+    func markUp() {
+        changeState(.up)
+        driver.leg(self, isRinging: false)
+    }
 
     /// A response to our inbound INVITE, with the dialog's To-tag.
     func makeResponse(_ code: Int, reason: String? = nil) -> SIPResponse {

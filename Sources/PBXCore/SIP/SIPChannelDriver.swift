@@ -54,6 +54,8 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
     private var cancelledWhileAdmitting: Set<ServerTransactionHandle> = []
     /// Live channels per peer name (call-limit).
     private var callCounts: [String: Int] = [:]
+    /// Published device states (SIPChannelDriver+DeviceState.swift).
+    let deviceStates = DeviceStateTracker()
     private var shuttingDown = false
 
     public init(
@@ -290,6 +292,7 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
     func channelEnded(_ channel: SIPChannel) {
         if let id = channel.dialogID, channelsByDialog[id] === channel { channelsByDialog[id] = nil }
         if let transaction = channel.serverTransaction { channelsByInvite[transaction] = nil }
+        deviceStates.setRinging(channel.uniqueID, peer: channel.peer.name, false)
         releaseCallSlot(for: channel.peer)
         media.release(channel.media)
     }
@@ -298,11 +301,13 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
         let current = callCounts[peer.name, default: 0]
         if let limit = peer.callLimit, current >= limit { return false }
         callCounts[peer.name] = current + 1
+        deviceStateMayHaveChanged(peer: peer.name)
         return true
     }
 
     func releaseCallSlot(for peer: SIPPeer) {
         callCounts[peer.name] = max(0, callCounts[peer.name, default: 0] - 1)
+        deviceStateMayHaveChanged(peer: peer.name)
     }
 
     /// Current number of calls per peer (`sip show inuse`).

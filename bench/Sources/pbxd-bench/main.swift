@@ -3,5 +3,6 @@ switch CommandLine.arguments.dropFirst().first {
 case "parser": runParserBench(arguments: Array(CommandLine.arguments.dropFirst(2)))
 case "relay": runRelayBench(arguments: Array(CommandLine.arguments.dropFirst(2)))
 case "dialplan": runDialplanBench(arguments: Array(CommandLine.arguments.dropFirst(2)))
-default: print("usage: pbxd-bench <parser|relay|dialplan> [options]")
+case "acd": await runACDBench(arguments: Array(CommandLine.arguments.dropFirst(2)))
+default: print("usage: pbxd-bench <parser|relay|dialplan|acd> [options]")
 }
