@@ -14,6 +14,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        // Storage: the embedded SQLite database (DESIGN.md §6).
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         .target(
@@ -65,6 +67,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // DESIGN.md §6: owns pbxd.sqlite (WAL, synchronous=FULL) and its migrations; other
+        // subsystems add their tables through it. Imports nothing of the switch.
+        .target(
+            name: "Storage",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "pbxd",
             dependencies: [
@@ -104,6 +115,10 @@ let package = Package(
         .testTarget(
             name: "DialplanTests",
             dependencies: ["Dialplan", "RTPMedia"]
+        ),
+        .testTarget(
+            name: "StorageTests",
+            dependencies: ["Storage", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "IVRTests",
