@@ -121,6 +121,11 @@ let package = Package(
             dependencies: ["Storage", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
+            name: "CDRTests",
+            dependencies: ["PBXCore", "Storage"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
             name: "IVRTests",
             dependencies: ["IVR", "Dialplan", "PBXCore", "RTPMedia", .product(name: "Logging", package: "swift-log")]
         ),
