@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         // Storage: the embedded SQLite database (DESIGN.md §6).
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        // CDRBackends: the PostgreSQL CDR backend (cdr_pgsql-compatible table).
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .target(
@@ -76,6 +78,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // CDR backends (SQLite, CSV, PostgreSQL, AMI Cdr event), cdr*.conf, and the service
+        // that runs PBXCore's CDR engine on the event bus. pbxd → CDRBackends → {PBXCore, Storage}.
+        .target(
+            name: "CDRBackends",
+            dependencies: [
+                "PBXCore", "Storage",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "pbxd",
             dependencies: [
@@ -122,7 +135,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CDRTests",
-            dependencies: ["PBXCore", "Storage"],
+            dependencies: ["PBXCore", "Storage", "CDRBackends"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(

@@ -1,0 +1,105 @@
+import PBXCore
+
+/// How a record becomes a row of an Asterisk cdr_pgsql table. Like cdr_pgsql, pbxd reads the
+/// table's columns and fills those whose names it knows (`calldate` = start, the Asterisk
+/// fields, and CDR variables such as `recordingfile`), leaving the others at their defaults —
+/// so an existing Asterisk table works unchanged. Each value is sent as text and cast to the
+/// column's own type (`$3::int8`), so integer or text `amaflags`/`disposition` both work.
+struct PostgresCDRTable: Sendable, Equatable {
+    struct Column: Sendable, Equatable {
+        var name: String
+        /// `udt_name` from information_schema (`varchar`, `int8`, `timestamptz`…).
+        var type: String
+        var isNumeric: Bool { ["int2", "int4", "int8", "numeric", "float4", "float8"].contains(type) }
+        var isTimestamp: Bool { type.hasPrefix("timestamp") || type == "date" }
+    }
+
+    var name: String
+    var columns: [Column]
+
+    /// Created when missing: the schema of Asterisk's cdr_pgsql documentation, plus
+    /// `recordingfile`.
+    static func createStatement(table: String) -> String {
+        """
+        CREATE TABLE IF NOT EXISTS \(table) (
+            calldate timestamp with time zone NOT NULL DEFAULT now(),
+            clid varchar(80) NOT NULL DEFAULT '',
+            src varchar(80) NOT NULL DEFAULT '',
+            dst varchar(80) NOT NULL DEFAULT '',
+            dcontext varchar(80) NOT NULL DEFAULT '',
+            channel varchar(80) NOT NULL DEFAULT '',
+            dstchannel varchar(80) NOT NULL DEFAULT '',
+            lastapp varchar(80) NOT NULL DEFAULT '',
+            lastdata varchar(80) NOT NULL DEFAULT '',
+            duration bigint NOT NULL DEFAULT 0,
+            billsec bigint NOT NULL DEFAULT 0,
+            disposition varchar(45) NOT NULL DEFAULT '',
+            amaflags bigint NOT NULL DEFAULT 0,
+            accountcode varchar(20) NOT NULL DEFAULT '',
+            uniqueid varchar(150) NOT NULL DEFAULT '',
+            userfield varchar(255) NOT NULL DEFAULT '',
+            peeraccount varchar(20) NOT NULL DEFAULT '',
+            linkedid varchar(150) NOT NULL DEFAULT '',
+            sequence int NOT NULL DEFAULT 0,
+            recordingfile varchar(255) NOT NULL DEFAULT ''
+        )
+        """
+    }
+
+    /// The record's value for a column, as text for `$n::type` (nil: SQL NULL; no entry: the
+    /// column is not a CDR field and keeps its default).
+    func value(of column: Column, in record: CallDetailRecord) -> String?? {
+        func time(_ epoch: Double?) -> String?? {
+            guard let epoch else { return .some(nil) }
+            return column.isTimestamp ? CDRTimestamp.text(epoch, utc: true) + "+00" : CDRTimestamp.text(epoch, utc: false)
+        }
+        switch column.name.lowercased() {
+        case "calldate", "start": return time(record.start)
+        case "answer": return time(record.answer)
+        case "end": return time(record.end)
+        case "clid": return record.callerID
+        case "src": return record.source
+        case "dst": return record.destination
+        case "dcontext": return record.destinationContext
+        case "channel": return record.channel
+        case "dstchannel": return record.destinationChannel
+        case "lastapp": return record.lastApplication
+        case "lastdata": return record.lastData
+        case "duration": return String(record.duration)
+        case "billsec": return String(record.billableSeconds)
+        case "disposition": return column.isNumeric ? String(record.disposition.code) : record.disposition.rawValue
+        case "amaflags": return column.isNumeric ? String(record.amaFlags.code) : record.amaFlags.rawValue
+        case "accountcode": return record.accountCode
+        case "uniqueid": return record.uniqueID
+        case "userfield": return record.userField
+        case "peeraccount": return record.peerAccount
+        case "linkedid": return record.linkedID
+        case "sequence": return String(record.sequence)
+        default:
+            guard let variable = record.variables[column.name.lowercased()] else { return nil }
+            return variable
+        }
+    }
+
+    /// `INSERT … SELECT … WHERE NOT EXISTS (same uniqueid, sequence, start)`: a record that a
+    /// crash made us send twice (stored remotely, not yet removed from the spool) lands once.
+    func insertStatement(for record: CallDetailRecord) -> (sql: String, values: [String?]) {
+        var names: [String] = [], placeholders: [String] = [], values: [String?] = []
+        for column in columns {
+            guard let value = value(of: column, in: record) else { continue }
+            values.append(value)
+            names.append("\"\(column.name)\"")
+            placeholders.append("$\(values.count)::\(column.type)")
+        }
+        var sql = "INSERT INTO \(name) (\(names.joined(separator: ", "))) SELECT \(placeholders.joined(separator: ", "))"
+        let keys = ["uniqueid", "sequence", "calldate"].compactMap { key in columns.first { $0.name.lowercased() == key } }
+        if !keys.isEmpty {
+            let conditions = keys.map { column -> String in
+                values.append(value(of: column, in: record) ?? nil)
+                return "\"\(column.name)\" = $\(values.count)::\(column.type)"
+            }
+            sql += " WHERE NOT EXISTS (SELECT 1 FROM \(name) WHERE \(conditions.joined(separator: " AND ")))"
+        }
+        return (sql, values)
+    }
+}
