@@ -92,7 +92,7 @@ let package = Package(
         .executableTarget(
             name: "pbxd",
             dependencies: [
-                "IVR", "Dialplan", "PBXCore", "SIPStack", "RTPMedia",
+                "IVR", "Dialplan", "PBXCore", "SIPStack", "RTPMedia", "CDRBackends", "Storage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

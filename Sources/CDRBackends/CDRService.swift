@@ -28,6 +28,9 @@ public final class CDRService: Sendable {
     private let recordsReady: AsyncStream<Void>.Continuation
     private let readySignals: AsyncStream<Void>
     private let written = NIOLockedValueBox(0)
+    private let stopping = NIOLockedValueBox(false)
+    /// Taken at init so no event published after start-up is missed; nil when disabled.
+    private let subscription: EventSubscription?
 
     /// Opens the backends (creating the `cdr` table and the spool) or fails with the reason.
     public init(config: CDRConfig, storage: Storage, dataDirectory: String, bus: EventBus,
@@ -42,40 +45,41 @@ public final class CDRService: Sendable {
         csv = try config.csv.map { try CSVBackend(directory: (dataDirectory as NSString).appendingPathComponent("cdr-csv"), options: $0) }
         postgres = config.postgres.map { PostgresCDRBackend(options: $0, storage: storage, logger: logger) }
         (readySignals, recordsReady) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        subscription = config.enabled ? bus.subscribe(label: "cdr", capacity: 100_000) : nil
     }
 
     /// Records committed so far (tests, metrics).
     public var recordsWritten: Int { written.withLockedValue { $0 } }
 
-    /// Runs until cancelled. Subscribes at once, so events published after this task starts
-    /// are seen; on cancellation, records already finished are still written.
+    /// Runs until `shutdown()`: events already published when it is called are still turned
+    /// into records and written before `run` returns.
     public func run() async {
-        guard config.enabled else { return }
-        let subscription = bus.subscribe(label: "cdr", capacity: 100_000)
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.readEvents(subscription) }
-            group.addTask { await self.writeRecords() }
-            if let postgres { group.addTask { await postgres.run() } }
-            await group.next()
-            subscription.cancel()
-            group.cancelAll()
-        }
+        guard let subscription else { return }
+        let delivery = postgres.map { postgres in Task { await postgres.run() } }
+        async let writer: Void = writeRecords()
+        await readEvents(subscription)
+        recordsReady.finish()
+        await writer
         await writePending()
+        delivery?.cancel()
+        await delivery?.value
+    }
+
+    /// Stops reading the bus (what was already published is still recorded) so `run` returns.
+    public func shutdown() {
+        stopping.withLockedValue { $0 = true }
+        subscription?.cancel()
     }
 
     private func readEvents(_ subscription: EventSubscription) async {
         var engine = CDREngine(options: config.engine, variables: variables)
-        await withTaskCancellationHandler {
-            for await event in subscription.events {
-                let records = engine.handle(event)
-                guard !records.isEmpty else { continue }
-                pending.withLockedValue { $0 += records }
-                recordsReady.yield()
-            }
-        } onCancel: {
-            subscription.cancel()
+        for await event in subscription.events {
+            let records = engine.handle(event)
+            guard !records.isEmpty else { continue }
+            pending.withLockedValue { $0 += records }
+            recordsReady.yield()
         }
-        if !Task.isCancelled {
+        if !stopping.withLockedValue({ $0 }) {
             logger.error("CDR engine lost its event subscription (it fell behind); later calls have no CDRs until restart")
         }
     }

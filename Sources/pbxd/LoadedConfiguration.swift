@@ -1,3 +1,4 @@
+import CDRBackends
 import Dialplan
 import Foundation
 import PBXCore
@@ -12,6 +13,8 @@ struct LoadedConfiguration {
     var soundsDirectory: String
     /// musiconhold.conf (optional: no classes without it).
     var musicOnHold: MusicOnHoldConfig
+    /// cdr.conf, cdr_manager.conf, cdr_pgsql.conf (all optional: SQLite CDRs only).
+    var cdr: CDRConfig
     var warnings: [String]
 
     static func load(directory: String, dataDirectoryOverride: String?) throws(StartupError) -> LoadedConfiguration {
@@ -29,14 +32,17 @@ struct LoadedConfiguration {
             let musicOnHold = try optional("musiconhold.conf").map { path throws(ConfigError) in try MusicOnHoldConfig.load(path: path) }
                 ?? MusicOnHoldConfig()
             let (dialplan, dialplanWarnings) = try Dialplan.load(path: path("extensions.conf"))
+            let cdr = try CDRConfig.load(directory: directory)
             var warnings = sip.warnings.map(\.description) + rtp.warnings.map(\.description)
             warnings += pbxd.warnings.map(\.description) + dialplanWarnings.map(\.description)
             warnings += musicOnHold.warnings.map(\.description)
+            warnings += cdr.warnings
             return LoadedConfiguration(
                 sip: sip, rtp: rtp, pbxd: pbxd, dialplan: dialplan,
                 dataDirectory: dataDirectoryOverride ?? pbxd.dataDirectory,
                 soundsDirectory: pbxd.soundsDirectory ?? ((path("..") as NSString).appendingPathComponent("sounds") as NSString).standardizingPath,
                 musicOnHold: musicOnHold,
+                cdr: cdr,
                 warnings: warnings)
         } catch {
             throw StartupError(description: error.description)

@@ -1,3 +1,4 @@
+import CDRBackends
 import Dialplan
 import IVR
 import Foundation
@@ -7,6 +8,7 @@ import NIOPosix
 import PBXCore
 import RTPMedia
 import SIPStack
+import Storage
 
 /// The running switch: loads the configuration, wires the layers together (DESIGN.md §1–2),
 /// serves until SIGTERM/SIGINT, then ends calls, saves state and closes sockets.
@@ -37,6 +39,11 @@ final class PBXServer {
         let relay = RTPRelay(group: group, portPool: portPool, bindHost: sip.general.udpBind.host)
         let sounds = SoundLibrary(searchPath: SoundLibrary.defaultSearchPath(bundledSounds: configuration.soundsDirectory))
         let media = MediaEngine(relay: relay, signallingLoop: signallingLoop, sounds: sounds, logger: Logger(label: "pbxd.media"))
+        let events = EventBus()
+        // CDRs: <datadir>/pbxd.sqlite (+ CSV, PostgreSQL, AMI Cdr per cdr*.conf), fed by the bus.
+        let storage = try Storage(directory: configuration.dataDirectory)
+        let cdr = try CDRService(config: configuration.cdr, storage: storage, dataDirectory: configuration.dataDirectory, bus: events)
+        let cdrTask = Task { await cdr.run() }
         let registrar = RegistrarService(
             eventLoop: signallingLoop, policy: sip.general.registrar, dataDirectory: configuration.dataDirectory,
             logger: Logger(label: "pbxd.sip.registrar"))
@@ -56,6 +63,7 @@ final class PBXServer {
         IVRApplications.register(into: &applications, settings: mediaSettings)
         var functions = FunctionRegistry.standard
         IVRApplications.register(into: &functions)
+        functions.register(CDRFunction.make(store: cdr.variables))
         let executor = DialplanExecutor(
             dialplan: configuration.dialplan, dialer: SIPDialer(driver: driver), applications: applications,
             functions: functions, astDB: astDB,
@@ -87,6 +95,10 @@ final class PBXServer {
             registrar.stop()
         }.get()
         registrar.flush()
+        // Calls are ended: the CDR writer commits their last records, then the WAL is folded.
+        cdr.shutdown()
+        await cdrTask.value
+        try? storage.checkpoint()
         await transport.shutdown()
         try await group.shutdownGracefully()
         logger.notice("stopped")
