@@ -78,30 +78,7 @@ struct CDRBackendTests {
 
         // Three calls 1001 → 1002: answered, busy, and a cancelled one.
         for (index, status) in ["ANSWER", "BUSY", "CANCEL"].enumerated() {
-            var script = CallScript()
-            script.at(Double(index * 100))
-            var caller = CallScript.Leg(name: "SIP/1001-0000000\(2 * index)", uniqueID: "9.\(2 * index)", linkedID: "9.\(2 * index)", number: "1001", callerName: "Alice")
-            var callee = CallScript.Leg(name: "SIP/1002-0000000\(2 * index + 1)", uniqueID: "9.\(2 * index + 1)", linkedID: "9.\(2 * index)", number: "1002", callerName: "", state: .down)
-            script.newChannel(caller)
-            script.exten(&caller, exten: "1002", application: "Dial", data: "SIP/1002,30")
-            script.newChannel(callee)
-            script.dialBegin(caller, callee, dialString: "1002")
-            script.at(Double(index * 100) + 2)
-            if status == "ANSWER" {
-                script.state(&callee, .up)
-                script.dialEnd(caller, callee, status: status)
-                script.state(&caller, .up)
-                script.bridge("BridgeEnter", callee)
-                script.bridge("BridgeEnter", caller)
-                script.at(Double(index * 100) + 7)
-                script.bridge("BridgeLeave", caller)
-                script.bridge("BridgeLeave", callee)
-            } else {
-                script.dialEnd(caller, callee, status: status)
-            }
-            script.hangup(callee, cause: status == "BUSY" ? .userBusy : .normalClearing)
-            script.hangup(caller, cause: .normalClearing)
-            for event in script.events { bus.publish(event) }
+            for event in CallScript.dial(index: index, status: status) { bus.publish(event) }
         }
         service.shutdown()
         await running.value

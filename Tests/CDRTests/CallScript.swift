@@ -56,4 +56,42 @@ struct CallScript {
     mutating func hangup(_ leg: Leg, cause: HangupCause) {
         emit("Hangup", snapshot(leg).fields() + [.init("Cause", String(cause.rawValue)), .init("Cause-txt", cause.text)])
     }
+
+    /// Call number `index` (channels 2i, 2i+1; starting at 100·i s): 1001 dials 1002, which ends
+    /// with `status` (ANSWER: talk 5 s after 2 s of ringing; else the DialEnd at 2 s).
+    static func dial(index: Int, status: String) -> [ManagerEvent] {
+        var script = CallScript()
+        let t0 = Double(index * 100)
+        script.at(t0)
+        var caller = Leg(name: "SIP/1001-\(hex(2 * index))", uniqueID: "9.\(2 * index)", linkedID: "9.\(2 * index)",
+                         number: "1001", callerName: "Alice")
+        var callee = Leg(name: "SIP/1002-\(hex(2 * index + 1))", uniqueID: "9.\(2 * index + 1)", linkedID: "9.\(2 * index)",
+                         number: "1002", callerName: "", state: .down)
+        script.newChannel(caller)
+        script.exten(&caller, exten: "1002", application: "Dial", data: "SIP/1002,30")
+        script.newChannel(callee)
+        script.dialBegin(caller, callee, dialString: "1002")
+        script.at(t0 + 2)
+        if status == "ANSWER" {
+            script.state(&callee, .up)
+            script.dialEnd(caller, callee, status: status)
+            script.state(&caller, .up)
+            script.bridge("BridgeEnter", callee)
+            script.bridge("BridgeEnter", caller)
+            script.at(t0 + 7)
+            script.bridge("BridgeLeave", caller)
+            script.bridge("BridgeLeave", callee)
+        } else {
+            script.dialEnd(caller, callee, status: status)
+        }
+        script.hangup(callee, cause: status == "BUSY" ? .userBusy : .normalClearing)
+        script.hangup(caller, cause: .normalClearing)
+        return script.events
+    }
+
+    /// `0000000a`: Asterisk's channel-name suffix.
+    static func hex(_ n: Int) -> String {
+        let digits = String(n, radix: 16)
+        return String(repeating: "0", count: max(0, 8 - digits.count)) + digits
+    }
 }
