@@ -108,6 +108,13 @@ let package = Package(
             ],
             path: "bench/Sources/pbxd-bench"
         ),
+        // CDR rows/s under a call burst (BENCHMARKS.md); separate from pbxd-bench so that one
+        // does not link PostgreSQL.
+        .executableTarget(
+            name: "pbxd-cdr-bench",
+            dependencies: ["CDRBackends", "PBXCore", "Storage", .product(name: "Logging", package: "swift-log")],
+            path: "bench/Sources/pbxd-cdr-bench"
+        ),
         .testTarget(
             name: "SIPStackTests",
             dependencies: [

@@ -45,9 +45,10 @@ public struct CDREngine: Sendable {
     public var trackedChannelCount: Int { channels.count }
 
     /// Applies one event; returns the records finished by it, in chain order.
-    public mutating func handle(_ event: ManagerEvent) -> [CallDetailRecord] {
+    public mutating func handle(_ managerEvent: ManagerEvent) -> [CallDetailRecord] {
+        let event = EventFields(managerEvent)
         let time = event.timestamp
-        switch event.name {
+        switch managerEvent.name {
         case "Newexten":
             if let id = track(event, prefix: "") { applicationChanged(id, event: event, at: time) }
         case "DialBegin":
@@ -72,7 +73,7 @@ public struct CDREngine: Sendable {
 
     /// Updates (or starts tracking) the channel an event's block describes; returns its Uniqueid.
     /// DialBegin's destination block lacks `DestUniqueid` in Asterisk 18, so names resolve too.
-    private mutating func track(_ event: ManagerEvent, prefix: String) -> String? {
+    private mutating func track(_ event: EventFields, prefix: String) -> String? {
         guard let name = event[prefix + "Channel"], !name.isEmpty else { return nil }
         // OriginateResponse's failure form names a dial string with `Uniqueid: <unknown>`.
         let stated = event[prefix + "Uniqueid"].flatMap { $0.isEmpty || $0 == "<unknown>" ? nil : $0 }
@@ -116,7 +117,7 @@ public struct CDREngine: Sendable {
     }
 
     /// Newexten: the dialplan moved on. Dial's placeholder (`AppDial`) is not an application.
-    private mutating func applicationChanged(_ id: String, event: ManagerEvent, at time: Double) {
+    private mutating func applicationChanged(_ id: String, event: EventFields, at time: Double) {
         guard let application = event["Application"], !application.isEmpty,
               !Self.isOutgoingLinePlaceholder(application, data: event["AppData"] ?? "") else { return }
         let context = event["Context"] ?? "", exten = event["Extension"] ?? event["Exten"] ?? ""
@@ -142,7 +143,7 @@ public struct CDREngine: Sendable {
 
     // MARK: Dial
 
-    private mutating func dialBegan(_ event: ManagerEvent, at time: Double) {
+    private mutating func dialBegan(_ event: EventFields, at time: Double) {
         guard let callee = track(event, prefix: "Dest") else { return }
         channels[callee]?.isDialed = true
         // Originate with no caller channel: only the destination block is present.
@@ -156,7 +157,7 @@ public struct CDREngine: Sendable {
         }
     }
 
-    private mutating func dialEnded(_ event: ManagerEvent, at time: Double) {
+    private mutating func dialEnded(_ event: EventFields, at time: Double) {
         guard let callee = track(event, prefix: "Dest"), let caller = track(event, prefix: ""),
               let status = event["DialStatus"], !status.isEmpty,
               let index = chains[caller]?.lastIndex(where: { $0.partyB == callee && $0.end == nil }) else { return }
@@ -323,7 +324,7 @@ struct TrackedChannel: Sendable {
         self.created = created
     }
 
-    mutating func update(from event: ManagerEvent, prefix: String) {
+    mutating func update(from event: EventFields, prefix: String) {
         func known(_ key: String) -> String? {
             guard let value = event[prefix + key] else { return nil }
             return value == "<unknown>" ? "" : value
@@ -361,4 +362,23 @@ struct OpenRecord: Sendable {
         self.sequence = sequence
         self.start = start
     }
+}
+
+/// An event's fields by key, built once per event: the engine looks up a dozen keys per event,
+/// and AMI's case-insensitive linear search per key dominated its cost. Keys are matched
+/// exactly (the bus's producers spell them as AMI does); the first of repeated keys wins, as
+/// with `ManagerEvent`'s subscript (DialBegin repeats `Uniqueid` in Asterisk 18).
+struct EventFields {
+    let timestamp: Double
+    private var values: [String: String] = [:]
+
+    init(_ event: ManagerEvent) {
+        timestamp = event.timestamp
+        values.reserveCapacity(event.fields.count)
+        for field in event.fields where values[field.key] == nil {
+            values[field.key] = field.value
+        }
+    }
+
+    subscript(key: String) -> String? { values[key] }
 }
