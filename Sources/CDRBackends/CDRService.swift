@@ -29,8 +29,9 @@ public final class CDRService: Sendable {
     private let readySignals: AsyncStream<Void>
     private let written = NIOLockedValueBox(0)
     private let stopping = NIOLockedValueBox(false)
-    /// Taken at init so no event published after start-up is missed; nil when disabled.
-    private let subscription: EventSubscription?
+    /// The current bus subscription: taken at init so no event published after start-up is
+    /// missed; nil when CDRs are disabled.
+    private let subscription: NIOLockedValueBox<EventSubscription?>
 
     /// Opens the backends (creating the `cdr` table and the spool) or fails with the reason.
     public init(config: CDRConfig, storage: Storage, dataDirectory: String, bus: EventBus,
@@ -45,7 +46,7 @@ public final class CDRService: Sendable {
         csv = try config.csv.map { try CSVBackend(directory: (dataDirectory as NSString).appendingPathComponent("cdr-csv"), options: $0) }
         postgres = config.postgres.map { PostgresCDRBackend(options: $0, storage: storage, logger: logger) }
         (readySignals, recordsReady) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        subscription = config.enabled ? bus.subscribe(label: "cdr", capacity: 100_000) : nil
+        subscription = NIOLockedValueBox(config.enabled ? bus.subscribe(label: "cdr", capacity: 100_000) : nil)
     }
 
     /// Records committed so far (tests, metrics).
@@ -54,10 +55,10 @@ public final class CDRService: Sendable {
     /// Runs until `shutdown()`: events already published when it is called are still turned
     /// into records and written before `run` returns.
     public func run() async {
-        guard let subscription else { return }
+        guard subscription.withLockedValue({ $0 }) != nil else { return }
         let delivery = postgres.map { postgres in Task { await postgres.run() } }
         async let writer: Void = writeRecords()
-        await readEvents(subscription)
+        await readEvents()
         recordsReady.finish()
         await writer
         await writePending()
@@ -67,20 +68,33 @@ public final class CDRService: Sendable {
 
     /// Stops reading the bus (what was already published is still recorded) so `run` returns.
     public func shutdown() {
-        stopping.withLockedValue { $0 = true }
-        subscription?.cancel()
+        let current = subscription.withLockedValue { subscription -> EventSubscription? in
+            stopping.withLockedValue { $0 = true }
+            return subscription
+        }
+        current?.cancel()
     }
 
-    private func readEvents(_ subscription: EventSubscription) async {
+    /// Feeds the bus to the engine until `shutdown()`. If the bus cuts the reader off (it fell
+    /// 100,000 events behind), the records of calls in flight then are lost — logged — and a
+    /// new subscription keeps later calls recorded.
+    private func readEvents() async {
         var engine = CDREngine(options: config.engine, variables: variables)
-        for await event in subscription.events {
-            let records = engine.handle(event)
-            guard !records.isEmpty else { continue }
-            pending.withLockedValue { $0 += records }
-            recordsReady.yield()
-        }
-        if !stopping.withLockedValue({ $0 }) {
-            logger.error("CDR engine lost its event subscription (it fell behind); later calls have no CDRs until restart")
+        while let current = subscription.withLockedValue({ $0 }) {
+            for await event in current.events {
+                let records = engine.handle(event)
+                guard !records.isEmpty else { continue }
+                pending.withLockedValue { $0 += records }
+                recordsReady.yield()
+            }
+            let resumed = subscription.withLockedValue { subscription -> Bool in
+                guard !stopping.withLockedValue({ $0 }) else { return false }
+                subscription = bus.subscribe(label: "cdr", capacity: 100_000)
+                return true
+            }
+            guard resumed else { return }
+            logger.error("CDR engine was cut off the event bus (it fell behind); records of calls in progress then are lost, later calls are recorded")
+            engine = CDREngine(options: config.engine, variables: variables, firstSequence: engine.nextSequenceNumber)
         }
     }
 

@@ -99,7 +99,7 @@ public final class PostgresCDRBackend: Sendable {
     private func prepareTable(on connection: PostgresConnection) async throws -> PostgresCDRTable {
         _ = try await connection.query(PostgresQuery(unsafeSQL: PostgresCDRTable.createStatement(table: options.table)), logger: logger)
         let rows = try await connection.query(
-            "SELECT column_name, udt_name FROM information_schema.columns WHERE table_name = \(options.table) AND table_schema = current_schema() ORDER BY ordinal_position",
+            "SELECT column_name, udt_name FROM information_schema.columns WHERE table_name = \(options.table.lowercased()) AND table_schema = current_schema() ORDER BY ordinal_position",
             logger: logger)
         var columns: [PostgresCDRTable.Column] = []
         for try await (name, type) in rows.decode((String, String).self) {

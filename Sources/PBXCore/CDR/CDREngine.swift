@@ -41,6 +41,9 @@ public struct CDREngine: Sendable {
         self.nextSequence = firstSequence
     }
 
+    /// The sequence the next record gets (a replacement engine continues from it).
+    public var nextSequenceNumber: Int { nextSequence }
+
     /// Channels still tracked (a leak check for tests).
     public var trackedChannelCount: Int { channels.count }
 
