@@ -97,9 +97,19 @@ public final class PostgresCDRBackend: Sendable {
 
     /// Creates the table when missing and reads its columns (cdr_pgsql's column discovery).
     private func prepareTable(on connection: PostgresConnection) async throws -> PostgresCDRTable {
-        _ = try await connection.query(PostgresQuery(unsafeSQL: PostgresCDRTable.createStatement(table: options.table)), logger: logger)
+        let table = options.table.lowercased()
+        let exists = try await connection.query(
+            "SELECT 1 FROM information_schema.tables WHERE table_name = \(table) AND table_schema = current_schema()",
+            logger: logger)
+        var found = false
+        for try await _ in exists { found = true }
+        if !found {
+            for statement in PostgresCDRTable.createStatements(table: table) {
+                _ = try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            }
+        }
         let rows = try await connection.query(
-            "SELECT column_name, udt_name FROM information_schema.columns WHERE table_name = \(options.table.lowercased()) AND table_schema = current_schema() ORDER BY ordinal_position",
+            "SELECT column_name, udt_name FROM information_schema.columns WHERE table_name = \(table) AND table_schema = current_schema() ORDER BY ordinal_position",
             logger: logger)
         var columns: [PostgresCDRTable.Column] = []
         for try await (name, type) in rows.decode((String, String).self) {

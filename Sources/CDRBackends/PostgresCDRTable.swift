@@ -18,10 +18,16 @@ struct PostgresCDRTable: Sendable, Equatable {
     var columns: [Column]
 
     /// Created when missing: the schema of Asterisk's cdr_pgsql documentation, plus
-    /// `recordingfile`.
-    static func createStatement(table: String) -> String {
+    /// `recordingfile`, and indexes on calldate and uniqueid (the duplicate check looks rows up
+    /// by uniqueid; without the index every insert would scan the table).
+    static func createStatements(table: String) -> [String] {
+        [createTable(table), "CREATE INDEX \(table)_calldate_idx ON \(table) (calldate)",
+         "CREATE INDEX \(table)_uniqueid_idx ON \(table) (uniqueid)"]
+    }
+
+    private static func createTable(_ table: String) -> String {
         """
-        CREATE TABLE IF NOT EXISTS \(table) (
+        CREATE TABLE \(table) (
             calldate timestamp with time zone NOT NULL DEFAULT now(),
             clid varchar(80) NOT NULL DEFAULT '',
             src varchar(80) NOT NULL DEFAULT '',
