@@ -35,11 +35,11 @@ public final class CDRService: Sendable {
 
     /// Opens the backends (creating the `cdr` table and the spool) or fails with the reason.
     public init(config: CDRConfig, storage: Storage, dataDirectory: String, bus: EventBus,
-                variables: CDRVariableStore = CDRVariableStore(), logger: Logger = Logger(label: "pbxd.cdr")) throws {
+                variables: CDRVariableStore? = nil, logger: Logger = Logger(label: "pbxd.cdr")) throws {
         self.config = config
         self.storage = storage
         self.bus = bus
-        self.variables = variables
+        self.variables = variables ?? CDRVariableStore(enabled: config.enabled)
         self.logger = logger
         try storage.install(SQLiteCDRTable.schema)
         try storage.install(DurableQueue.schema)

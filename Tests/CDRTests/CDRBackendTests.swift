@@ -107,6 +107,22 @@ struct CDRBackendTests {
         #expect(cdrEvents.first?.eventClass == .cdr)
     }
 
+    @Test("enable = no: no subscription, no records, and CDR() values are not kept")
+    func disabled() async throws {
+        let directory = NSTemporaryDirectory() + "pbxd-cdroff-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var config = CDRConfig()
+        config.enabled = false
+        let bus = EventBus()
+        let service = try CDRService(config: config, storage: try Storage(directory: directory), dataDirectory: directory, bus: bus)
+        #expect(bus.subscriberCount == 0)
+        service.variables.set("userfield", "x", channel: "1.1")
+        #expect(service.variables.count == 0)
+        for event in CallScript.dial(index: 0, status: "ANSWER") { bus.publish(event) }
+        await service.run()
+        #expect(service.recordsWritten == 0)
+    }
+
     @Test("PostgreSQL insert: known columns only, each cast to its type, duplicates skipped by uniqueid+sequence+calldate")
     func postgresStatement() {
         let columns = [

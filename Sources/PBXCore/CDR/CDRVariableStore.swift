@@ -22,11 +22,16 @@ public final class CDRVariableStore: Sendable {
 
     private let state = NIOLockedValueBox(State())
     private static let finishedMemory = 4096
+    /// False when cdr.conf disables CDRs: no engine will ever take the entries, so none are kept.
+    public let isEnabled: Bool
 
-    public init() {}
+    public init(enabled: Bool = true) {
+        isEnabled = enabled
+    }
 
     /// Sets `name` (lower-cased: CDR variable names are case-insensitive) for the channel.
     public func set(_ name: String, _ value: String, channel uniqueID: String) {
+        guard isEnabled else { return }
         state.withLockedValue { state in
             guard !state.finishedSet.contains(uniqueID) else { return }
             state.channels[uniqueID, default: [:]][name.lowercased()] = value
