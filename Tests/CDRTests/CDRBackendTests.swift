@@ -38,6 +38,25 @@ struct CDRBackendTests {
         #expect(line.hasSuffix("7\n"))
     }
 
+    @Test("accountlogs: each record also goes to <accountcode>.csv, but never outside cdr-csv/")
+    func accountLogs() throws {
+        let directory = NSTemporaryDirectory() + "pbxd-csv-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let backend = try CSVBackend(directory: directory, options: CDRConfig.CSVOptions())
+        var sales = Self.record, escape = Self.record, plain = Self.record
+        sales.accountCode = "sales"
+        escape.accountCode = "../evil"
+        plain.accountCode = ""
+        try backend.write([sales, escape, plain])
+        try backend.write([sales])
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+        #expect(files == ["Master.csv", "sales.csv"])
+        let master = try String(contentsOfFile: directory + "/Master.csv", encoding: .utf8)
+        let account = try String(contentsOfFile: directory + "/sales.csv", encoding: .utf8)
+        #expect(master.split(separator: "\n").count == 4 && account.split(separator: "\n").count == 2)
+        #expect(account.hasPrefix(#""sales","200","5551234""#))
+    }
+
     @Test("cdr.conf chooses backends; bad values fail with file:line; the PostgreSQL password is kept, never printed")
     func config() throws {
         let directory = NSTemporaryDirectory() + "pbxd-cdrconf-\(UUID().uuidString)"
