@@ -7,8 +7,8 @@ import Storage
 
 /// Delivers spooled CDRs to PostgreSQL (cdr_pgsql.conf). Records reach it only through the
 /// `cdr:pgsql` spool in pbxd.sqlite, committed with the SQLite row, so a server that is down
-/// or restarting loses nothing: the deliverer sends the spool's head in order, in one
-/// PostgreSQL transaction per batch, and removes the batch from the spool only after COMMIT.
+/// or restarting loses nothing: the deliverer sends the spool's head in order, as one
+/// multi-row INSERT per batch (atomic), and removes the batch from the spool only after it.
 /// A crash between the two resends the batch; the insert skips rows already there (same
 /// uniqueid, sequence and calldate), so each record lands once.
 public final class PostgresCDRBackend: Sendable {
@@ -67,22 +67,14 @@ public final class PostgresCDRBackend: Sendable {
         let entries = try await storage.read { [batchSize] db in try Self.spool.head(limit: batchSize, in: db) }
         guard let last = entries.last else { return false }
         let decoder = JSONDecoder()
-        _ = try await connection.query("BEGIN", logger: logger)
-        do {
-            for entry in entries {
-                let record = try decoder.decode(CallDetailRecord.self, from: entry.payload)
-                let (sql, values) = table.insertStatement(for: record)
-                var binds = PostgresBindings(capacity: values.count)
-                for value in values {
-                    if let value { binds.append(value) } else { binds.appendNull() }
-                }
-                _ = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
-            }
-            _ = try await connection.query("COMMIT", logger: logger)
-        } catch {
-            _ = try? await connection.query("ROLLBACK", logger: logger)
-            throw error
+        let records = try entries.map { try decoder.decode(CallDetailRecord.self, from: $0.payload) }
+        let (sql, values) = table.insertStatement(for: records)
+        var binds = PostgresBindings(capacity: values.count)
+        for value in values {
+            if let value { binds.append(value) } else { binds.appendNull() }
         }
+        // One statement: its own transaction, all rows or none.
+        _ = try await connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
         try await storage.write { db in try Self.spool.remove(through: last.id, in: db) }
         return entries.count == batchSize
     }

@@ -87,24 +87,28 @@ struct PostgresCDRTable: Sendable, Equatable {
         }
     }
 
-    /// `INSERT … SELECT … WHERE NOT EXISTS (same uniqueid, sequence, start)`: a record that a
-    /// crash made us send twice (stored remotely, not yet removed from the spool) lands once.
-    func insertStatement(for record: CallDetailRecord) -> (sql: String, values: [String?]) {
-        var names: [String] = [], placeholders: [String] = [], values: [String?] = []
-        for column in columns {
-            guard let value = value(of: column, in: record) else { continue }
-            values.append(value)
-            names.append("\"\(column.name)\"")
-            placeholders.append("$\(values.count)::\(column.type)")
-        }
-        var sql = "INSERT INTO \(name) (\(names.joined(separator: ", "))) SELECT \(placeholders.joined(separator: ", "))"
-        let keys = ["uniqueid", "sequence", "calldate"].compactMap { key in columns.first { $0.name.lowercased() == key } }
-        if !keys.isEmpty {
-            let conditions = keys.map { column -> String in
-                values.append(value(of: column, in: record) ?? nil)
-                return "\"\(column.name)\" = $\(values.count)::\(column.type)"
+    /// One multi-row `INSERT … SELECT … FROM (VALUES …) WHERE NOT EXISTS (same uniqueid,
+    /// sequence, calldate)` for a batch: records that a crash made us send twice (stored
+    /// remotely, not yet removed from the spool) land once. The columns are the union of the
+    /// batch's; a record without one of its CDR variables sends '' there.
+    func insertStatement(for records: [CallDetailRecord]) -> (sql: String, values: [String?]) {
+        let used = columns.filter { column in records.contains { value(of: column, in: $0) != nil } }
+        var values: [String?] = []
+        var rows: [String] = []
+        for record in records {
+            let placeholders = used.map { column -> String in
+                values.append(value(of: column, in: record) ?? "")
+                return "$\(values.count)::\(column.type)"
             }
-            sql += " WHERE NOT EXISTS (SELECT 1 FROM \(name) WHERE \(conditions.joined(separator: " AND ")))"
+            rows.append("(" + placeholders.joined(separator: ", ") + ")")
+        }
+        let names = used.map { "\"\($0.name)\"" }.joined(separator: ", ")
+        let selected = used.map { "v.\"\($0.name)\"" }.joined(separator: ", ")
+        var sql = "INSERT INTO \(name) (\(names)) SELECT \(selected) FROM (VALUES \(rows.joined(separator: ", "))) AS v(\(names))"
+        let keys = used.filter { ["uniqueid", "sequence", "calldate"].contains($0.name.lowercased()) }
+        if !keys.isEmpty {
+            let conditions = keys.map { "c.\"\($0.name)\" = v.\"\($0.name)\"" }.joined(separator: " AND ")
+            sql += " WHERE NOT EXISTS (SELECT 1 FROM \(name) c WHERE \(conditions))"
         }
         return (sql, values)
     }

@@ -142,7 +142,7 @@ struct CDRBackendTests {
         #expect(service.recordsWritten == 0)
     }
 
-    @Test("PostgreSQL insert: known columns only, each cast to its type, duplicates skipped by uniqueid+sequence+calldate")
+    @Test("PostgreSQL insert: one statement per batch, known columns only, each cast to its type, duplicates skipped by uniqueid+sequence+calldate")
     func postgresStatement() {
         let columns = [
             ("calldate", "timestamptz"), ("src", "varchar"), ("amaflags", "int8"), ("disposition", "varchar"),
@@ -151,8 +151,12 @@ struct CDRBackendTests {
         let table = PostgresCDRTable(name: "cdr", columns: columns.map { .init(name: $0.0, type: $0.1) })
         var record = Self.record
         record.variables = ["recordingfile": "r.wav"]
-        let (sql, values) = table.insertStatement(for: record)
-        #expect(sql == #"INSERT INTO cdr ("calldate", "src", "amaflags", "disposition", "uniqueid", "sequence", "recordingfile") SELECT $1::timestamptz, $2::varchar, $3::int8, $4::varchar, $5::varchar, $6::int4, $7::varchar WHERE NOT EXISTS (SELECT 1 FROM cdr WHERE "uniqueid" = $8::varchar AND "sequence" = $9::int4 AND "calldate" = $10::timestamptz)"#)
-        #expect(values == ["2024-06-10 14:35:00+00", "200", "3", "ANSWERED", "1718030100.21", "7", "r.wav", "1718030100.21", "7", "2024-06-10 14:35:00+00"])
+        var second = Self.record
+        second.sequence = 8
+        second.answer = nil
+        let (sql, values) = table.insertStatement(for: [record, second])
+        #expect(sql == #"INSERT INTO cdr ("calldate", "src", "amaflags", "disposition", "uniqueid", "sequence", "recordingfile") SELECT v."calldate", v."src", v."amaflags", v."disposition", v."uniqueid", v."sequence", v."recordingfile" FROM (VALUES ($1::timestamptz, $2::varchar, $3::int8, $4::varchar, $5::varchar, $6::int4, $7::varchar), ($8::timestamptz, $9::varchar, $10::int8, $11::varchar, $12::varchar, $13::int4, $14::varchar)) AS v("calldate", "src", "amaflags", "disposition", "uniqueid", "sequence", "recordingfile") WHERE NOT EXISTS (SELECT 1 FROM cdr c WHERE c."calldate" = v."calldate" AND c."uniqueid" = v."uniqueid" AND c."sequence" = v."sequence")"#)
+        #expect(values == ["2024-06-10 14:35:00+00", "200", "3", "ANSWERED", "1718030100.21", "7", "r.wav",
+                           "2024-06-10 14:35:00+00", "200", "3", "ANSWERED", "1718030100.21", "8", ""])
     }
 }
