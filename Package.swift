@@ -14,6 +14,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        // Storage: the embedded SQLite database (DESIGN.md §6).
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        // CDRBackends: the PostgreSQL CDR backend (cdr_pgsql-compatible table).
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .target(
@@ -72,10 +76,30 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // DESIGN.md §6: owns pbxd.sqlite (WAL, synchronous=FULL) and its migrations; other
+        // subsystems add their tables through it. Imports nothing of the switch.
+        .target(
+            name: "Storage",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // CDR backends (SQLite, CSV, PostgreSQL, AMI Cdr event), cdr*.conf, and the service
+        // that runs PBXCore's CDR engine on the event bus. pbxd → CDRBackends → {PBXCore, Storage}.
+        .target(
+            name: "CDRBackends",
+            dependencies: [
+                "PBXCore", "Storage",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "pbxd",
             dependencies: [
-                "ACD", "IVR", "Dialplan", "PBXCore", "SIPStack", "RTPMedia",
+                "ACD", "IVR", "Dialplan", "PBXCore", "SIPStack", "RTPMedia", "CDRBackends", "Storage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -90,6 +114,13 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "bench/Sources/pbxd-bench"
+        ),
+        // CDR rows/s under a call burst (BENCHMARKS.md); separate from pbxd-bench so that one
+        // does not link PostgreSQL.
+        .executableTarget(
+            name: "pbxd-cdr-bench",
+            dependencies: ["CDRBackends", "PBXCore", "Storage", .product(name: "Logging", package: "swift-log")],
+            path: "bench/Sources/pbxd-cdr-bench"
         ),
         .testTarget(
             name: "SIPStackTests",
@@ -115,6 +146,15 @@ let package = Package(
         .testTarget(
             name: "ACDTests",
             dependencies: ["ACD", "Dialplan", "PBXCore", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "StorageTests",
+            dependencies: ["Storage", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(
+            name: "CDRTests",
+            dependencies: ["PBXCore", "Storage", "CDRBackends"],
+            resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "IVRTests",

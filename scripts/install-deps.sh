@@ -18,10 +18,12 @@ RUN_PKGS=(git ca-certificates binutils libc6-dev libstdc++-12-dev libcurl4 libxm
 # The peers the interop suite drives, the tools it measures with, and a C compiler
 # (make unit builds bench/malloc-count.c for the relay allocation tests).
 TEST_PKGS=(sip-tester baresip-core linphone-cli sox libsox-fmt-base tcpdump iproute2 python3 gcc)
+# The CDR tests start their own PostgreSQL server (initdb/pg_ctl in a temp dir) and query it with psql.
+TEST_PKGS+=(postgresql postgresql-client sqlite3)
 BENCH_PKGS=(gcc libc6-dev util-linux sip-tester iproute2 python3)
 # Commands that must exist afterwards (a package can be "installed" but broken).
 RUN_CMDS=(git pkg-config)
-TEST_CMDS=(sipp baresip linphonec sox soxi tcpdump ss python3 cc)
+TEST_CMDS=(sipp baresip linphonec sox soxi tcpdump ss python3 cc psql)
 
 log() { printf '[install-deps] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }

@@ -1,4 +1,5 @@
 import ACD
+import CDRBackends
 import Dialplan
 import Foundation
 import PBXCore
@@ -17,6 +18,8 @@ struct LoadedConfiguration {
     var configDirectory: String
     /// queues.conf (optional: no queues without it).
     var queues: QueuesConfig
+    /// cdr.conf, cdr_manager.conf, cdr_pgsql.conf (all optional: SQLite CDRs only).
+    var cdr: CDRConfig
     var warnings: [String]
 
     static func load(directory: String, dataDirectoryOverride: String?) throws(StartupError) -> LoadedConfiguration {
@@ -35,9 +38,11 @@ struct LoadedConfiguration {
                 ?? MusicOnHoldConfig()
             let queues = try optional("queues.conf").map { path throws(ConfigError) in try QueuesConfig.load(path: path) } ?? QueuesConfig()
             let (dialplan, dialplanWarnings) = try Dialplan.load(path: path("extensions.conf"))
+            let cdr = try CDRConfig.load(directory: directory)
             var warnings = sip.warnings.map(\.description) + rtp.warnings.map(\.description)
             warnings += pbxd.warnings.map(\.description) + dialplanWarnings.map(\.description)
             warnings += musicOnHold.warnings.map(\.description) + queues.warnings.map(\.description)
+            warnings += cdr.warnings
             return LoadedConfiguration(
                 sip: sip, rtp: rtp, pbxd: pbxd, dialplan: dialplan,
                 dataDirectory: dataDirectoryOverride ?? pbxd.dataDirectory,
@@ -45,6 +50,7 @@ struct LoadedConfiguration {
                 musicOnHold: musicOnHold,
                 configDirectory: directory,
                 queues: queues,
+                cdr: cdr,
                 warnings: warnings)
         } catch {
             throw StartupError(description: error.description)

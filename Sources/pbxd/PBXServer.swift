@@ -1,4 +1,5 @@
 import ACD
+import CDRBackends
 import Dialplan
 import IVR
 import Foundation
@@ -8,6 +9,7 @@ import NIOPosix
 import PBXCore
 import RTPMedia
 import SIPStack
+import Storage
 
 /// The running switch: loads the configuration, wires the layers together (DESIGN.md §1–2),
 /// serves until SIGTERM/SIGINT, then ends calls, saves state and closes sockets.
@@ -44,6 +46,10 @@ final class PBXServer {
         let system = SystemStatus(events: events)
         let channels = ChannelRegistry(events: events)
         let executions = ExecutionRegistry()
+        // CDRs: <datadir>/pbxd.sqlite (+ CSV, PostgreSQL, AMI Cdr per cdr*.conf), fed by the bus.
+        let storage = try Storage(directory: configuration.dataDirectory)
+        let cdr = try CDRService(config: configuration.cdr, storage: storage, dataDirectory: configuration.dataDirectory, bus: events)
+        let cdrTask = Task { await cdr.run() }
         let registrar = RegistrarService(
             eventLoop: signallingLoop, policy: sip.general.registrar, dataDirectory: configuration.dataDirectory,
             events: events, logger: Logger(label: "pbxd.sip.registrar"))
@@ -74,6 +80,7 @@ final class PBXServer {
         ACD.register(
             engine: queueEngine, musicOnHold: configuration.musicOnHold, queueLog: queueLog, applications: &applications,
             functions: &functions, managerActions: managerActions, commands: commands)
+        functions.register(CDRFunction.make(store: cdr.variables))
         let executor = DialplanExecutor(
             dialplan: configuration.dialplan, dialer: SIPDialer(driver: driver), applications: applications,
             functions: functions, astDB: astDB,
@@ -144,6 +151,10 @@ final class PBXServer {
         await queueEngine.saveNow()
         queueState.flush()
         queueLog.flush()
+        // Calls are ended: the CDR writer commits their last records, then the WAL is folded.
+        cdr.shutdown()
+        await cdrTask.value
+        try? storage.checkpoint()
         await transport.shutdown()
         try await group.shutdownGracefully()
         logger.notice("stopped")
