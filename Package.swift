@@ -2,7 +2,7 @@
 import PackageDescription
 
 /// Targets and their import direction follow DESIGN.md §1:
-/// pbxd → IVR → Dialplan → PBXCore → {SIPStack, RTPMedia}.
+/// pbxd → AGI → IVR → Dialplan → PBXCore → {SIPStack, RTPMedia}.
 let package = Package(
     name: "pbxd",
     platforms: [.macOS(.v14)],
@@ -65,10 +65,21 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // AGI and FastAGI (issue 6): above IVR (it says digits and numbers with IVR's
+        // NumberSpeech), below pbxd.
+        .target(
+            name: "AGI",
+            dependencies: [
+                "IVR", "Dialplan", "PBXCore", "RTPMedia",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "pbxd",
             dependencies: [
-                "IVR", "Dialplan", "PBXCore", "SIPStack", "RTPMedia",
+                "AGI", "IVR", "Dialplan", "PBXCore", "SIPStack", "RTPMedia",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -108,6 +119,14 @@ let package = Package(
         .testTarget(
             name: "IVRTests",
             dependencies: ["IVR", "Dialplan", "PBXCore", "RTPMedia", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "AGITests",
+            dependencies: [
+                "AGI", "IVR", "Dialplan", "PBXCore", "RTPMedia",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,3 +1,4 @@
+import AGI
 import Dialplan
 import IVR
 import Foundation
@@ -54,6 +55,16 @@ final class PBXServer {
             recordingsDirectory: (configuration.dataDirectory as NSString).appendingPathComponent("recordings"),
             musicOnHold: configuration.musicOnHold)
         IVRApplications.register(into: &applications, settings: mediaSettings)
+        // AGI(): FastAGI servers and local scripts (<datadir>/agi-bin unless pbxd.conf agidir=).
+        let events = EventBus(logger: Logger(label: "pbxd.events"))
+        AGIApplication.register(
+            into: &applications,
+            settings: AGISettings(
+                group: group,
+                agiDirectory: configuration.pbxd.agiDirectory
+                    ?? (configuration.dataDirectory as NSString).appendingPathComponent("agi-bin"),
+                recordingsDirectory: mediaSettings.recordingsDirectory, sounds: sounds, version: PBXDCommand.version,
+                events: events))
         var functions = FunctionRegistry.standard
         IVRApplications.register(into: &functions)
         let executor = DialplanExecutor(
