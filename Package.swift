@@ -125,6 +125,7 @@ let package = Package(
             dependencies: [
                 "AGI", "IVR", "Dialplan", "PBXCore", "RTPMedia",
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
