@@ -55,6 +55,8 @@ final class PBXServer {
             recordingsDirectory: (configuration.dataDirectory as NSString).appendingPathComponent("recordings"),
             musicOnHold: configuration.musicOnHold)
         IVRApplications.register(into: &applications, settings: mediaSettings)
+        // MixMonitor/StopMixMonitor: recordings under <datadir>/recordings/YYYY/MM/DD.
+        MixMonitorApplications.register(into: &applications, recordingsDirectory: mediaSettings.recordingsDirectory)
         // AGI(): FastAGI servers and local scripts (<datadir>/agi-bin unless pbxd.conf agidir=).
         let events = EventBus(logger: Logger(label: "pbxd.events"))
         AGIApplication.register(
