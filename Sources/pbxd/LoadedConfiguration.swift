@@ -1,6 +1,7 @@
 import Dialplan
 import Foundation
 import PBXCore
+import Webhooks
 
 /// Every config file pbxd reads at start-up, parsed and checked (DESIGN.md §4).
 struct LoadedConfiguration {
@@ -12,6 +13,8 @@ struct LoadedConfiguration {
     var soundsDirectory: String
     /// musiconhold.conf (optional: no classes without it).
     var musicOnHold: MusicOnHoldConfig
+    /// pbxd.conf's `[webhook NAME]` sections.
+    var webhooks: [WebhookConfig]
     var warnings: [String]
 
     static func load(directory: String, dataDirectoryOverride: String?) throws(StartupError) -> LoadedConfiguration {
@@ -28,6 +31,9 @@ struct LoadedConfiguration {
             let pbxd = try optional("pbxd.conf").map { path throws(ConfigError) in try PBXDConfig.load(path: path) } ?? PBXDConfig()
             let musicOnHold = try optional("musiconhold.conf").map { path throws(ConfigError) in try MusicOnHoldConfig.load(path: path) }
                 ?? MusicOnHoldConfig()
+            let webhooks = try optional("pbxd.conf").map { path throws(ConfigError) in
+                try WebhookConfig.all(in: try ConfigFile.load(path: path))
+            } ?? []
             let (dialplan, dialplanWarnings) = try Dialplan.load(path: path("extensions.conf"))
             var warnings = sip.warnings.map(\.description) + rtp.warnings.map(\.description)
             warnings += pbxd.warnings.map(\.description) + dialplanWarnings.map(\.description)
@@ -37,6 +43,7 @@ struct LoadedConfiguration {
                 dataDirectory: dataDirectoryOverride ?? pbxd.dataDirectory,
                 soundsDirectory: pbxd.soundsDirectory ?? ((path("..") as NSString).appendingPathComponent("sounds") as NSString).standardizingPath,
                 musicOnHold: musicOnHold,
+                webhooks: webhooks,
                 warnings: warnings)
         } catch {
             throw StartupError(description: error.description)

@@ -8,6 +8,7 @@ import NIOPosix
 import PBXCore
 import RTPMedia
 import SIPStack
+import Webhooks
 
 /// The running switch: loads the configuration, wires the layers together (DESIGN.md §1–2),
 /// serves until SIGTERM/SIGINT, then ends calls, saves state and closes sockets.
@@ -77,6 +78,12 @@ final class PBXServer {
         driver.startCall = { channel, context, exten in
             Task { await executor.run(channel: channel, context: context, exten: exten) }
         }
+        // CRM webhooks: each [webhook NAME] of pbxd.conf gets the bus's events through its
+        // outbox under <datadir>/webhooks/NAME/.
+        let webhooks = try WebhookService(
+            configs: configuration.webhooks,
+            directory: (configuration.dataDirectory as NSString).appendingPathComponent("webhooks"), group: group)
+        let webhookTask = configuration.webhooks.isEmpty ? nil : Task { await webhooks.run(bus: events) }
         let qualify = QualifyService(driver: driver, peers: sip.peers, logger: Logger(label: "pbxd.sip.qualify"))
         driver.reachability = { qualify.reachability(of: $0) }
 
@@ -95,6 +102,7 @@ final class PBXServer {
         let signal = await SignalWaiter.waitForTermination()
         logger.notice("shutting down", metadata: ["signal": "\(signal)"])
         await driver.shutdown()
+        webhookTask?.cancel()
         try? await signallingLoop.submit {
             qualify.stop()
             registrar.stop()

@@ -130,6 +130,10 @@ func testSettings(events: EventBus? = nil, agiDirectory: String = "/nonexistent"
 
 /// Dial() is never used here.
 struct NoDialer: CallDialer {
+    func place(_ target: CallTarget, for caller: (any CallChannel)?, options: PlaceOptions) async -> Result<PlacedCall, PlaceFailure> {
+        .failure(PlaceFailure(cause: .unallocated, description: "AGI tests place no calls"))
+    }
+    func bridge(_ caller: any CallChannel, with callee: any CallChannel) async -> BridgeEnd { .refused("AGI tests bridge nothing") }
     func dial(from caller: any CallChannel, request: DialRequest) async -> DialResult { DialResult(status: .chanUnavail) }
 }
 
