@@ -15,7 +15,9 @@ struct HTTPPoster: Sendable {
     func post(to url: WebhookURL, headers extra: [(String, String)], body: [UInt8], timeout: TimeAmount) async throws -> Int {
         let loop = group.next()
         let status = loop.makePromise(of: Int.self)
-        let channel = try await ClientBootstrap(group: loop)
+        let channel: any Channel
+        do {
+            channel = try await ClientBootstrap(group: loop)
             .connectTimeout(timeout)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -25,6 +27,11 @@ struct HTTPPoster: Sendable {
             }
             .connect(host: url.host, port: url.port)
             .get()
+        } catch {
+            // Every promise must be completed (NIO checks in debug builds).
+            status.fail(error)
+            throw error
+        }
         let timer = loop.scheduleTask(in: timeout) { status.fail(Failure(description: "no response within \(timeout)")) }
         defer {
             timer.cancel()

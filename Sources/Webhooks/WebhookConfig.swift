@@ -8,6 +8,7 @@ import PBXCore
 /// events = call.*, agent.state               ; patterns; default: every call.* and agent.* event
 /// secret = s3cret                            ; HMAC-SHA256 key for X-Pbxd-Signature (required)
 /// timeout = 10                               ; seconds per delivery attempt
+/// maxbackoff = 60                            ; longest wait between retries, seconds
 /// ```
 public struct WebhookConfig: Sendable, Equatable {
     public var name: String
@@ -16,6 +17,8 @@ public struct WebhookConfig: Sendable, Equatable {
     public var events: [String]
     public var secret: String
     public var timeoutSeconds: Int
+    /// Retries wait 1 s, doubling up to this.
+    public var maxBackoffSeconds: Int
 
     /// Every `[webhook NAME]` section of `file`.
     public static func all(in file: ConfigFile) throws(ConfigError) -> [WebhookConfig] {
@@ -35,6 +38,7 @@ public struct WebhookConfig: Sendable, Equatable {
         var secret: String?
         events = ["call.*", "agent.*"]
         timeoutSeconds = 10
+        maxBackoffSeconds = 60
         for entry in section.entries {
             switch entry.key.lowercased() {
             case "url":
@@ -48,6 +52,8 @@ public struct WebhookConfig: Sendable, Equatable {
                 secret = entry.value
             case "timeout":
                 timeoutSeconds = try entry.intValue(in: 1...300)
+            case "maxbackoff":
+                maxBackoffSeconds = try entry.intValue(in: 1...3600)
             default:
                 throw ConfigError("unknown option '\(entry.key)' in [webhook \(name)]", at: entry.location)
             }

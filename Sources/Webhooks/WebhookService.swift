@@ -12,29 +12,23 @@ import PBXCore
 /// Each POST carries `X-Pbxd-Signature: sha256=<hex HMAC-SHA256 of the body with the secret>`,
 /// `X-Pbxd-Event` and `X-Pbxd-Delivery` (= the body's `id`, the same on every retry). A 2xx
 /// delivers; 408, 429, 5xx, no answer or no connection retry with backoff (1 s doubling to
-/// 60 s); another 4xx means the CRM refuses the event for good: logged and skipped, so it does
+/// the webhook's `maxbackoff`); another 4xx means the CRM refuses the event for good: logged and skipped, so it does
 /// not block the ones behind it. Secrets are never logged.
 public final class WebhookService: Sendable {
     private let configs: [WebhookConfig]
     private let outboxes: [WebhookOutbox]
     private let poster: HTTPPoster
     private let logger: Logger
-    /// Backoff bounds (shortened by tests).
-    private let firstRetry: Duration
-    private let maximumRetry: Duration
 
     /// Opens each webhook's outbox under `<directory>/<name>/` (events still pending from the
     /// last run are delivered first).
     public init(
-        configs: [WebhookConfig], directory: String, group: any EventLoopGroup, logger: Logger = Logger(label: "pbxd.webhooks"),
-        firstRetry: Duration = .seconds(1), maximumRetry: Duration = .seconds(60)
+        configs: [WebhookConfig], directory: String, group: any EventLoopGroup, logger: Logger = Logger(label: "pbxd.webhooks")
     ) throws {
         self.configs = configs
         self.outboxes = try configs.map { try WebhookOutbox(directory: (directory as NSString).appendingPathComponent($0.name)) }
         self.poster = HTTPPoster(group: group)
         self.logger = logger
-        self.firstRetry = firstRetry
-        self.maximumRetry = maximumRetry
     }
 
     /// Runs until cancelled: the bus reader and the delivery loops.
@@ -72,12 +66,12 @@ public final class WebhookService: Sendable {
         let config = configs[index], outbox = outboxes[index]
         while !Task.isCancelled {
             let entry = await outbox.next()
-            var wait = firstRetry
+            var wait: Duration = .seconds(1)
             while !Task.isCancelled {
                 let outcome = await attempt(entry, config)
                 if outcome == .done { break }
                 try? await Task.sleep(for: wait)
-                wait = min(wait * 2, maximumRetry)
+                wait = min(wait * 2, .seconds(config.maxBackoffSeconds))
             }
             guard !Task.isCancelled else { return }
             do {
