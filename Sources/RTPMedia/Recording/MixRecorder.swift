@@ -41,7 +41,7 @@ public final class MixRecorder: MediaClockSubscriber {
         }
 
         func receive(_ packet: RTPHeaderView) -> LocalMediaReceiveResult {
-            recorder.packet(packet, direction: direction)
+            recorder.decode(packet, direction: direction)
             return .continue
         }
     }
@@ -78,7 +78,13 @@ public final class MixRecorder: MediaClockSubscriber {
         clock.subscribe(self)
     }
 
-    fileprivate func packet(_ packet: RTPHeaderView, direction: Int) {
+    /// Records one RTP packet from `leg`'s phone (what the relay's tap does; benchmarks call it
+    /// directly). On the recorder's loop.
+    public func record(_ packet: RTPHeaderView, from leg: RelayLeg) {
+        decode(packet, direction: leg == receiveLeg ? 0 : 1)
+    }
+
+    fileprivate func decode(_ packet: RTPHeaderView, direction: Int) {
         guard !stopped else { return }
         let pt = packet.payloadType
         guard pt == 0 || pt == 8, let offset = packet.payloadOffset, let length = packet.payloadLength, length > 0 else { return }
@@ -113,7 +119,7 @@ public final class MixRecorder: MediaClockSubscriber {
 
     /// Hands the partial chunks to the sinks and stops following the clock. Call on the loop,
     /// then `finish()` each sink.
-    func stop() {
+    public func stop() {
         guard !stopped else { return }
         stopped = true
         clock?.unsubscribe(self)
