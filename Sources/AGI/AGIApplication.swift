@@ -117,8 +117,12 @@ public enum AGIApplication {
                 program.signalHangup()
             }
             outcome = await session.run(environment: await AGIEnvironment.block(request, execution: execution))
-            exitCode = await program.exitStatus()
-            if exitCode != 0 { logger.notice("AGI script \(path) exited with status \(exitCode)") }
+            if let status = await program.exitStatusAfterClose() {
+                exitCode = status
+                if status != 0 { logger.notice("AGI script \(path) exited with status \(status)") }
+            } else {
+                logger.notice("AGI script \(path) closed its output but is still running; not waiting for it")
+            }
         }
         if outcome.hungUp { return .hangup }
         do {

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
@@ -15,17 +16,31 @@ struct AGIProgram: Sendable {
         kill(processID, SIGHUP)
     }
 
-    /// Waits (off the cooperative pool) for the script to exit; its exit code, or 128 + the
-    /// signal that killed it, as a shell reports it.
-    func exitStatus() async -> Int32 {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                var status: Int32 = 0
-                while waitpid(processID, &status, 0) < 0, errno == EINTR {}
-                let signal = status & 0x7f
-                continuation.resume(returning: signal == 0 ? (status >> 8) & 0xff : 128 + signal)
+    /// How long a script that closed its stdout may take to exit before pbxd stops waiting.
+    static let exitGrace: Duration = .seconds(5)
+
+    /// The script's exit code, or 128 + the signal that killed it (as a shell reports it); nil
+    /// when it is still running `exitGrace` after closing its stdout (it is reaped whenever it
+    /// exits, and the channel is not held up by it).
+    func exitStatusAfterClose() async -> Int32? {
+        let resumed = NIOLockedValueBox(false)
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Int32?, Never>) in
+            @Sendable func resume(_ value: Int32?) {
+                guard resumed.withLockedValue({ done in defer { done = true }; return !done }) else { return }
+                continuation.resume(returning: value)
             }
+            let processID = self.processID
+            DispatchQueue.global().async { resume(Self.waitForExit(processID)) }
+            DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(Int(Self.exitGrace.components.seconds))) { resume(nil) }
         }
+    }
+
+    /// Blocks until the process exits (call from a dispatch thread, never the cooperative pool).
+    private static func waitForExit(_ processID: pid_t) -> Int32 {
+        var status: Int32 = 0
+        while waitpid(processID, &status, 0) < 0, errno == EINTR {}
+        let signal = status & 0x7f
+        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
     }
 }
 

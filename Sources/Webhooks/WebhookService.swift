@@ -33,20 +33,32 @@ public final class WebhookService: Sendable {
 
     /// Runs until cancelled: the bus reader and the delivery loops.
     public func run(bus: EventBus) async {
-        let subscription = bus.subscribe(label: "webhooks", capacity: 50_000)
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.queue(subscription.events) }
+            group.addTask { await self.read(bus) }
             for index in configs.indices {
                 group.addTask { await self.deliver(index) }
             }
             await group.next()
-            subscription.cancel()
             group.cancelAll()
         }
     }
 
-    private func queue(_ events: AsyncStream<ManagerEvent>) async {
+    /// Reads the bus; if the subscription is cut off (this reader fell too far behind), says so
+    /// and subscribes again: the events in between are lost, the ones after are not.
+    private func read(_ bus: EventBus) async {
         var mapper = CallEventMapper()
+        while !Task.isCancelled {
+            let subscription = bus.subscribe(label: "webhooks", capacity: 50_000)
+            await withTaskCancellationHandler {
+                await queue(subscription.events, mapper: &mapper)
+            } onCancel: {
+                subscription.cancel()
+            }
+            if !Task.isCancelled { logger.error("webhooks fell behind the event bus and were cut off; events were lost; resubscribing") }
+        }
+    }
+
+    private func queue(_ events: AsyncStream<ManagerEvent>, mapper: inout CallEventMapper) async {
         let raw = configs.contains { $0.events.contains { $0.hasPrefix("ami.") } }
         for await event in events {
             for webhookEvent in mapper.map(event, raw: raw) {
@@ -59,7 +71,6 @@ public final class WebhookService: Sendable {
                 }
             }
         }
-        logger.warning("webhooks: the event bus subscription ended")
     }
 
     private func deliver(_ index: Int) async {

@@ -50,6 +50,23 @@ import Testing
         #expect(run.probes == ["FAILURE", "NOTFOUND", "FAILURE", "FAILURE", "FAILURE", "SUCCESS hello"])
     }
 
+    @Test func scriptThatLingersAfterClosingItsOutputDoesNotHoldTheChannel() async throws {
+        let directory = try scripts([
+            "lingers.sh": "#!/bin/sh\nwhile read line && [ -n \"$line\" ]; do :; done\nexec >/dev/null\nsleep 8\n",
+        ])
+        let dialplan = """
+            [default]
+            exten => s,1,AGI(lingers.sh)
+             same => n,Probe(${AGISTATUS})
+            """
+        let started = ContinuousClock.now
+        let run = try await runAGI(
+            dialplan, transport: ScriptedTransport([]), channel: AGIFakeChannel(), settings: testSettings(agiDirectory: directory))
+        #expect(run.probes == ["SUCCESS"])
+        let waited = ContinuousClock.now - started
+        #expect(waited >= AGIProgram.exitGrace && waited < .seconds(7))
+    }
+
     @Test func localScriptIsSignalledWhenTheCallerHangsUp() async throws {
         // The script plays a prompt during which the caller hangs up, then waits for SIGHUP and
         // reports it with a dead-safe command before exiting.
