@@ -10,6 +10,8 @@ result lines, 510, the HANGUP notice and 511 after a hangup.
   command; the server closes, AGISTATUS is SUCCESS and the dialplan uses ROUTE to go to `sales`.
 - test_fastagi_caller_hangup_is_notified: arguments become agi_arg_N; the caller hangs up during
   STREAM FILE: `200 result=-1 endpos=N` then `HANGUP`, dead-safe commands still work, others 511.
+- test_pyst2_script_runs_unchanged: a local script using pyst2's AGI class answers, plays,
+  reads the caller's RFC 4733 digits with GET DATA and sets the variable the dialplan routes on.
 - test_local_agi_script: a local script (Python, in <datadir>/agi-bin) gets the same block
   without agi_network, sets a variable the dialplan then reads; a missing script gives NOTFOUND.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import re
 import socket
+import sys
 import threading
 import time
 
@@ -37,6 +40,10 @@ exten => 520,1,AGI(agi://127.0.0.1:{AGI_PORT}/test?x=1)
 exten => sales,1,Playback(beep)
  same => n,Hangup()
 exten => 521,1,AGI(agi://127.0.0.1:{AGI_PORT}/hangup-test,arg one,2)
+ same => n,Hangup()
+exten => 523,1,AGI(pyst2-crm.py)
+ same => n,NoOp(AGISTATUS=${{AGISTATUS}} PYSTDIGITS=${{PYSTDIGITS}})
+ same => n,GotoIf($["${{ROUTE}}" = "sales"]?sales,1)
  same => n,Hangup()
 exten => h,1,NoOp(H AGISTATUS=${{AGISTATUS}})
 exten => 522,1,Answer()
@@ -72,6 +79,21 @@ cmd("VERBOSE \\"script saw " + reply + "\\" 1")
 """
 
 
+# A CRM-style local AGI script written with pyst2 (asterisk.agi), unchanged from how it would
+# run under Asterisk.
+PYST2_SCRIPT = """#!{python}
+from asterisk.agi import AGI
+agi = AGI()
+agi.answer()
+agi.stream_file("beep")
+digits = agi.get_data("beep", timeout=5000, max_digits=2)
+agi.set_variable("PYSTDIGITS", digits)
+caller = agi.get_variable("CALLERID(num)")
+agi.set_variable("ROUTE", "sales" if digits == "42" and caller == agi.env["agi_callerid"] == "1001" else "nowhere")
+agi.verbose("pyst2 saw %s from %s" % (digits, caller))
+"""
+
+
 @pytest.fixture
 def agi_pbxd(request, procs, artifacts):
     def add_script(inst):
@@ -80,6 +102,9 @@ def agi_pbxd(request, procs, artifacts):
         script = agi_bin / "local.py"
         script.write_text(LOCAL_SCRIPT)
         script.chmod(0o755)
+        crm = agi_bin / "pyst2-crm.py"
+        crm.write_text(PYST2_SCRIPT.format(python=sys.executable))
+        crm.chmod(0o755)
     yield from running_pbxd(request, procs, artifacts, extensions=DIALPLAN, sounds=True, prepare=add_script)
 
 
@@ -228,4 +253,26 @@ def test_local_agi_script(agi_pbxd, procs, artifacts):
         assert wait_log(pbxd, r"MISSING=NOTFOUND", 5), pbxd.log_tail(40)
         assert uac.wait().rc == 0
     finally:
+        rtp.close()
+
+
+def test_pyst2_script_runs_unchanged(agi_pbxd, procs, artifacts):
+    """pyst2's AGI class (stdin/stdout) answers, plays, reads RFC 4733 digits 4 2 with GET DATA
+    and sets the variable the dialplan routes on."""
+    pbxd, cap = agi_pbxd
+    send_digits = threading.Event()
+    stop = threading.Event()
+    uac, rtp, answer, pbx_port = answered_call(pbxd, cap, procs, artifacts, "523")
+    try:
+        event_pt = int(re.search(r"(?m)^a=rtpmap:(\d+) telephone-event/8000", answer).group(1))
+        pump = threading.Thread(target=keep_rtp_flowing, args=(rtp, pbx_port, stop, send_digits, event_pt), daemon=True)
+        pump.start()
+        time.sleep(0.5)
+        send_digits.set()
+        assert wait_log(pbxd, r"pyst2 saw 42 from 1001", 10), pbxd.log_tail(40)
+        assert wait_log(pbxd, r"AGISTATUS=SUCCESS PYSTDIGITS=42", 5), pbxd.log_tail(40)
+        assert wait_log(pbxd, r"Executing \[sales@internal:1\] Playback", 5), pbxd.log_tail(40)
+        assert uac.wait().rc == 0
+    finally:
+        stop.set()
         rtp.close()
