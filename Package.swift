@@ -102,7 +102,9 @@ let package = Package(
         .executableTarget(
             name: "pbxd-bench",
             dependencies: [
-                "SIPStack", "RTPMedia",
+                "SIPStack", "RTPMedia", "PBXCore", "Webhooks",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

@@ -3,5 +3,6 @@ switch CommandLine.arguments.dropFirst().first {
 case "parser": runParserBench(arguments: Array(CommandLine.arguments.dropFirst(2)))
 case "relay": runRelayBench(arguments: Array(CommandLine.arguments.dropFirst(2)))
 case "mixmonitor": runMixMonitorBench(arguments: Array(CommandLine.arguments.dropFirst(2)))
-default: print("usage: pbxd-bench <parser|relay|mixmonitor> [options]")
+case "webhooks": runWebhookBench(arguments: Array(CommandLine.arguments.dropFirst(2)))
+default: print("usage: pbxd-bench <parser|relay|mixmonitor|webhooks> [options]")
 }
