@@ -44,6 +44,14 @@ actor AGIFakeChannel: CallChannel {
     func indicate(_ indication: ChannelIndication) {}
     func hangup(cause: HangupCause) { isHungUp = true }
 
+    /// The caller hangs up `delay` from now (while the script is between commands).
+    nonisolated func hangUp(after delay: Duration) {
+        Task {
+            try? await Task.sleep(for: delay)
+            await hangup(cause: .normalClearing)
+        }
+    }
+
     func waitForHangup(timeout: Duration) async -> Bool {
         if isHungUp { return true }
         try? await Task.sleep(for: min(timeout, .milliseconds(5)))
@@ -90,19 +98,33 @@ actor AGIFakeChannel: CallChannel {
 }
 
 /// The script's side of a session: the command lines it sends (all at once, then it closes its
-/// end) and everything pbxd sent back.
+/// end — unless `closeWhen` names a text pbxd must send first, e.g. `"HANGUP\n"`, answered with
+/// `thenSend`) and everything pbxd sent back.
 final class ScriptedTransport: AGITransport {
     let lines: AsyncStream<String>
+    private let continuation: AsyncStream<String>.Continuation
     private let sent = NIOLockedValueBox("")
+    private let closeWhen: String?
+    private let thenSend: [String]
 
-    init(_ commands: [String]) {
+    init(_ commands: [String], closeWhen: String? = nil, thenSend: [String] = []) {
         let (stream, continuation) = AsyncStream<String>.makeStream()
         for command in commands { continuation.yield(command) }
-        continuation.finish()
+        if closeWhen == nil { continuation.finish() }
         lines = stream
+        self.continuation = continuation
+        self.closeWhen = closeWhen
+        self.thenSend = thenSend
     }
 
-    func send(_ text: String) async throws { sent.withLockedValue { $0 += text } }
+    func send(_ text: String) async throws {
+        sent.withLockedValue { $0 += text }
+        if text == closeWhen {
+            for line in thenSend { continuation.yield(line) }
+            continuation.finish()
+        }
+    }
+
     func close() async {}
 
     /// What pbxd sent, environment block included.

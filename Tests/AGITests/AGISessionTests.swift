@@ -86,6 +86,35 @@ import Testing
         #expect(run.probes == ["h"])
     }
 
+    @Test func hangupWhileTheScriptIsIdleIsNotifiedAtOnce() async throws {
+        let channel = AGIFakeChannel()
+        // The script answers, then waits; only pbxd's HANGUP line makes it go on.
+        let transport = ScriptedTransport(["ANSWER"], closeWhen: "HANGUP\n", thenSend: ["NOOP after", "ANSWER"])
+        channel.hangUp(after: .milliseconds(100))
+        let run = try await runAGI(Self.dialplan, transport: transport, channel: channel)
+        #expect(transport.replies == [
+            "200 result=0", "HANGUP", "200 result=0", "511 Command Not Permitted on a dead channel or intercept routine",
+        ])
+        #expect(run.outcome.hungUp)
+        #expect(run.probes == ["h"])
+    }
+
+    @Test func exitOnHangupEndsTheSessionWithoutWaitingForTheScript() async throws {
+        let dialplan = """
+            [default]
+            exten => s,1,Set(AGIEXITONHANGUP=yes)
+             same => n,TestAGI()
+            exten => h,1,Probe(h)
+            """
+        let channel = AGIFakeChannel()
+        // This script never closes its end.
+        let transport = ScriptedTransport(["ANSWER"], closeWhen: "never")
+        channel.hangUp(after: .milliseconds(100))
+        let run = try await runAGI(dialplan, transport: transport, channel: channel)
+        #expect(transport.replies == ["200 result=0", "HANGUP"])
+        #expect(run.outcome.hungUp && run.probes == ["h"])
+    }
+
     @Test func digitStopsStreamFileWithItsCode() async throws {
         let channel = AGIFakeChannel()
         await channel.press("#")
