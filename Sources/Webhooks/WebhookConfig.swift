@@ -20,19 +20,22 @@ public struct WebhookConfig: Sendable, Equatable {
     /// Retries wait 1 s, doubling up to this.
     public var maxBackoffSeconds: Int
 
-    /// Every `[webhook NAME]` section of `file`.
-    public static func all(in file: ConfigFile) throws(ConfigError) -> [WebhookConfig] {
+    /// Every `[webhook NAME]` section of `file`, and warnings for unknown keys (DESIGN.md §4:
+    /// unknown keys warn, invalid values stop start-up).
+    public static func all(in file: ConfigFile) throws(ConfigError) -> (configs: [WebhookConfig], warnings: [ConfigWarning]) {
         var configs: [WebhookConfig] = []
+        var warnings: [ConfigWarning] = []
         for section in file.sections {
             let words = section.name.split(separator: " ", maxSplits: 1)
             guard words.first?.lowercased() == "webhook" else { continue }
             guard words.count == 2 else { throw ConfigError("[webhook NAME]: the section needs a name", at: section.location) }
-            configs.append(try WebhookConfig(name: String(words[1]).trimmingCharacters(in: .whitespaces), section: section))
+            configs.append(try WebhookConfig(
+                name: String(words[1]).trimmingCharacters(in: .whitespaces), section: section, warnings: &warnings))
         }
-        return configs
+        return (configs, warnings)
     }
 
-    init(name: String, section: ConfigSection) throws(ConfigError) {
+    init(name: String, section: ConfigSection, warnings: inout [ConfigWarning]) throws(ConfigError) {
         self.name = name
         var url: WebhookURL?
         var secret: String?
@@ -55,7 +58,7 @@ public struct WebhookConfig: Sendable, Equatable {
             case "maxbackoff":
                 maxBackoffSeconds = try entry.intValue(in: 1...3600)
             default:
-                throw ConfigError("unknown option '\(entry.key)' in [webhook \(name)]", at: entry.location)
+                warnings.append(ConfigWarning("unknown option '\(entry.key)' in [webhook \(name)]; ignored", at: entry.location))
             }
         }
         guard let url else { throw ConfigError("[webhook \(name)] needs url=", at: section.location) }

@@ -33,17 +33,17 @@ struct LoadedConfiguration {
                 ?? MusicOnHoldConfig()
             let webhooks = try optional("pbxd.conf").map { path throws(ConfigError) in
                 try WebhookConfig.all(in: try ConfigFile.load(path: path))
-            } ?? []
+            } ?? (configs: [], warnings: [])
             let (dialplan, dialplanWarnings) = try Dialplan.load(path: path("extensions.conf"))
             var warnings = sip.warnings.map(\.description) + rtp.warnings.map(\.description)
             warnings += pbxd.warnings.map(\.description) + dialplanWarnings.map(\.description)
-            warnings += musicOnHold.warnings.map(\.description)
+            warnings += musicOnHold.warnings.map(\.description) + webhooks.warnings.map(\.description)
             return LoadedConfiguration(
                 sip: sip, rtp: rtp, pbxd: pbxd, dialplan: dialplan,
                 dataDirectory: dataDirectoryOverride ?? pbxd.dataDirectory,
                 soundsDirectory: pbxd.soundsDirectory ?? ((path("..") as NSString).appendingPathComponent("sounds") as NSString).standardizingPath,
                 musicOnHold: musicOnHold,
-                webhooks: webhooks,
+                webhooks: webhooks.configs,
                 warnings: warnings)
         } catch {
             throw StartupError(description: error.description)

@@ -65,25 +65,27 @@ import Testing
     }
 
     @Test func sectionsAreReadAndChecked() throws {
-        let configs = try WebhookConfig.all(in: file("""
+        let (configs, warnings) = try WebhookConfig.all(in: file("""
             [general]
             datadir = /tmp
             [webhook crm]
             url = http://127.0.0.1:8080/hook?x=1
             secret = s3cret
             events = call.incoming, call.ended, ami.AGIExecEnd
+            colour = blue
             """))
+        #expect(warnings.map(\.message) == ["unknown option 'colour' in [webhook crm]; ignored"])
         #expect(configs.count == 1)
         #expect(configs[0].name == "crm" && configs[0].url == WebhookURL("http://127.0.0.1:8080/hook?x=1"))
         #expect(configs[0].url.target == "/hook?x=1" && configs[0].url.port == 8080)
         #expect(configs[0].wants("call.ended") && !configs[0].wants("call.ringing") && configs[0].wants("ami.AGIExecEnd"))
         #expect(throws: ConfigError.self) { try WebhookConfig.all(in: file("[webhook a]\nurl=http://h/\n")) }
         #expect(throws: ConfigError.self) { try WebhookConfig.all(in: file("[webhook a]\nurl=https://h/\nsecret=x\n")) }
-        #expect(throws: ConfigError.self) { try WebhookConfig.all(in: file("[webhook a]\nurl=http://h/\nsecret=x\nbogus=1\n")) }
+        #expect(throws: ConfigError.self) { try WebhookConfig.all(in: file("[webhook a]\nurl=http://h/\nsecret=x\ntimeout=0\n")) }
     }
 
     @Test func defaultPatternsTakeCallAndAgentEvents() throws {
-        let config = try WebhookConfig.all(in: file("[webhook a]\nurl=http://h\nsecret=x\n"))[0]
+        let config = try WebhookConfig.all(in: file("[webhook a]\nurl=http://h\nsecret=x\n")).configs[0]
         #expect(config.url.target == "/" && config.url.port == 80)
         #expect(config.wants("call.ringing") && config.wants("agent.state") && !config.wants("ami.Hangup"))
     }

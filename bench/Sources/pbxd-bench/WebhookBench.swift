@@ -28,7 +28,7 @@ func runWebhookBench(arguments: [String]) {
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let configFile = directory + ".conf"
     try! "[webhook bench]\nurl=http://127.0.0.1:\(port)/hook\nsecret=bench\nevents=call.*\n".write(toFile: configFile, atomically: true, encoding: .utf8)
-    let configs = try! WebhookConfig.all(in: ConfigFile.load(path: configFile))
+    let configs = try! WebhookConfig.all(in: ConfigFile.load(path: configFile)).configs
     let bus = EventBus()
     let service = try! WebhookService(configs: configs, directory: directory, group: group)
     let task = Task { await service.run(bus: bus) }
