@@ -12,8 +12,9 @@ import PBXCore
 /// Each POST carries `X-Pbxd-Signature: sha256=<hex HMAC-SHA256 of the body with the secret>`,
 /// `X-Pbxd-Event` and `X-Pbxd-Delivery` (= the body's `id`, the same on every retry). A 2xx
 /// delivers; 408, 429, 5xx, no answer or no connection retry with backoff (1 s doubling to
-/// the webhook's `maxbackoff`); another 4xx means the CRM refuses the event for good: logged and skipped, so it does
-/// not block the ones behind it. Secrets are never logged.
+/// the webhook's `maxbackoff`); any other status (another 4xx, a redirect) means the CRM
+/// refuses the event for good: logged and skipped, so it does not block the ones behind it.
+/// Secrets are never logged.
 public final class WebhookService: Sendable {
     private let configs: [WebhookConfig]
     private let outboxes: [WebhookOutbox]
