@@ -12,6 +12,8 @@ result lines, 510, the HANGUP notice and 511 after a hangup.
   STREAM FILE: `200 result=-1 endpos=N` then `HANGUP`, dead-safe commands still work, others 511.
 - test_pyst2_script_runs_unchanged: a local script using pyst2's AGI class answers, plays,
   reads the caller's RFC 4733 digits with GET DATA and sets the variable the dialplan routes on.
+- test_panoramisk_fastagi_server: panoramisk's FastAGI Application (routing on
+  agi_network_script) does the same over TCP, and sees HANGUP as its hangup error.
 - test_local_agi_script: a local script (Python, in <datadir>/agi-bin) gets the same block
   without agi_network, sets a variable the dialplan then reads; a missing script gives NOTFOUND.
 """
@@ -31,6 +33,7 @@ from netutil import free_port
 from rtputil import dtmf_packets, silence
 
 AGI_PORT = free_port()
+PANORAMISK_PORT = free_port()
 
 DIALPLAN = f"""\
 exten => 520,1,AGI(agi://127.0.0.1:{AGI_PORT}/test?x=1)
@@ -43,6 +46,10 @@ exten => 521,1,AGI(agi://127.0.0.1:{AGI_PORT}/hangup-test,arg one,2)
  same => n,Hangup()
 exten => 523,1,AGI(pyst2-crm.py)
  same => n,NoOp(AGISTATUS=${{AGISTATUS}} PYSTDIGITS=${{PYSTDIGITS}})
+ same => n,GotoIf($["${{ROUTE}}" = "sales"]?sales,1)
+ same => n,Hangup()
+exten => 524,1,AGI(agi://127.0.0.1:{PANORAMISK_PORT}/crm/lookup)
+ same => n,NoOp(AGISTATUS=${{AGISTATUS}} PANO=${{PANO}})
  same => n,GotoIf($["${{ROUTE}}" = "sales"]?sales,1)
  same => n,Hangup()
 exten => h,1,NoOp(H AGISTATUS=${{AGISTATUS}})
@@ -276,3 +283,58 @@ def test_pyst2_script_runs_unchanged(agi_pbxd, procs, artifacts):
     finally:
         stop.set()
         rtp.close()
+
+
+def test_panoramisk_fastagi_server(agi_pbxd, procs, artifacts):
+    """panoramisk's asyncio FastAGI server, routed on `crm/lookup`: answers, plays, reads the
+    caller's RFC 4733 digits with GET DATA, sets the variable the dialplan routes on."""
+    import asyncio
+    from panoramisk.fast_agi import Application
+
+    pbxd, cap = agi_pbxd
+    send_digits = threading.Event()
+    results: dict = {}
+    done = threading.Event()
+
+    async def lookup(request):
+        results["script"] = request.headers.get("agi_network_script")
+        results["answer"] = await request.send_command("ANSWER")
+        results["stream"] = await request.send_command('STREAM FILE beep ""')
+        send_digits.set()
+        results["data"] = await request.send_command("GET DATA beep 5000 2")
+        digits = results["data"]["result"][0]
+        await request.send_command(f"SET VARIABLE PANO {digits}")
+        await request.send_command('SET VARIABLE ROUTE "sales"')
+        results["callerid"] = await request.send_command("GET VARIABLE CALLERID(num)")
+        results["unknown"] = await request.send_command("FOO BAR")
+        done.set()
+
+    loop = asyncio.new_event_loop()
+    app = Application(loop=loop)
+    app.add_route("crm/lookup", lookup)
+    server = loop.run_until_complete(asyncio.start_server(app.handler, "127.0.0.1", PANORAMISK_PORT))
+    runner = threading.Thread(target=loop.run_forever, daemon=True)
+    runner.start()
+    stop = threading.Event()
+    try:
+        uac, rtp, answer, pbx_port = answered_call(pbxd, cap, procs, artifacts, "524")
+        try:
+            event_pt = int(re.search(r"(?m)^a=rtpmap:(\d+) telephone-event/8000", answer).group(1))
+            threading.Thread(target=keep_rtp_flowing, args=(rtp, pbx_port, stop, send_digits, event_pt), daemon=True).start()
+            assert done.wait(20), f"the panoramisk handler did not finish: {results}\n" + pbxd.log_tail(40)
+            assert results["script"] == "crm/lookup"
+            assert results["answer"]["status_code"] == 200 and results["answer"]["result"][0] == "0"
+            assert results["stream"]["endpos"] == ("2000", ""), results["stream"]
+            assert results["data"]["result"] == ("42", ""), results["data"]
+            assert results["callerid"]["result"] == ("1", "1001"), results["callerid"]
+            assert results["unknown"].get("error") == "AGIInvalidCommand", results["unknown"]
+            assert wait_log(pbxd, r"AGISTATUS=SUCCESS PANO=42", 10), pbxd.log_tail(40)
+            assert wait_log(pbxd, r"Executing \[sales@internal:1\] Playback", 5), pbxd.log_tail(40)
+            assert uac.wait().rc == 0
+        finally:
+            stop.set()
+            rtp.close()
+    finally:
+        server.close()
+        loop.call_soon_threadsafe(loop.stop)
+        runner.join(5)
