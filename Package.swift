@@ -2,7 +2,7 @@
 import PackageDescription
 
 /// Targets and their import direction follow DESIGN.md §1:
-/// pbxd → {ACD, IVR} → Dialplan → PBXCore → {SIPStack, RTPMedia}.
+/// pbxd → {ACD, AGI, Webhooks, CDRBackends} → IVR → Dialplan → PBXCore → {SIPStack, RTPMedia}.
 let package = Package(
     name: "pbxd",
     platforms: [.macOS(.v14)],
@@ -96,10 +96,34 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
+        // AGI and FastAGI (issue 6): above IVR (it says digits and numbers with IVR's
+        // NumberSpeech), below pbxd.
+        .target(
+            name: "AGI",
+            dependencies: [
+                "IVR", "Dialplan", "PBXCore", "RTPMedia",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // CRM webhooks (issue 6): bus events → durable outbox → signed HTTP POSTs.
+        .target(
+            name: "Webhooks",
+            dependencies: [
+                "PBXCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "pbxd",
             dependencies: [
-                "ACD", "IVR", "Dialplan", "PBXCore", "SIPStack", "RTPMedia", "CDRBackends", "Storage",
+                "ACD", "AGI", "IVR", "Webhooks", "Dialplan", "PBXCore", "SIPStack", "RTPMedia", "CDRBackends", "Storage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -109,7 +133,7 @@ let package = Package(
         .executableTarget(
             name: "pbxd-bench",
             dependencies: [
-                "SIPStack", "RTPMedia", "Dialplan", "ACD", "PBXCore",
+                "ACD", "AGI", "IVR", "Webhooks", "Dialplan", "PBXCore", "SIPStack", "RTPMedia", "CDRBackends", "Storage",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -159,6 +183,25 @@ let package = Package(
         .testTarget(
             name: "IVRTests",
             dependencies: ["IVR", "Dialplan", "PBXCore", "RTPMedia", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "AGITests",
+            dependencies: [
+                "AGI", "IVR", "Dialplan", "PBXCore", "RTPMedia",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "WebhooksTests",
+            dependencies: [
+                "Webhooks", "PBXCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

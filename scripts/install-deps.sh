@@ -65,6 +65,18 @@ if [[ $MODE == test ]]; then
         python3 -m pip install -q pytest || die "pip install pytest failed"
         python3 -c 'import pytest' || die "pytest still not importable"
     fi
+    # test_agi.py runs AGI clients CRM modules are built on: a local script with pyst2 and a
+    # FastAGI server with panoramisk.
+    if ! python3 -c 'import asterisk.agi' 2>/dev/null; then
+        log "installing pyst2 (pip)"
+        python3 -m pip install -q pyst2==0.5.1 || die "pip install pyst2 failed"
+        python3 -c 'import asterisk.agi' || die "pyst2 still not importable"
+    fi
+    if ! python3 -c 'import panoramisk.fast_agi' 2>/dev/null; then
+        log "installing panoramisk (pip)"
+        python3 -m pip install -q panoramisk==1.4 || die "pip install panoramisk failed"
+        python3 -c 'import panoramisk.fast_agi' || die "panoramisk still not importable"
+    fi
     # baresip modules the driver loads
     for m in stdio g711 alsa aufile sndfile account menu uuid; do
         [[ -e /usr/lib/baresip/modules/$m.so ]] || die "baresip module $m.so missing (baresip-core broken?)"

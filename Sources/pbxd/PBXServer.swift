@@ -1,4 +1,5 @@
 import ACD
+import AGI
 import CDRBackends
 import Dialplan
 import IVR
@@ -10,6 +11,7 @@ import PBXCore
 import RTPMedia
 import SIPStack
 import Storage
+import Webhooks
 
 /// The running switch: loads the configuration, wires the layers together (DESIGN.md §1–2),
 /// serves until SIGTERM/SIGINT, then ends calls, saves state and closes sockets.
@@ -68,6 +70,17 @@ final class PBXServer {
             recordingsDirectory: (configuration.dataDirectory as NSString).appendingPathComponent("recordings"),
             musicOnHold: configuration.musicOnHold)
         IVRApplications.register(into: &applications, settings: mediaSettings)
+        // MixMonitor/StopMixMonitor: recordings under <datadir>/recordings/YYYY/MM/DD.
+        MixMonitorApplications.register(into: &applications, recordingsDirectory: mediaSettings.recordingsDirectory)
+        // AGI(): FastAGI servers and local scripts (<datadir>/agi-bin unless pbxd.conf agidir=).
+        AGIApplication.register(
+            into: &applications,
+            settings: AGISettings(
+                group: group,
+                agiDirectory: configuration.pbxd.agiDirectory
+                    ?? (configuration.dataDirectory as NSString).appendingPathComponent("agi-bin"),
+                recordingsDirectory: mediaSettings.recordingsDirectory, sounds: sounds, version: PBXDCommand.version,
+                events: events))
         var functions = FunctionRegistry.standard
         IVRApplications.register(into: &functions)
         // The ACD: queues.conf, queue_log and queues.json in the data dir, device states of
@@ -92,6 +105,12 @@ final class PBXServer {
         driver.startCall = { channel, context, exten in
             Task { await liveDialplan.executor.run(channel: channel, context: context, exten: exten, variables: channel.dialplanVariables) }
         }
+        // CRM webhooks: each [webhook NAME] of pbxd.conf gets the bus's events through its
+        // outbox under <datadir>/webhooks/NAME/.
+        let webhooks = try WebhookService(
+            configs: configuration.webhooks,
+            directory: (configuration.dataDirectory as NSString).appendingPathComponent("webhooks"), group: group)
+        let webhookTask = configuration.webhooks.isEmpty ? nil : Task { await webhooks.run(bus: events) }
         let qualify = QualifyService(driver: driver, peers: sip.peers, logger: Logger(label: "pbxd.sip.qualify"))
         driver.reachability = { qualify.reachability(of: $0) }
         await queueEngine.seedDeviceStates(await driver.currentDeviceStates())
@@ -140,6 +159,7 @@ final class PBXServer {
         logger.notice("shutting down", metadata: ["signal": "\(signal)"])
         await controlSocket.stop()
         await driver.shutdown()
+        webhookTask?.cancel()
         // After the calls' Hangup events, before AMI (when it exists) closes its sockets.
         system.announceShutdown()
         try? await signallingLoop.submit {

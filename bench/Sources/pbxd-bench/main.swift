@@ -4,5 +4,7 @@ case "parser": runParserBench(arguments: Array(CommandLine.arguments.dropFirst(2
 case "relay": runRelayBench(arguments: Array(CommandLine.arguments.dropFirst(2)))
 case "dialplan": runDialplanBench(arguments: Array(CommandLine.arguments.dropFirst(2)))
 case "acd": await runACDBench(arguments: Array(CommandLine.arguments.dropFirst(2)))
-default: print("usage: pbxd-bench <parser|relay|dialplan|acd> [options]")
+case "mixmonitor": runMixMonitorBench(arguments: Array(CommandLine.arguments.dropFirst(2)))
+case "webhooks": runWebhookBench(arguments: Array(CommandLine.arguments.dropFirst(2)))
+default: print("usage: pbxd-bench <parser|relay|dialplan|acd|mixmonitor|webhooks> [options]")
 }
