@@ -20,7 +20,6 @@ extension SampleMediaConfTests {
     }
 
     @Test(arguments: [
-        ("1", ["SIP/811", "SIP/812", "SIP/813", "SIP/823"]),
         ("2", ["SIP/1002"]),
         ("0", ["SIP/1001"]),
     ])
@@ -30,6 +29,16 @@ extension SampleMediaConfTests {
         let (events, dialed) = try await run("500", channel: channel)
         #expect(played(events) == [["ivr-menu"]])
         #expect(dialed == ring)
+    }
+
+    /// 1 is sales: queue 600 in [queues] (Queue() itself is the ACD's, not registered here).
+    @Test func keyOneGoesToTheSalesQueue() async throws {
+        let channel = IVRFakeChannel()
+        await channel.press("1")
+        let (_, dialed) = try await run("500", channel: channel)
+        #expect(dialed.isEmpty)
+        let location = await channel.location
+        #expect(location.context == "queues" && location.exten == "600")
     }
 
     @Test func wrongKeysRetryThreeTimesThenGoodbye() async throws {
