@@ -65,10 +65,22 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The manager port (DESIGN.md §1): AMI wire, login, permissions, its own actions.
+        .target(
+            name: "AMI",
+            dependencies: [
+                "Dialplan", "PBXCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .executableTarget(
             name: "pbxd",
             dependencies: [
-                "IVR", "Dialplan", "PBXCore", "SIPStack", "RTPMedia",
+                "AMI", "IVR", "Dialplan", "PBXCore", "SIPStack", "RTPMedia",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -104,6 +116,10 @@ let package = Package(
         .testTarget(
             name: "DialplanTests",
             dependencies: ["Dialplan", "RTPMedia"]
+        ),
+        .testTarget(
+            name: "AMITests",
+            dependencies: ["AMI", "Dialplan", "PBXCore", .product(name: "NIOEmbedded", package: "swift-nio")]
         ),
         .testTarget(
             name: "IVRTests",

@@ -1,0 +1,51 @@
+import Dialplan
+import PBXCore
+
+/// What the manager's own actions read from the switch; pbxd fills it in.
+public struct ManagerEnvironment: Sendable {
+    public var dialplan: Dialplan
+    public var globals: GlobalVariables
+    public var astDB: any AstDB
+    public var peers: SIPPeerDirectory
+    public var channels: ChannelCounts
+    public var reloadableModules: [ReloadableModule]
+
+    public init(dialplan: Dialplan, globals: GlobalVariables, astDB: any AstDB, peers: SIPPeerDirectory, channels: ChannelCounts,
+                reloadableModules: [ReloadableModule]) {
+        self.dialplan = dialplan
+        self.globals = globals
+        self.astDB = astDB
+        self.peers = peers
+        self.channels = channels
+        self.reloadableModules = reloadableModules
+    }
+}
+
+/// Registers the actions the AMI target itself implements (the session-bound ones — Login,
+/// Events, Filter, Command, ListCommands… — are answered by the session).
+public enum ManagerActions {
+    public static func register(into registry: ManagerActionRegistry, context: ManagerContext, environment: ManagerEnvironment) {
+        CoreActions.register(into: registry, context: context, channels: environment.channels, modules: environment.reloadableModules)
+        DatabaseActions.register(into: registry, astDB: environment.astDB)
+        GlobalVariableActions.register(into: registry, globals: environment.globals, bus: context.bus)
+        SIPPeerActions.register(into: registry, directory: environment.peers)
+        ExtensionStateAction.register(into: registry, dialplan: environment.dialplan, peers: environment.peers)
+    }
+}
+
+/// ListCommands' synopses for actions pbxd implements (Asterisk's wording); others show their name.
+let actionSynopses: [String: String] = [
+    "Ping": "Keepalive command.",
+    "CoreSettings": "Show PBX core settings (version etc).",
+    "CoreStatus": "Show PBX core status variables.",
+    "UserEvent": "Send an arbitrary event.",
+    "Reload": "Send a reload event.",
+    "DBGet": "Get DB Entry.",
+    "DBPut": "Put DB entry.",
+    "DBDel": "Delete DB entry.",
+    "Getvar": "Gets a channel variable or function value.",
+    "Setvar": "Sets a channel variable or function value.",
+    "SIPpeers": "List SIP peers (text format).",
+    "SIPshowpeer": "show SIP peer (text format).",
+    "ExtensionState": "Check Extension Status.",
+]

@@ -1,0 +1,125 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import PBXCore
+
+/// One manager connection (ami.md §3–6): answers its requests one at a time, in order (pyst2
+/// pairs replies with requests by order), and — once logged in — forwards the bus events its
+/// user and mask admit. The transport is an `AMIOutput`, so tests drive it without sockets.
+final class AMISession: Sendable {
+    let context: ManagerContext
+    let endpoints: SessionEndpoints
+    /// `0x…` like Asterisk's session pointer, unique per connection (security events).
+    let id: String
+    let output: any AMIOutput
+    let logger: Logger
+    let state = NIOLockedValueBox(AMISessionState())
+
+    init(context: ManagerContext, endpoints: SessionEndpoints, output: any AMIOutput, logger: Logger) {
+        self.context = context
+        self.endpoints = endpoints
+        self.output = output
+        self.logger = logger
+        self.id = "0x" + String(UInt64.random(in: 0x1000_0000_0000...0x7FFF_FFFF_FFFF), radix: 16)
+    }
+
+    /// What to do with the connection after a request.
+    enum Disposition: Equatable {
+        case keepOpen
+        case close
+    }
+
+    var isAuthenticated: Bool { state.withLockedValue { $0.isAuthenticated } }
+
+    // MARK: Requests
+
+    func handle(_ inbound: AMIInbound) async -> Disposition {
+        switch inbound {
+        case .lineTooLong:
+            logger.warning("manager client sent a line longer than the limit; disconnecting")
+            output.send(.error(actionID: nil, message: "Failed to parse message: line too long"))
+            return .close
+        case .tooManyLines:
+            logger.warning("manager client sent a request with too many lines; disconnecting")
+            output.send(.error(actionID: nil, message: "Too many lines in message or allocation failure"))
+            return .close
+        case .request(let headers):
+            return await handle(ManagerRequest(headers: headers, readClasses: state.withLockedValue { $0.user?.read ?? [] }))
+        }
+    }
+
+    private func handle(_ request: ManagerRequest) async -> Disposition {
+        let actionID = request["ActionID"]
+        let name = request.action.trimmingCharacters(in: .whitespaces)
+        guard !name.isEmpty else {
+            output.send(.error(actionID: actionID, message: "Missing action in request"))
+            publishBadFormat("Action: NONE")
+            return .keepOpen
+        }
+        let session = state.withLockedValue { $0 }
+        switch name.lowercased() {
+        case "login": return await login(request)
+        case "challenge": challenge(request)
+        case "logoff":
+            output.send(.response("Goodbye", actionID: actionID, [.init("Message", "Thanks for all the fish.")]))
+            if let user = session.user, context.config.displayConnects {
+                logger.info("manager user logged off", metadata: ["user": "\(user.name)"])
+            }
+            return .close
+        default:
+            guard session.isAuthenticated else {
+                output.send(.error(actionID: actionID, message: "Permission denied"))
+                return .keepOpen
+            }
+            await runAuthenticated(name, request)
+        }
+        return .keepOpen
+    }
+
+    /// An action of a logged-in session: a session action (Events, Filter, Command,
+    /// ListCommands) or one from the registry, each behind its authority.
+    private func runAuthenticated(_ name: String, _ request: ManagerRequest) async {
+        let actionID = request["ActionID"]
+        if let builtin = SessionAction(rawValue: name.lowercased()) {
+            guard state.withLockedValue({ $0.mayRun(authority: builtin.authority) }) else {
+                output.send(.error(actionID: actionID, message: "Permission denied"))
+                return
+            }
+            await run(builtin, request)
+            return
+        }
+        guard let action = context.actions.action(named: name) else {
+            output.send(.error(actionID: actionID,
+                               message: "Invalid/unknown command: \(name). Use Action: ListCommands to show available commands."))
+            publishBadFormat("Action: \(name)")
+            return
+        }
+        guard state.withLockedValue({ $0.mayRun(authority: action.authority) }) else {
+            output.send(.error(actionID: actionID, message: "Permission denied"))
+            return
+        }
+        for message in AMIMessage.reply(await action.handler(request), actionID: actionID) {
+            output.send(message)
+        }
+    }
+
+    private func publishBadFormat(_ requestType: String) {
+        let (account, session) = state.withLockedValue { ($0.user?.name, securitySession($0)) }
+        context.bus.publish(SecurityEvent.requestBadFormat(requestType: requestType, account: account, session: session, now: Date()))
+    }
+
+    func securitySession(_ state: AMISessionState) -> SecurityEvent.Session {
+        SecurityEvent.Session(id: id, endpoints: endpoints, authenticatedAt: state.authenticatedAt)
+    }
+
+    // MARK: Events
+
+    /// Sends a bus event if this session may and wants to see it (ami.md §6.2).
+    func deliver(_ event: ManagerEvent) {
+        let (admitted, filters) = state.withLockedValue { ($0.admits(event.eventClass), $0.filters) }
+        guard admitted else { return }
+        let message = AMIMessage.event(event, timestamp: context.config.timestampEvents)
+        guard filters.isEmpty || filters.accepts(message.text) else { return }
+        output.send(message)
+    }
+}

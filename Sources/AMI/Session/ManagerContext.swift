@@ -1,0 +1,46 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import PBXCore
+
+/// What every manager session shares: the configuration (replaced by a reload), the switch's
+/// bus and registries, the login throttle and the start/reload times reported by FullyBooted
+/// and CoreStatus.
+public final class ManagerContext: Sendable {
+    public let bus: EventBus
+    public let actions: ManagerActionRegistry
+    public let commands: CLICommandRegistry
+    public let throttle: LoginThrottle
+    public let logger: Logger
+    /// How long a failed login waits before its reply (Asterisk: 1 s; tests shorten it).
+    public let failedLoginDelay: Duration
+    public let startedAt: Date
+    private let state: NIOLockedValueBox<(config: ManagerConfig, reloadedAt: Date)>
+
+    public init(config: ManagerConfig, bus: EventBus, actions: ManagerActionRegistry, commands: CLICommandRegistry,
+                throttle: LoginThrottle = LoginThrottle(), failedLoginDelay: Duration = .seconds(1),
+                startedAt: Date = Date(), logger: Logger = Logger(label: "pbxd.ami")) {
+        self.bus = bus
+        self.actions = actions
+        self.commands = commands
+        self.throttle = throttle
+        self.failedLoginDelay = failedLoginDelay
+        self.startedAt = startedAt
+        self.logger = logger
+        self.state = NIOLockedValueBox((config, startedAt))
+    }
+
+    public var config: ManagerConfig { state.withLockedValue { $0.config } }
+    public var reloadedAt: Date { state.withLockedValue { $0.reloadedAt } }
+
+    /// Adopts a reloaded manager.conf: new logins use it; sessions already logged in keep the
+    /// permissions they logged in with, as in Asterisk.
+    public func replaceConfig(_ config: ManagerConfig) {
+        state.withLockedValue { $0 = (config, Date()) }
+    }
+
+    /// Records a reload of some other module (CoreStatus' CoreReloadDate, FullyBooted's LastReload).
+    public func noteReload() {
+        state.withLockedValue { $0.reloadedAt = Date() }
+    }
+}
