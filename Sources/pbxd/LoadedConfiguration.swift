@@ -1,3 +1,4 @@
+import AMI
 import Dialplan
 import Foundation
 import PBXCore
@@ -12,6 +13,8 @@ struct LoadedConfiguration {
     var soundsDirectory: String
     /// musiconhold.conf (optional: no classes without it).
     var musicOnHold: MusicOnHoldConfig
+    /// manager.conf (optional: the manager port stays off without it).
+    var manager: ManagerConfig
     var warnings: [String]
 
     static func load(directory: String, dataDirectoryOverride: String?) throws(StartupError) -> LoadedConfiguration {
@@ -28,15 +31,18 @@ struct LoadedConfiguration {
             let pbxd = try optional("pbxd.conf").map { path throws(ConfigError) in try PBXDConfig.load(path: path) } ?? PBXDConfig()
             let musicOnHold = try optional("musiconhold.conf").map { path throws(ConfigError) in try MusicOnHoldConfig.load(path: path) }
                 ?? MusicOnHoldConfig()
+            let manager = try optional("manager.conf").map { path throws(ConfigError) in try ManagerConfig.load(path: path) } ?? ManagerConfig()
             let (dialplan, dialplanWarnings) = try Dialplan.load(path: path("extensions.conf"))
             var warnings = sip.warnings.map(\.description) + rtp.warnings.map(\.description)
             warnings += pbxd.warnings.map(\.description) + dialplanWarnings.map(\.description)
             warnings += musicOnHold.warnings.map(\.description)
+            warnings += manager.warnings.map(\.description)
             return LoadedConfiguration(
                 sip: sip, rtp: rtp, pbxd: pbxd, dialplan: dialplan,
                 dataDirectory: dataDirectoryOverride ?? pbxd.dataDirectory,
                 soundsDirectory: pbxd.soundsDirectory ?? ((path("..") as NSString).appendingPathComponent("sounds") as NSString).standardizingPath,
                 musicOnHold: musicOnHold,
+                manager: manager,
                 warnings: warnings)
         } catch {
             throw StartupError(description: error.description)

@@ -1,3 +1,4 @@
+import AMI
 import Dialplan
 import IVR
 import Foundation
@@ -12,10 +13,12 @@ import SIPStack
 /// serves until SIGTERM/SIGINT, then ends calls, saves state and closes sockets.
 final class PBXServer {
     let configuration: LoadedConfiguration
+    let configDirectory: String
     let logger: Logger
 
-    private init(configuration: LoadedConfiguration, logger: Logger) {
+    private init(configuration: LoadedConfiguration, configDirectory: String, logger: Logger) {
         self.configuration = configuration
+        self.configDirectory = configDirectory
         self.logger = logger
     }
 
@@ -23,7 +26,7 @@ final class PBXServer {
     static func load(configDirectory: String, dataDirectory: String?, logger: Logger) throws(StartupError) -> PBXServer {
         let configuration = try LoadedConfiguration.load(directory: configDirectory, dataDirectoryOverride: dataDirectory)
         for warning in configuration.warnings { logger.warning("\(warning)") }
-        return PBXServer(configuration: configuration, logger: logger)
+        return PBXServer(configuration: configuration, configDirectory: configDirectory, logger: logger)
     }
 
     func run() async throws {
@@ -37,6 +40,10 @@ final class PBXServer {
         let relay = RTPRelay(group: group, portPool: portPool, bindHost: sip.general.udpBind.host)
         let sounds = SoundLibrary(searchPath: SoundLibrary.defaultSearchPath(bundledSounds: configuration.soundsDirectory))
         let media = MediaEngine(relay: relay, signallingLoop: signallingLoop, sounds: sounds, logger: Logger(label: "pbxd.media"))
+        // The event bus, and the manager actions and console commands subsystems register.
+        let events = EventBus()
+        let managerActions = ManagerActionRegistry()
+        let consoleCommands = CLICommandRegistry()
         let registrar = RegistrarService(
             eventLoop: signallingLoop, policy: sip.general.registrar, dataDirectory: configuration.dataDirectory,
             logger: Logger(label: "pbxd.sip.registrar"))
@@ -75,12 +82,19 @@ final class PBXServer {
             registrar.start()
             qualify.start()
         }.get()
+        let manager = ManagerWiring.start(
+            ManagerWiring.Switch(
+                configDirectory: configDirectory, configuration: configuration, bus: events, actions: managerActions,
+                commands: consoleCommands, executor: executor, signallingLoop: signallingLoop, registrar: registrar,
+                qualify: qualify, driver: driver),
+            group: group, logger: logger)
         logger.info("pbxd \(PBXDCommand.version) ready",
             metadata: ["sip": "\(sip.general.udpBind)", "tcp": "\(sip.general.tcpEnabled ? sip.general.tcpBind.description : "off")",
                 "rtp": "\(configuration.rtp.portStart)-\(configuration.rtp.portEnd)", "peers": "\(sip.peers.count)"])
 
         let signal = await SignalWaiter.waitForTermination()
         logger.notice("shutting down", metadata: ["signal": "\(signal)"])
+        manager?.stop()
         await driver.shutdown()
         try? await signallingLoop.submit {
             qualify.stop()

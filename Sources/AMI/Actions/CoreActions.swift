@@ -95,10 +95,15 @@ public final class ChannelCounts: Sendable {
 
     var processed: Int { created.withLockedValue { $0 } }
 
-    /// Counts Newchannel events until the bus ends the subscription.
-    func count(_ subscription: EventSubscription) async {
-        for await event in subscription.events where event.name == "Newchannel" {
-            created.withLockedValue { $0 += 1 }
+    /// Counts the bus's Newchannel events until the task is cancelled.
+    public func countCreatedChannels(on bus: EventBus) async {
+        let subscription = bus.subscribe(label: "ami channel counter")
+        await withTaskCancellationHandler {
+            for await event in subscription.events where event.name == "Newchannel" {
+                created.withLockedValue { $0 += 1 }
+            }
+        } onCancel: {
+            subscription.cancel()
         }
     }
 }
