@@ -63,6 +63,12 @@ if [[ $MODE == test ]]; then
         python3 -m pip install -q pytest || die "pip install pytest failed"
         python3 -c 'import pytest' || die "pytest still not importable"
     fi
+    # The AMI client libraries Tests/interop/test_ami.py drives (import names differ).
+    for spec in "panoramisk==1.4:panoramisk" "pyst2==0.5.1:asterisk.manager" "asterisk-ami==0.1.7:asterisk.ami"; do
+        python3 -c "import ${spec#*:}" 2>/dev/null && continue
+        log "installing ${spec%%:*} (pip)"
+        python3 -m pip install -q "${spec%%:*}" || die "pip install ${spec%%:*} failed"
+    done
     # baresip modules the driver loads
     for m in stdio g711 alsa aufile sndfile account menu uuid; do
         [[ -e /usr/lib/baresip/modules/$m.so ]] || die "baresip module $m.so missing (baresip-core broken?)"

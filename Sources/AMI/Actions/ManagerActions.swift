@@ -21,7 +21,7 @@ public struct ManagerEnvironment: Sendable {
     }
 }
 
-/// Registers the actions the AMI target itself implements (the session-bound ones — Login,
+/// Registers the actions (and `manager show …` console commands) the AMI target itself implements (the session-bound ones — Login,
 /// Events, Filter, Command, ListCommands… — are answered by the session).
 public enum ManagerActions {
     public static func register(into registry: ManagerActionRegistry, context: ManagerContext, environment: ManagerEnvironment) {
@@ -30,6 +30,7 @@ public enum ManagerActions {
         GlobalVariableActions.register(into: registry, globals: environment.globals, bus: context.bus)
         SIPPeerActions.register(into: registry, directory: environment.peers)
         ExtensionStateAction.register(into: registry, dialplan: environment.dialplan, peers: environment.peers)
+        ManagerCLICommands.register(into: context.commands, context: context)
     }
 }
 

@@ -33,11 +33,12 @@ public final class LoginThrottle: Sendable {
         let now = clock()
         return failures.withLockedValue { table in
             var recent = (table[address] ?? []).filter { now.timeIntervalSince($0) < window }
+            let wasBlocked = recent.count >= maxFailures
             recent.append(now)
             // Keep the list short: only the newest `maxFailures` matter.
             if recent.count > maxFailures { recent.removeFirst(recent.count - maxFailures) }
             table[address] = recent
-            return recent.count == maxFailures
+            return !wasBlocked && recent.count >= maxFailures
         }
     }
 }

@@ -1,0 +1,391 @@
+"""The manager port (AMI) against three independent client libraries — panoramisk
+(asyncio), pyst2's asterisk.manager (threads) and asterisk-ami (threads) — plus raw-socket
+checks of what the libraries never send: garbage, overlong lines, wrong secrets, a client
+that never reads while a SIPp call goes through pbxd.
+
+Each test gets its own pbxd with a manager.conf on a free port: `admin` (read/write all)
+and `wallboard` (read=call, write=none)."""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import socket
+import threading
+import time
+
+import pytest
+
+import netutil
+from callhelpers import running_pbxd, wait_log
+from sipphelpers import both, register, run_caller, start_callee
+
+ADMIN = ("admin", "ami-Admin-7q")
+WALLBOARD = ("wallboard", "ami-Wall-3k")
+
+
+def write_manager_conf(inst) -> None:
+    inst.ami_port = netutil.free_port()
+    (inst.config_dir / "manager.conf").write_text(f"""\
+[general]
+enabled = yes
+port = {inst.ami_port}
+bindaddr = 127.0.0.1
+
+[{ADMIN[0]}]
+secret = {ADMIN[1]}
+read = all
+write = all
+permit = 127.0.0.1/255.255.255.255
+
+[{WALLBOARD[0]}]
+secret = {WALLBOARD[1]}
+read = call
+write = none
+""")
+
+
+@pytest.fixture
+def ami(request, procs, artifacts):
+    """A running pbxd with the manager port open; yields the pbxd (with .ami_port)."""
+    gen = running_pbxd(request, procs, artifacts, prepare=write_manager_conf)
+    inst, _cap = next(gen)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", inst.ami_port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        pytest.fail(f"manager port {inst.ami_port} never opened:\n{inst.log_tail(40)}")
+    yield inst
+    netutil.release(inst.ami_port, inst.ami_port)
+    yield from gen
+
+
+# -- a raw client, for what libraries never send -------------------------------------------------
+
+class Raw:
+    """A plain TCP AMI client: sends bytes, reads whole CRLF-framed messages."""
+
+    def __init__(self, port: int, rcvbuf: int | None = None):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.settimeout(10)
+        self.sock.connect(("127.0.0.1", port))
+        self.buf = b""
+        self.banner = self._line()
+
+    def _line(self) -> bytes:
+        while b"\r\n" not in self.buf:
+            self._fill()
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def _fill(self) -> None:
+        data = self.sock.recv(65536)
+        if not data:
+            raise EOFError("connection closed")
+        self.buf += data
+
+    def send(self, raw: bytes | str) -> None:
+        self.sock.sendall(raw.encode() if isinstance(raw, str) else raw)
+
+    def action(self, name: str, **headers) -> None:
+        self.send("".join(f"{k}: {v}\r\n" for k, v in [("Action", name), *headers.items()]) + "\r\n")
+
+    def message(self) -> dict[str, str]:
+        while b"\r\n\r\n" not in self.buf:
+            self._fill()
+        block, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        out: dict[str, str] = {}
+        for line in block.decode().split("\r\n"):
+            key, _, value = line.partition(": ")
+            out.setdefault(key, value)
+        return out
+
+    def response(self, skip_events: bool = True) -> dict[str, str]:
+        while True:
+            m = self.message()
+            if "Response" in m or not skip_events:
+                return m
+
+    def closed_within(self, seconds: float) -> bool:
+        self.sock.settimeout(seconds)
+        try:
+            while True:
+                if not self.sock.recv(65536):
+                    return True
+        except (socket.timeout, TimeoutError):
+            return False
+        except OSError:
+            return True
+
+    def login(self, user=ADMIN, events: str = "on") -> dict[str, str]:
+        self.action("Login", Username=user[0], Secret=user[1], Events=events)
+        return self.response()
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+# -- the three libraries ----------------------------------------------------------------------------
+
+def test_panoramisk_plain_and_challenge_login_ping_command_coresettings_events(ami):
+    from panoramisk import Manager
+
+    async def scenario():
+        seen: list = []
+        manager = Manager(host="127.0.0.1", port=ami.ami_port, username=ADMIN[0], secret=ADMIN[1],
+                          ping_delay=60, reconnect_timeout=60)
+        manager.register_event("*", lambda _m, event: seen.append(event))
+        await manager.connect()
+        for _ in range(100):
+            if manager.authenticated:
+                break
+            await asyncio.sleep(0.05)
+        assert manager.authenticated, "panoramisk did not log in"
+        ping = await manager.send_action({"Action": "Ping"})
+        assert ping.Response == "Success" and ping.Ping == "Pong", ping
+        settings = await manager.send_action({"Action": "CoreSettings"})
+        assert settings.AMIversion == "7.0.3" and settings.AsteriskVersion.startswith("18."), settings
+        output = await manager.send_command("manager show users")
+        assert output.Response == "Success" and "admin" in str(output.Output), output
+        peers = await manager.send_action({"Action": "SIPpeers"})   # an EventList
+        names = [m.ObjectName for m in peers if m.get("Event") == "PeerEntry"]
+        assert {"1001", "1002"} <= set(names), names
+        assert peers[-1].Event == "PeerlistComplete" and int(peers[-1].ListItems) == len(names)
+        await manager.send_action({"Action": "UserEvent", "UserEvent": "CRMPop", "Ticket": "42"})
+        for _ in range(40):
+            if any(e.get("Event") == "UserEvent" and e.get("Ticket") == "42" for e in seen):
+                break
+            await asyncio.sleep(0.05)
+        assert any(e.get("Event") == "FullyBooted" for e in seen), [e.get("Event") for e in seen]
+        assert any(e.get("Event") == "UserEvent" and e.get("Ticket") == "42" for e in seen), [e.get("Event") for e in seen]
+        manager.close()
+
+        # MD5 challenge login through the generic action call
+        manager = Manager(host="127.0.0.1", port=ami.ami_port, ping_delay=60, reconnect_timeout=60)
+        await manager.connect()
+        await asyncio.sleep(0.2)
+        challenge = await manager.send_action({"Action": "Challenge", "AuthType": "MD5"})
+        key = hashlib.md5((challenge.Challenge + ADMIN[1]).encode()).hexdigest()
+        login = await manager.send_action({"Action": "Login", "AuthType": "MD5", "Username": ADMIN[0], "Key": key})
+        assert login.Response == "Success" and login.Message == "Authentication accepted", login
+        pong = await manager.send_action({"Action": "Ping"})
+        assert pong.Ping == "Pong"
+        manager.close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 30))
+
+
+def test_pyst2_plain_and_challenge_login_ping_command_coresettings_events(ami):
+    from asterisk.manager import Manager, ManagerAuthException
+
+    seen: list = []
+    m = Manager()
+    m.connect("127.0.0.1", ami.ami_port)
+    try:
+        m.register_event("*", lambda event, _m: seen.append((event.name, dict(event.headers))))
+        m.login(*ADMIN)
+        assert m.ping().get_header("Ping") == "Pong"
+        settings = m.send_action({"Action": "CoreSettings"})
+        assert settings.get_header("AMIversion") == "7.0.3"
+        out = m.command("manager show users")
+        assert out.get_header("Response") == "Success" and out.get_header("Message") == "Command output follows"
+        bad = m.command("no such thing")
+        assert bad.get_header("Response") == "Error"
+        m.send_action({"Action": "UserEvent", "UserEvent": "CRMPop", "Ticket": "7"})
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not any(n == "UserEvent" for n, _ in seen):
+            time.sleep(0.05)
+        assert ("UserEvent" in [n for n, _ in seen]) and ("FullyBooted" in [n for n, _ in seen]), seen
+        # DB round trip
+        assert m.dbput("pbxdtest", "k", "v 1").get_header("Response") == "Success"
+        assert m.dbget("pbxdtest", "k").get_header("Message") == "Result will follow"
+    finally:
+        m.close()
+
+    m = Manager()
+    m.connect("127.0.0.1", ami.ami_port)
+    try:
+        challenge = m.send_action({"Action": "Challenge", "AuthType": "MD5"}).get_header("Challenge")
+        key = hashlib.md5((challenge + ADMIN[1]).encode()).hexdigest()
+        ok = m.send_action({"Action": "Login", "AuthType": "MD5", "Username": ADMIN[0], "Key": key})
+        assert ok.get_header("Message") == "Authentication accepted"
+    finally:
+        m.close()
+
+    m = Manager()
+    m.connect("127.0.0.1", ami.ami_port)
+    with pytest.raises(ManagerAuthException):
+        m.login(ADMIN[0], "wrong")
+    m.close()
+
+
+def test_asterisk_ami_plain_and_challenge_login_ping_command_coresettings_events(ami):
+    from asterisk.ami import AMIClient, SimpleAction
+
+    seen: list = []
+    client = AMIClient(address="127.0.0.1", port=ami.ami_port, timeout=10)
+    client.add_event_listener(lambda event, **_: seen.append(event))
+    try:
+        login = client.login(*ADMIN).response
+        assert login is not None and not login.is_error(), login
+        pong = client.send_action(SimpleAction("Ping")).response
+        assert pong.keys.get("Ping") == "Pong", pong
+        settings = client.send_action(SimpleAction("CoreSettings")).response
+        assert settings.keys.get("AsteriskVersion", "").startswith("18."), settings
+        out = client.send_action(SimpleAction("Command", Command="manager show users")).response
+        assert not out.is_error() and "admin" in out.keys.get("Output", ""), out
+        client.send_action(SimpleAction("UserEvent", UserEvent="CRMPop", Ticket="9")).response
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not any(e.name == "UserEvent" for e in seen):
+            time.sleep(0.05)
+        assert any(e.name == "UserEvent" and e.keys.get("Ticket") == "9" for e in seen), [e.name for e in seen]
+        assert any(e.name == "FullyBooted" for e in seen)
+        client.logoff()
+    finally:
+        client.disconnect()
+
+    client = AMIClient(address="127.0.0.1", port=ami.ami_port, timeout=10)
+    try:
+        client.connect()
+        challenge = client.send_action(SimpleAction("Challenge", AuthType="MD5")).response.keys["Challenge"]
+        key = hashlib.md5((challenge + ADMIN[1]).encode()).hexdigest()
+        login = client.send_action(SimpleAction("Login", AuthType="MD5", Username=ADMIN[0], Key=key)).response
+        assert not login.is_error(), login
+    finally:
+        client.disconnect()
+
+
+# -- permissions, failures, bad input ------------------------------------------------------------
+
+def test_user_without_a_class_can_neither_do_nor_see_what_it_gates(ami):
+    wall = Raw(ami.ami_port)
+    assert wall.login(WALLBOARD)["Message"] == "Authentication accepted"
+    for action in ("Command", "DBPut", "UserEvent", "CoreSettings", "SIPpeers", "Filter"):
+        wall.action(action, ActionID=action)
+        r = wall.response()
+        assert (r["Response"], r["Message"], r["ActionID"]) == ("Error", "Permission denied", action), r
+    wall.action("Ping", ActionID="p")
+    assert wall.response()["Ping"] == "Pong"
+    # An admin's UserEvent (class user) and login (security) must not reach the wallboard.
+    admin = Raw(ami.ami_port)
+    admin.login()
+    admin.action("UserEvent", UserEvent="Secret", ActionID="u")
+    assert admin.response()["Message"] == "Event Sent"
+    wall.action("Ping", ActionID="p2")
+    got = []
+    while True:
+        m = wall.message()
+        got.append(m)
+        if m.get("ActionID") == "p2":
+            break
+    leaked = [m for m in got if "Event" in m]
+    assert not leaked, f"wallboard (read=call) received {leaked}"
+    admin.close()
+    wall.close()
+
+
+def test_wrong_secret_fails_after_a_delay_and_is_throttled(ami):
+    for attempt in range(5):
+        c = Raw(ami.ami_port)
+        assert c.banner == b"Asterisk Call Manager/7.0.3"
+        start = time.monotonic()
+        c.action("Login", Username=ADMIN[0], Secret="guess", ActionID=f"bad-{attempt}")
+        r = c.response()
+        elapsed = time.monotonic() - start
+        assert (r["Response"], r["Message"], r["ActionID"]) == ("Error", "Authentication failed", f"bad-{attempt}")
+        assert 0.9 <= elapsed < 3, f"failed login answered after {elapsed:.2f} s (Asterisk waits 1 s)"
+        assert c.closed_within(3), "connection not closed after a failed login"
+        c.close()
+    # Five failures from 127.0.0.1: now even the right secret is refused.
+    c = Raw(ami.ami_port)
+    assert c.login()["Message"] == "Authentication failed"
+    c.close()
+    assert wait_log(ami, r"too many failed manager logins", 5), ami.log_tail(30)
+    assert "guess" not in ami.log_text() and ADMIN[1] not in ami.log_text(), "a secret reached the log"
+
+
+def test_security_events_reach_a_logged_in_admin(ami):
+    watcher = Raw(ami.ami_port)
+    watcher.login()
+    bad = Raw(ami.ami_port)
+    bad.action("Login", Username="nobody", Secret="x")
+    bad.response()
+    names = set()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and "InvalidAccountID" not in names:
+        names.add(watcher.message().get("Event"))
+    assert "InvalidAccountID" in names, names
+    watcher.close()
+
+
+def test_garbage_and_overlong_input_get_errors_not_crashes(ami):
+    c = Raw(ami.ami_port)
+    c.send(b"\x00\xff\xfe garbage without colon\r\n\r\n")
+    assert c.response()["Message"] == "Missing action in request"
+    c.send("Action: Ping\r\nActionID: before-login\r\n\r\n")
+    assert c.response()["Message"] == "Permission denied"
+    c.login()
+    c.send("Action: NoSuchThing\r\nActionID: x\r\n\r\n")
+    assert c.response()["Message"].startswith("Invalid/unknown command: NoSuchThing.")
+    c.send("Action: Getvar\r\nActionID: m\r\n\r\n")
+    assert c.response()["Message"] == "No variable specified"
+    c.send("Action: Ping\nActionID: lf\n\n")           # bare LF, as Asterisk accepts
+    assert c.response()["ActionID"] == "lf"
+    c.send("Action: Ping\r\nX: " + "y" * 5000 + "\r\n\r\n")
+    assert c.response()["Message"] == "Failed to parse message: line too long"
+    assert c.closed_within(3)
+    c.close()
+    too_many = Raw(ami.ami_port)
+    too_many.send("Action: Ping\r\n" + "".join(f"H{i}: v\r\n" for i in range(200)) + "\r\n")
+    assert too_many.response()["Message"] == "Too many lines in message or allocation failure"
+    too_many.close()
+    assert wait_log(ami, r"line longer than the limit", 5)
+    # still serving
+    again = Raw(ami.ami_port)
+    assert again.login()["Message"] == "Authentication accepted"
+    again.close()
+
+
+def test_client_that_never_reads_does_not_stall_a_call(ami, procs, artifacts):
+    # A logged-in client with a tiny receive window that never reads again.
+    stuck = Raw(ami.ami_port, rcvbuf=4096)
+    assert stuck.login()["Message"] == "Authentication accepted"
+    # Another client floods large UserEvents (about 100 kB each), which every session receives.
+    flood = Raw(ami.ami_port)
+    flood.login(events="off")
+    stop = threading.Event()
+
+    def flooder():
+        payload = "".join(f"Pad{i}: {'z' * 1000}\r\n" for i in range(100))
+        n = 0
+        while not stop.is_set() and n < 200:
+            flood.send(f"Action: UserEvent\r\nUserEvent: Flood\r\n{payload}\r\n")
+            flood.response()
+            n += 1
+
+    t = threading.Thread(target=flooder, daemon=True)
+    t.start()
+    port = netutil.free_port()
+    reg = register(ami, procs, artifacts, "1002", port)
+    assert reg.rc == 0, reg.describe()
+    callee = start_callee(ami, procs, artifacts, "1002", port)
+    started = time.monotonic()
+    uac = run_caller(ami, procs, artifacts, "1001", "1002", hold_ms=1000)
+    uas = callee.wait(abandon=uac.rc != 0)
+    took = time.monotonic() - started
+    stop.set()
+    t.join(30)
+    assert uac.rc == 0 and uas.rc == 0, both(uac, uas)
+    assert took < 15, f"the call took {took:.1f} s with a stuck manager client"
+    assert wait_log(ami, r"manager client (is not reading its messages|fell too far behind)", 20), ami.log_tail(40)
+    # the flooding client and new clients are still served
+    flood.action("Ping", ActionID="alive")
+    assert flood.response()["ActionID"] == "alive"
+    stuck.close()
+    flood.close()
