@@ -155,6 +155,11 @@ final class FakeDialer: CallDialer, @unchecked Sendable {
     var recordedRequests: [DialRequest] { lock.withLock { requests } }
 
 
+    func place(_ target: CallTarget, for caller: (any CallChannel)?, options: PlaceOptions) async -> Result<PlacedCall, PlaceFailure> {
+        .failure(PlaceFailure(cause: .unallocated, description: "this test places no calls"))
+    }
+    func bridge(_ caller: any CallChannel, with callee: any CallChannel) async -> BridgeEnd { .refused("this test bridges nothing") }
+
     func dial(from caller: any CallChannel, request: DialRequest) async -> DialResult {
         let result = lock.withLock { () -> DialResult in
             requests.append(request)

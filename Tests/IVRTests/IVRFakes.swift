@@ -188,6 +188,11 @@ actor IVRFakeChannel: CallChannel {
 /// Dial() isn't used by these tests; any attempt fails as unavailable.
 struct UnusedDialer: CallDialer {
 
+    func place(_ target: CallTarget, for caller: (any CallChannel)?, options: PlaceOptions) async -> Result<PlacedCall, PlaceFailure> {
+        .failure(PlaceFailure(cause: .unallocated, description: "this test places no calls"))
+    }
+    func bridge(_ caller: any CallChannel, with callee: any CallChannel) async -> BridgeEnd { .refused("this test bridges nothing") }
+
     func dial(from caller: any CallChannel, request: DialRequest) async -> DialResult {
         DialResult(status: .chanUnavail)
     }

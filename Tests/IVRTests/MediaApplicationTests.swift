@@ -221,6 +221,11 @@ final class RecordingDialer: CallDialer, @unchecked Sendable {
     // @unchecked: `targets` is only touched under `lock`.
     private let lock = NSLock()
     private var targets: [String] = []
+    func place(_ target: CallTarget, for caller: (any CallChannel)?, options: PlaceOptions) async -> Result<PlacedCall, PlaceFailure> {
+        .failure(PlaceFailure(cause: .unallocated, description: "this test places no calls"))
+    }
+    func bridge(_ caller: any CallChannel, with callee: any CallChannel) async -> BridgeEnd { .refused("this test bridges nothing") }
+
     func dial(from caller: any CallChannel, request: DialRequest) async -> DialResult {
         lock.withLock { targets += request.targets.map { "\($0.technology)/\($0.resource)" } }
         return DialResult(status: .chanUnavail)

@@ -66,10 +66,96 @@ public protocol CallChannel: AnyObject, Sendable {
     func sendDTMF(_ digits: String, duration: Duration, gap: Duration) async -> Bool
 }
 
-/// Places outbound calls for Dial(): creates the callee channels, rings them, bridges the
-/// first to answer with the caller and returns when the bridge ends (or the dial fails).
+/// Places outbound calls. `dial` is Dial(): it rings the callee channels, bridges the first to
+/// answer with the caller and returns when the bridge ends (or the dial fails). `place` and
+/// `bridge` are its two halves for applications that act between the answer and the bridge
+/// (Queue() announces the agent's number to the caller) or that start a call with no caller at
+/// all (AMI Originate).
 public protocol CallDialer: Sendable {
     func dial(from caller: any CallChannel, request: DialRequest) async -> DialResult
+
+    /// Creates an outbound channel to `target` and sends the call, without bridging it. With a
+    /// `caller` the new channel is that caller's callee (same Linkedid, the caller's caller ID
+    /// unless `callerID` overrides it, media offered from the caller's codecs); with none it is
+    /// an originated call with its own media. Progress arrives on the returned call's stream.
+    func place(_ target: CallTarget, for caller: (any CallChannel)?, options: PlaceOptions) async -> Result<PlacedCall, PlaceFailure>
+
+    /// Bridges two answered channels — media both ways, DTMF passed on in each leg's method,
+    /// re-INVITEs relayed — until one of them hangs up. Neither is hung up here: the caller of
+    /// `bridge` decides what happens to the one left (Dial and Queue hang it up too).
+    func bridge(_ caller: any CallChannel, with callee: any CallChannel) async -> BridgeEnd
+}
+
+/// `SIP/811` or `SIP/trunk/5550100` as data.
+public struct CallTarget: Sendable, Hashable, CustomStringConvertible {
+    public var technology: String
+    public var resource: String
+
+    public init(technology: String, resource: String) {
+        self.technology = technology
+        self.resource = resource
+    }
+
+    /// Parses `Tech/resource`; nil when there is no `/` or either part is empty.
+    public init?(_ text: String) {
+        let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
+        self.init(technology: parts[0], resource: parts[1])
+    }
+
+    public var description: String { "\(technology)/\(resource)" }
+}
+
+/// How `place` presents the call.
+public struct PlaceOptions: Sendable {
+    /// Caller ID shown to the callee; nil: the caller's own (or empty when there is no caller).
+    public var callerID: (number: String, name: String)?
+    /// Gives up ringing after this long (the progress stream then reports `.failed(.noAnswer)`).
+    public var timeout: Duration?
+
+    public init(callerID: (number: String, name: String)? = nil, timeout: Duration? = nil) {
+        self.callerID = callerID
+        self.timeout = timeout
+    }
+}
+
+/// A call sent by `place`: its channel (hang it up to cancel) and what happens to it.
+public struct PlacedCall: Sendable {
+    public let channel: any CallChannel
+    /// `.ringing` (perhaps several times), then exactly one of `.answered` / `.failed`, then the
+    /// stream ends.
+    public let progress: AsyncStream<CallProgress>
+
+    public init(channel: any CallChannel, progress: AsyncStream<CallProgress>) {
+        self.channel = channel
+        self.progress = progress
+    }
+}
+
+public enum CallProgress: Sendable, Equatable {
+    case ringing
+    case answered
+    case failed(HangupCause)
+}
+
+/// Why `place` could not even send the call (unknown peer, unregistered, call-limit reached).
+public struct PlaceFailure: Error, Sendable, CustomStringConvertible {
+    public var cause: HangupCause
+    public var description: String
+
+    public init(cause: HangupCause, description: String) {
+        self.cause = cause
+        self.description = description
+    }
+}
+
+/// Which side left a bridge first, and why.
+public enum BridgeEnd: Sendable, Equatable {
+    case callerHungUp(HangupCause)
+    case calleeHungUp(HangupCause)
+    /// The two channels can't be bridged (different technologies, or media that was not set up
+    /// for each other); nothing was changed.
+    case refused(String)
 }
 
 /// Dial(SIP/1002&SIP/1003,30,options) as data.

@@ -43,6 +43,12 @@ public final class MediaEngine: Sendable {
         }
     }
 
+    /// A relay session of its own for an originated call's first leg, which offers.
+    func prepareOriginated(allow: [Codec], localAddress address: String) async throws -> LegMedia {
+        let session = try await relay.makeSession()
+        return LegMedia(relay: RelayControl(session: session), side: .a, localAddress: address, allowed: allow, ownsSession: true)
+    }
+
     /// The callee side of the caller's session, offering what the caller can send.
     func prepareOutbound(for caller: LegMedia, allow: [Codec], localAddress: String) -> LegMedia {
         let callerCodecs = caller.negotiation?.codecs ?? caller.allowed

@@ -6,7 +6,40 @@ import SIPStack
 extension SIPChannelDriver {
     /// Creates the channel for `Dial(SIP/<resource>)`: `resource` is a peer name (optionally
     /// `peer/exten` to dial a number through a trunk peer).
-    func makeOutboundLeg(to resource: String, caller: SIPChannel) -> Result<SIPChannel, OutboundLegError> {
+    func makeOutboundLeg(to resource: String, caller: SIPChannel, callerID: (number: String, name: String)? = nil) -> Result<SIPChannel, OutboundLegError> {
+        findTarget(resource).flatMap { found in
+            let legMedia = media.prepareOutbound(for: caller.media, allow: found.peer.codecs.map(\.sdpCodec), localAddress: localHost(toward: found.address))
+            return .success(makeLeg(found, media: legMedia, linkedID: caller.linkedID, callerID: callerID ?? (caller.callerNumber, caller.callerName)))
+        }
+    }
+
+    /// Creates the channel for an originated call (AMI Originate): like a Dial() leg, but with a
+    /// relay session of its own, since no caller's media is there to share.
+    func makeOriginatedLeg(to resource: String, callerID: (number: String, name: String)) async -> Result<SIPChannel, OutboundLegError> {
+        let found: Result<OutboundTarget, OutboundLegError>
+        do {
+            found = try await eventLoop.submit { self.findTarget(resource) }.get()
+        } catch {
+            return .failure(OutboundLegError(cause: .destinationOutOfOrder, description: "pbxd is stopping"))
+        }
+        let target: OutboundTarget
+        switch found {
+        case .success(let found): target = found
+        case .failure(let error): return .failure(error)
+        }
+        let legMedia: LegMedia
+        do {
+            legMedia = try await media.prepareOriginated(allow: target.peer.codecs.map(\.sdpCodec), localAddress: localHost(toward: target.address))
+        } catch {
+            try? await eventLoop.submit { self.releaseCallSlot(for: target.peer) }.get()
+            return .failure(OutboundLegError(cause: .normalCircuitCongestion, description: "no RTP ports: \(error)"))
+        }
+        return (try? await eventLoop.submit { .success(self.makeLeg(target, media: legMedia, linkedID: nil, callerID: callerID)) }.get())
+            ?? .failure(OutboundLegError(cause: .destinationOutOfOrder, description: "pbxd is stopping"))
+    }
+
+    /// Where `Dial(SIP/<resource>)` goes, with a call slot reserved for the peer.
+    private func findTarget(_ resource: String) -> Result<OutboundTarget, OutboundLegError> {
         let parts = resource.split(separator: "/", maxSplits: 1).map(String.init)
         guard let peer = config.peer(named: parts[0]) else {
             return .failure(OutboundLegError(cause: .unallocated, description: "no such peer '\(parts[0])'"))
@@ -22,14 +55,16 @@ extension SIPChannelDriver {
         }
         var requestURI = target.uri
         if parts.count > 1 { requestURI.user = parts[1] }
-        let legMedia = media.prepareOutbound(for: caller.media, allow: peer.codecs.map(\.sdpCodec), localAddress: localHost(toward: target.address))
-        let invite = makeInvite(to: requestURI, peer: peer, caller: caller, destination: target.address, sdp: legMedia.localOfferBody())
-        let channel = SIPChannel(
-            direction: .outbound, peer: peer, identity: identity.next(technology: "SIP", peer: peer.name),
-            linkedID: caller.linkedID, invite: invite, remoteAddress: target.address, media: legMedia, driver: self,
-            callerNumber: caller.callerNumber, callerName: caller.callerName
+        return .success(OutboundTarget(peer: peer, uri: requestURI, address: target.address))
+    }
+
+    private func makeLeg(_ target: OutboundTarget, media legMedia: LegMedia, linkedID: String?, callerID: (number: String, name: String)) -> SIPChannel {
+        let invite = makeInvite(to: target.uri, peer: target.peer, callerID: callerID, destination: target.address, sdp: legMedia.localOfferBody())
+        return SIPChannel(
+            direction: .outbound, peer: target.peer, identity: identity.next(technology: "SIP", peer: target.peer.name),
+            linkedID: linkedID, invite: invite, remoteAddress: target.address, media: legMedia, driver: self,
+            callerNumber: callerID.number, callerName: callerID.name
         )
-        return .success(channel)
     }
 
     /// A peer's current contact: its registration, or its fixed `host=`.
@@ -44,9 +79,9 @@ extension SIPChannelDriver {
         return nil
     }
 
-    private func makeInvite(to uri: SIPURI, peer: SIPPeer, caller: SIPChannel, destination: SIPTransportAddress, sdp: [UInt8]) -> SIPRequest {
+    private func makeInvite(to uri: SIPURI, peer: SIPPeer, callerID: (number: String, name: String), destination: SIPTransportAddress, sdp: [UInt8]) -> SIPRequest {
         let host = localHost(toward: destination)
-        var from = NameAddress(displayName: caller.callerName, uri: SIPURI(user: caller.callerNumber, host: host))
+        var from = NameAddress(displayName: callerID.name, uri: SIPURI(user: callerID.number.isEmpty ? "anonymous" : callerID.number, host: host))
         from.tag = SIPTokens.tag()
         let to = NameAddress(uri: SIPURI(user: uri.user ?? peer.name, host: uri.host, port: uri.port))
         var headers = SIPHeaders(
@@ -105,4 +140,11 @@ extension SIPChannelDriver {
         register(outbound: leg, dialogLocalTag: dialog.localTag)
         leg.sendAck(cseq: leg.invite.headers.cseq.number)
     }
+}
+
+/// A peer found for an outbound leg: where to send the INVITE (its call slot is reserved).
+struct OutboundTarget {
+    var peer: SIPPeer
+    var uri: SIPURI
+    var address: SIPTransportAddress
 }

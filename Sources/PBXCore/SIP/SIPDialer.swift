@@ -68,8 +68,7 @@ final class DialAttempt: @unchecked Sendable {
         }
         caller.hangupFuture.whenSuccess { [self] _ in callerHungUp() }
         if let timeout = request.timeout {
-            let nanos = Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
-            timeoutTimer = driver.timers.schedule(in: .nanoseconds(nanos)) { [self] in timedOut() }
+            timeoutTimer = driver.timers.schedule(in: .nanoseconds(timeout.nanoseconds)) { [self] in timedOut() }
         }
     }
 

@@ -1,0 +1,113 @@
+import NIOCore
+import SIPStack
+
+/// `CallDialer.place` and `.bridge` for SIP: the two halves of Dial() for applications that act
+/// between the answer and the bridge (Queue) or start a call with no caller (AMI Originate).
+extension SIPDialer {
+    public func place(_ target: CallTarget, for caller: (any CallChannel)?, options: PlaceOptions) async -> Result<PlacedCall, PlaceFailure> {
+        guard target.technology.caseInsensitiveEquals("SIP") else {
+            return .failure(PlaceFailure(cause: .facilityRejected, description: "unsupported channel technology '\(target.technology)'"))
+        }
+        let leg: Result<SIPChannel, OutboundLegError>
+        switch caller {
+        case nil:
+            leg = await driver.makeOriginatedLeg(to: target.resource, callerID: options.callerID ?? ("", ""))
+        case let caller as SIPChannel:
+            leg = (try? await driver.eventLoop.submit {
+                self.driver.makeOutboundLeg(to: target.resource, caller: caller, callerID: options.callerID)
+            }.get()) ?? .failure(OutboundLegError(cause: .destinationOutOfOrder, description: "pbxd is stopping"))
+        default:
+            return .failure(PlaceFailure(cause: .facilityRejected, description: "caller \(caller!.name) is not a SIP channel"))
+        }
+        switch leg {
+        case .failure(let error):
+            return .failure(PlaceFailure(cause: error.cause, description: error.description))
+        case .success(let channel):
+            let (progress, continuation) = AsyncStream<CallProgress>.makeStream()
+            let driver = self.driver
+            driver.eventLoop.execute {
+                PlacedCallTracker(driver: driver, leg: channel, timeout: options.timeout, continuation: continuation).start()
+            }
+            return .success(PlacedCall(channel: channel, progress: progress))
+        }
+    }
+
+    public func bridge(_ caller: any CallChannel, with callee: any CallChannel) async -> BridgeEnd {
+        guard let caller = caller as? SIPChannel, let callee = callee as? SIPChannel else {
+            return .refused("only SIP channels can be bridged")
+        }
+        guard caller.media.relay.session === callee.media.relay.session else {
+            return .refused("\(callee.name) was not called for \(caller.name)")
+        }
+        let driver = self.driver
+        let ended = driver.eventLoop.makePromise(of: BridgeEnd.self)
+        driver.eventLoop.execute {
+            caller.hangupFuture.whenSuccess { ended.succeed(.callerHungUp($0)) }
+            callee.hangupFuture.whenSuccess { ended.succeed(.calleeHungUp($0)) }
+            guard caller.hangupCause == nil, callee.hangupCause == nil else { return }
+            do {
+                try caller.answerOnLoop()
+            } catch {
+                caller.logger.warning("cannot answer caller", metadata: ["error": "\(error)"])
+                return
+            }
+            caller.localMedia = nil
+            callee.localMedia = nil
+            driver.media.bridge(caller: caller.media, callee: callee.media)
+            caller.bridgedPeer = callee
+            callee.bridgedPeer = caller
+            caller.startDTMFInterworking(with: callee)
+            caller.logger.info("bridged", metadata: ["peer": "\(callee.name)"])
+        }
+        return (try? await ended.futureResult.get()) ?? .callerHungUp(.normalClearing)
+    }
+}
+
+/// Follows one placed leg's INVITE and turns it into `CallProgress`: the ring timeout, the
+/// answer, or the failure — whichever comes first ends the stream.
+final class PlacedCallTracker: @unchecked Sendable {
+    // @unchecked Sendable: created on the SIP event loop and only touched there (its callbacks
+    // are transaction events, timer-wheel expiries and futures of that same loop).
+    private let driver: SIPChannelDriver
+    private let leg: SIPChannel
+    private let timeout: Duration?
+    private var continuation: AsyncStream<CallProgress>.Continuation?
+    private var timer: TimerWheel.Token?
+
+    init(driver: SIPChannelDriver, leg: SIPChannel, timeout: Duration?, continuation: AsyncStream<CallProgress>.Continuation) {
+        self.driver = driver
+        self.leg = leg
+        self.timeout = timeout
+        self.continuation = continuation
+    }
+
+    func start() {
+        // Hung up by the application (the queue stops ringing it) or by the far end.
+        leg.hangupFuture.whenSuccess { [self] cause in end(.failed(cause)) }
+        if let timeout {
+            timer = driver.timers.schedule(in: .nanoseconds(timeout.nanoseconds)) { [self] in
+                leg.hangupOnLoop(cause: .noAnswer)
+            }
+        }
+        driver.sendInvite(on: leg) { [self] event in
+            switch event {
+            case .ringing, .earlyMedia:
+                leg.markRinging()
+                continuation?.yield(.ringing)
+            case .answered:
+                end(.answered)
+            case .failed(let cause):
+                if leg.hangupCause == nil { leg.remoteHangup(cause: cause) }
+                end(.failed(cause))
+            }
+        }
+    }
+
+    private func end(_ outcome: CallProgress) {
+        guard let continuation else { return }
+        if let timer { driver.timers.cancel(timer) }
+        continuation.yield(outcome)
+        continuation.finish()
+        self.continuation = nil
+    }
+}
