@@ -30,8 +30,10 @@ struct ManagerWiring {
     static func start(_ pbx: Switch, group: any EventLoopGroup, logger: Logger) -> ManagerWiring? {
         let config = pbx.configuration.manager
         guard config.enabled else { return nil }
+        let originator = Originator(dialer: pbx.executor.dialer, executor: pbx.executor, bus: pbx.bus,
+                                    logger: Logger(label: "pbxd.ami.originate"))
         let context = ManagerContext(config: config, bus: pbx.bus, actions: pbx.actions, commands: pbx.commands,
-                                     logger: Logger(label: "pbxd.ami"))
+                                     originator: originator, logger: Logger(label: "pbxd.ami"))
         let loop = pbx.signallingLoop
         let registrar = pbx.registrar, qualify = pbx.qualify, driver = pbx.driver
         let peers = SIPPeerDirectory(

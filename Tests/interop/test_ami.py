@@ -3,8 +3,8 @@
 checks of what the libraries never send: garbage, overlong lines, wrong secrets, a client
 that never reads while a SIPp call goes through pbxd.
 
-Each test gets its own pbxd with a manager.conf on a free port: `admin` (read/write all)
-and `wallboard` (read=call, write=none)."""
+Each test gets its own pbxd with a manager.conf on a free port: `admin` (read/write all),
+`wallboard` (read=call, write=none) and `crm` (read=call, write=originate,call)."""
 from __future__ import annotations
 
 import asyncio
@@ -22,6 +22,7 @@ from sipphelpers import both, register, run_caller, start_callee
 
 ADMIN = ("admin", "ami-Admin-7q")
 WALLBOARD = ("wallboard", "ami-Wall-3k")
+CRM = ("crm", "ami-Crm-5v")
 
 
 def write_manager_conf(inst) -> None:
@@ -42,6 +43,11 @@ permit = 127.0.0.1/255.255.255.255
 secret = {WALLBOARD[1]}
 read = call
 write = none
+
+[{CRM[0]}]
+secret = {CRM[1]}
+read = call
+write = originate,call
 """)
 
 
@@ -288,6 +294,14 @@ def test_user_without_a_class_can_neither_do_nor_see_what_it_gates(ami):
     assert not leaked, f"wallboard (read=call) received {leaked}"
     admin.close()
     wall.close()
+    # `originate` without `system`: applications that run commands are refused.
+    crm = Raw(ami.ami_port)
+    crm.login(CRM)
+    crm.action("Originate", Channel="SIP/1001", Application="System", Data="touch /tmp/x")
+    assert crm.response()["Message"] == "Originate Access Forbidden: app or data blacklisted"
+    crm.action("Originate", Channel="SIP/1001", Application="Playback", Data="${SHELL(id)}")
+    assert crm.response()["Message"] == "Originate Access Forbidden: app or data blacklisted"
+    crm.close()
 
 
 def test_wrong_secret_fails_after_a_delay_and_is_throttled(ami):
@@ -389,3 +403,81 @@ def test_client_that_never_reads_does_not_stall_a_call(ami, procs, artifacts):
     assert flood.response()["ActionID"] == "alive"
     stuck.close()
     flood.close()
+
+
+# -- Originate: click-to-call ------------------------------------------------------------------
+
+def test_click_to_call_async_originate_with_panoramisk(ami, procs, artifacts):
+    """Originate SIP/1001 → 1002@internal (Async): 1001 (SIPp UAS) answers, the dialplan
+    dials 1002 (SIPp UAS), they talk, 1001 hangs up; OriginateResponse resolves the future."""
+    from panoramisk import Manager
+    agent_port, customer_port = netutil.free_port(), netutil.free_port()
+    for user, port in (("1001", agent_port), ("1002", customer_port)):
+        reg = register(ami, procs, artifacts, user, port)
+        assert reg.rc == 0, reg.describe()
+    agent = start_callee(ami, procs, artifacts, "1001", agent_port, scenario="uas_answer_hangup.xml", hold_ms=2000)
+    customer = start_callee(ami, procs, artifacts, "1002", customer_port)
+
+    async def scenario():
+        manager = Manager(host="127.0.0.1", port=ami.ami_port, username=ADMIN[0], secret=ADMIN[1],
+                          ping_delay=60, reconnect_timeout=60)
+        await manager.connect()
+        for _ in range(100):
+            if manager.authenticated:
+                break
+            await asyncio.sleep(0.05)
+        replies = await manager.send_action({
+            "Action": "Originate", "Channel": "SIP/1001", "Exten": "1002", "Context": "internal",
+            "Priority": "1", "CallerID": '"Click2Call" <1002>', "Timeout": "15000",
+            "Variable": ["CRM_ID=8812"], "Async": "true"})
+        manager.close()
+        return replies
+
+    replies = asyncio.run(asyncio.wait_for(scenario(), 30))
+    replies = replies if isinstance(replies, list) else [replies]
+    assert replies[0].Response == "Success" and replies[0].Message == "Originate successfully queued", replies
+    response = next((m for m in replies if m.get("Event") == "OriginateResponse"), None)
+    assert response is not None, replies
+    assert response.Response == "Success" and response.Reason == "4", response
+    assert response.Channel.startswith("SIP/1001-") and response.Context == "internal" and response.Exten == "1002"
+    a = agent.wait()
+    c = customer.wait()
+    assert a.rc == 0, "agent leg (originated, answers, hangs up) incomplete\n" + both(a, c)
+    assert c.rc == 0, "customer leg (dialled from the dialplan) incomplete\n" + both(c, a)
+    invite = a.received("INVITE")[0]
+    assert re.search(r'(?im)^From:\s*"Click2Call"\s*<sip:1002@', invite), invite
+
+
+def test_originate_failures_and_permission(ami, procs, artifacts):
+    c = Raw(ami.ami_port)
+    c.login()
+    c.action("Originate", Exten="1001", Context="internal", ActionID="m")
+    assert c.response()["Message"] == "Channel not specified"
+    c.action("Originate", Channel="nonsense", Exten="1001", Context="internal", Priority="1")
+    assert c.response()["Message"] == "Invalid channel"
+    # Synchronous Originate to an unregistered peer.
+    c.action("Originate", Channel="SIP/1001", Application="Playback", Data="demo-congrats")
+    assert c.response()["Message"] == "Originate failed"
+    # Async to an unregistered peer: queued, then OriginateResponse Failure with Reason 0.
+    c.action("Originate", Channel="SIP/1002", Exten="1001", Context="internal", Priority="1", Async="yes", ActionID="a1")
+    assert c.response()["Message"] == "Originate successfully queued"
+    deadline = time.monotonic() + 10
+    event = {}
+    while time.monotonic() < deadline and event.get("Event") != "OriginateResponse":
+        event = c.message()
+    assert event.get("Event") == "OriginateResponse" and event["ActionID"] == "a1", event
+    assert (event["Response"], event["Channel"], event["Reason"], event["Uniqueid"]) == ("Failure", "SIP/1002", "0", "<unknown>")
+    c.close()
+    wall = Raw(ami.ami_port)
+    wall.login(WALLBOARD)
+    wall.action("Originate", Channel="SIP/1001", Exten="1002", Context="internal", Priority="1")
+    assert wall.response()["Message"] == "Permission denied"
+    wall.close()
+    # `originate` without `system`: applications that run commands are refused.
+    crm = Raw(ami.ami_port)
+    crm.login(CRM)
+    crm.action("Originate", Channel="SIP/1001", Application="System", Data="touch /tmp/x")
+    assert crm.response()["Message"] == "Originate Access Forbidden: app or data blacklisted"
+    crm.action("Originate", Channel="SIP/1001", Application="Playback", Data="${SHELL(id)}")
+    assert crm.response()["Message"] == "Originate Access Forbidden: app or data blacklisted"
+    crm.close()

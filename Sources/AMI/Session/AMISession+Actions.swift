@@ -97,6 +97,7 @@ extension AMISession {
         var entries: [(name: String, synopsis: String, authority: EventClass)] = preLoginActions.map { ($0.name, $0.synopsis, []) }
         entries += SessionAction.allCases.map { ($0.name, $0.synopsis, $0.authority) }
         entries += context.actions.all.map { ($0.name, actionSynopses[$0.name] ?? $0.name, $0.authority) }
+        if context.originator != nil { entries.append(("Originate", "Originate a call.", .originate)) }
         let permitted = state.withLockedValue { state in entries.filter { state.mayRun(authority: $0.authority) } }
         return .success(actionID: actionID, message: nil,
                         permitted.map { .init($0.name, "\($0.synopsis) (Priv: \(authorityText($0.authority)))") })

@@ -77,7 +77,7 @@ final class AMISession: Sendable {
     }
 
     /// An action of a logged-in session: a session action (Events, Filter, Command,
-    /// ListCommands) or one from the registry, each behind its authority.
+    /// ListCommands), Originate, or one from the registry, each behind its authority.
     private func runAuthenticated(_ name: String, _ request: ManagerRequest) async {
         let actionID = request["ActionID"]
         if let builtin = SessionAction(rawValue: name.lowercased()) {
@@ -86,6 +86,17 @@ final class AMISession: Sendable {
                 return
             }
             await run(builtin, request)
+            return
+        }
+        if name.lowercased() == "originate", let originator = context.originator {
+            let (allowed, maySystem) = state.withLockedValue { ($0.mayRun(authority: .originate), $0.mayRun(authority: .system)) }
+            guard allowed else {
+                output.send(.error(actionID: actionID, message: "Permission denied"))
+                return
+            }
+            for message in AMIMessage.reply(await originator.originate(request, maySystem: maySystem), actionID: actionID) {
+                output.send(message)
+            }
             return
         }
         guard let action = context.actions.action(named: name) else {

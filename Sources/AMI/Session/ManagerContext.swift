@@ -15,17 +15,20 @@ public final class ManagerContext: Sendable {
     /// How long a failed login waits before its reply (Asterisk: 1 s; tests shorten it).
     public let failedLoginDelay: Duration
     public let startedAt: Date
+    /// Originate's engine; nil when the switch has no dialer (tests of the wire alone).
+    public let originator: Originator?
     private let state: NIOLockedValueBox<(config: ManagerConfig, reloadedAt: Date)>
 
     public init(config: ManagerConfig, bus: EventBus, actions: ManagerActionRegistry, commands: CLICommandRegistry,
                 throttle: LoginThrottle = LoginThrottle(), failedLoginDelay: Duration = .seconds(1),
-                startedAt: Date = Date(), logger: Logger = Logger(label: "pbxd.ami")) {
+                startedAt: Date = Date(), originator: Originator? = nil, logger: Logger = Logger(label: "pbxd.ami")) {
         self.bus = bus
         self.actions = actions
         self.commands = commands
         self.throttle = throttle
         self.failedLoginDelay = failedLoginDelay
         self.startedAt = startedAt
+        self.originator = originator
         self.logger = logger
         self.state = NIOLockedValueBox((config, startedAt))
     }
