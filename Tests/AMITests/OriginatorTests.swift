@@ -69,11 +69,12 @@ struct UnreachableDialer: CallDialer {
 
     @Test func asyncFailureReportsTheDialStringAndUnknownUniqueid() async {
         let watch = bus.subscribe(label: "test")
-        let reply = await originator.originate(request([
+        let (reply, background) = await originator.originate(request([
             ("Channel", "SIP/1002"), ("Application", "Playback"), ("Data", "beep"), ("Async", "true"), ("ActionID", "o1"),
         ]), maySystem: false)
-        guard case .success(let message, _) = reply else { Issue.record("expected success, got \(reply)"); return }
+        guard case .success(let message, _) = reply, let background else { Issue.record("expected success, got \(reply)"); return }
         #expect(message == "Originate successfully queued")
+        await background()
         var iterator = watch.events.makeAsyncIterator()
         let event = await iterator.next()
         #expect(event?.name == "OriginateResponse" && event?.eventClass == .call)
@@ -82,7 +83,7 @@ struct UnreachableDialer: CallDialer {
             .init("Data", "beep"), .init("Reason", "0"), .init("Uniqueid", "<unknown>"), .init("CallerIDNum", "<unknown>"),
             .init("CallerIDName", "<unknown>"),
         ])
-        let sync = await originator.originate(request([("Channel", "SIP/1002"), ("Application", "Playback")]), maySystem: false)
+        let (sync, _) = await originator.originate(request([("Channel", "SIP/1002"), ("Application", "Playback")]), maySystem: false)
         guard case .error(let text) = sync else { Issue.record("expected an error"); return }
         #expect(text == "Originate failed")
     }

@@ -115,7 +115,8 @@ class Raw:
     def response(self, skip_events: bool = True) -> dict[str, str]:
         while True:
             m = self.message()
-            if "Response" in m or not skip_events:
+            # OriginateResponse carries a Response key too: a reply is a message without Event.
+            if ("Response" in m and "Event" not in m) or not skip_events:
                 return m
 
     def closed_within(self, seconds: float) -> bool:

@@ -90,23 +90,24 @@ public struct Originator: Sendable {
                                 variables: variables, async: async))
     }
 
-    /// Runs an Originate; returns the reply (for Async, before the call resolves).
-    func originate(_ request: ManagerRequest, maySystem: Bool) async -> ManagerReply {
+    /// Runs an Originate. Sync: returns once the call is answered or failed. Async: returns the
+    /// reply at once and the attempt as `background`, which the session starts only after it
+    /// wrote the reply — so OriginateResponse can never overtake "successfully queued".
+    func originate(_ request: ManagerRequest, maySystem: Bool) async -> (reply: ManagerReply, background: (@Sendable () async -> Void)?) {
         let parsed: Request
         switch parse(request, maySystem: maySystem) {
         case .success(let ok): parsed = ok
-        case .failure(let error): return .error(error.message)
+        case .failure(let error): return (.error(error.message), nil)
         }
         let actionID = request["ActionID"]
         if parsed.async {
-            Task { [self] in
+            return (.success(message: "Originate successfully queued"), { [self] in
                 let outcome = await place(parsed)
                 bus.publish(originateResponse(parsed, outcome: outcome, actionID: actionID))
-            }
-            return .success(message: "Originate successfully queued")
+            })
         }
         let outcome = await place(parsed)
-        return outcome.reason == 4 ? .success(message: "Originate successfully queued") : .error("Originate failed")
+        return (outcome.reason == 4 ? .success(message: "Originate successfully queued") : .error("Originate failed"), nil)
     }
 
     /// How an attempt ended: OriginateResponse's `Reason` (4 answered, 5 busy, 3 no answer,

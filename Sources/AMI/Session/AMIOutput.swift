@@ -15,13 +15,15 @@ extension AMIOutput {
 }
 
 /// The socket side of a session. Writes are queued on the connection's event loop in call
-/// order (one message = one buffer, so messages never interleave). Bytes written but not yet
-/// taken by the kernel are counted; a client that lets more than `maxPendingBytes` pile up
-/// is disconnected with a log line, so its backlog stays bounded.
+/// order (one message = one buffer, so messages never interleave). While the connection is
+/// not writable (the client stopped reading and NIO's high watermark of pending bytes was
+/// passed) the bytes queued on top are counted; past `maxPendingBytes` the client is
+/// disconnected with a log line, so its backlog stays bounded. No per-write callback: the
+/// count is reset whenever the connection is writable again.
 final class ChannelOutput: AMIOutput {
     private let channel: any Channel
     private let maxPendingBytes: Int
-    private let pendingBytes = NIOLockedValueBox(0)
+    private let queuedWhileBlocked = NIOLockedValueBox(0)
     private let logger: Logger
 
     init(channel: any Channel, maxPendingBytes: Int, logger: Logger) {
@@ -32,11 +34,14 @@ final class ChannelOutput: AMIOutput {
 
     func sendRaw(_ text: String) {
         let buffer = channel.allocator.buffer(string: text)
-        let size = buffer.readableBytes
-        let overflow = pendingBytes.withLockedValue { pending -> Bool in
-            guard pending + size <= maxPendingBytes else { return true }
-            pending += size
-            return false
+        let writable = channel.isWritable
+        let overflow = queuedWhileBlocked.withLockedValue { queued -> Bool in
+            guard !writable else {
+                queued = 0
+                return false
+            }
+            queued += buffer.readableBytes
+            return queued > maxPendingBytes
         }
         guard !overflow else {
             logger.warning("manager client is not reading its messages; disconnecting",
@@ -44,9 +49,7 @@ final class ChannelOutput: AMIOutput {
             close()
             return
         }
-        channel.writeAndFlush(buffer).whenComplete { [pendingBytes] _ in
-            pendingBytes.withLockedValue { $0 -= size }
-        }
+        channel.writeAndFlush(buffer, promise: nil)
     }
 
     func close() {

@@ -59,6 +59,7 @@ extension AMISession {
             state.user = user
             state.authenticatedAt = now
             state.filters = user.eventFilters
+            state.timestampEvents = context.config.timestampEvents
             // An invalid mask on Login is ignored (the login itself succeeds), as in Asterisk.
             if let text = request["Events"], let mask = parseEventMask(text) { state.eventMask = mask }
             return securitySession(state)

@@ -94,9 +94,11 @@ final class AMISession: Sendable {
                 output.send(.error(actionID: actionID, message: "Permission denied"))
                 return
             }
-            for message in AMIMessage.reply(await originator.originate(request, maySystem: maySystem), actionID: actionID) {
+            let (reply, background) = await originator.originate(request, maySystem: maySystem)
+            for message in AMIMessage.reply(reply, actionID: actionID) {
                 output.send(message)
             }
+            if let background { Task { await background() } }
             return
         }
         guard let action = context.actions.action(named: name) else {
@@ -127,10 +129,10 @@ final class AMISession: Sendable {
 
     /// Sends a bus event if this session may and wants to see it (ami.md §6.2).
     func deliver(_ event: ManagerEvent) {
-        let (admitted, filters) = state.withLockedValue { ($0.admits(event.eventClass), $0.filters) }
+        let (admitted, filters, timestamp) = state.withLockedValue { ($0.admits(event.eventClass), $0.filters, $0.timestampEvents) }
         guard admitted else { return }
-        let message = AMIMessage.event(event, timestamp: context.config.timestampEvents)
-        guard filters.isEmpty || filters.accepts(message.text) else { return }
-        output.send(message)
+        let text = AMIMessage.event(event, timestamp: timestamp).text
+        guard filters.isEmpty || filters.accepts(text) else { return }
+        output.sendRaw(text)
     }
 }

@@ -11,6 +11,8 @@ struct AMISessionState: Sendable {
     var eventMask: EventClass = .all
     var filters = EventFilterSet()
     var authenticatedAt: Date?
+    /// manager.conf `timestampevents` as it was at login.
+    var timestampEvents = false
 
     var isAuthenticated: Bool { user != nil }
 

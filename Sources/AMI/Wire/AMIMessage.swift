@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import PBXCore
 
 /// One server→client message (ami.md §3–4): `Key: Value` lines with CRLF and a blank line.
@@ -12,6 +13,7 @@ struct AMIMessage: Equatable {
     /// header echoed back) is C-escaped so it can't end the message early.
     var text: String {
         var out = ""
+        out.reserveCapacity(fields.reduce(2) { $0 + $1.key.utf8.count + $1.value.utf8.count + 4 })
         for field in fields {
             out += field.key
             out += ": "
@@ -94,10 +96,21 @@ struct AMIMessage: Equatable {
     /// A bus event as sessions receive it: `Event`, `Privilege: <classes>,all`, the optional
     /// `Timestamp` (timestampevents=yes), then its fields in order.
     static func event(_ event: ManagerEvent, timestamp: Bool) -> AMIMessage {
-        var fields = [ManagerEvent.Field("Event", event.name), .init("Privilege", event.eventClass.privilegeText)]
+        var fields = [ManagerEvent.Field("Event", event.name), .init("Privilege", privilegeText(event.eventClass))]
         if timestamp { fields.append(.init("Timestamp", formatTimestamp(event.timestamp))) }
         return AMIMessage(fields + event.fields)
     }
+
+    /// `call,all` for a class set, computed once per set (events carry few distinct sets, and
+    /// every session renders every event).
+    static func privilegeText(_ classes: EventClass) -> String {
+        if let known = privilegeTexts.withLockedValue({ $0[classes.rawValue] }) { return known }
+        let text = classes.privilegeText
+        privilegeTexts.withLockedValue { $0[classes.rawValue] = text }
+        return text
+    }
+
+    private static let privilegeTexts = NIOLockedValueBox<[UInt32: String]>([:])
 
     /// `1795306806.723658`: seconds and microseconds, as Ping and Timestamp print it.
     static func formatTimestamp(_ seconds: Double) -> String {
