@@ -15,6 +15,7 @@ final class RecordingOutput: AMIOutput {
     func close() { state.withLockedValue { $0.closed = true } }
     var texts: [String] { state.withLockedValue { $0.texts } }
     var closed: Bool { state.withLockedValue { $0.closed } }
+    var isOpen: Bool { !closed }
     func take() -> [String] { state.withLockedValue { s in defer { s.texts = [] }; return s.texts } }
 }
 
@@ -309,6 +310,32 @@ struct SessionFixture {
         await f.login()
         #expect(await f.send([("Action", "Logoff"), ("ActionID", "bye")]) == .close)
         #expect(f.output.texts == ["Response: Goodbye\r\nActionID: bye\r\nMessage: Thanks for all the fish.\r\n\r\n"])
+    }
+
+    @Test func waitEventReturnsAfterTheNextEventOrTheTimeout() async throws {
+        let f = try SessionFixture()
+        await f.login()
+        await f.send([("Action", "WaitEvent"), ("Timeout", "0"), ("ActionID", "w0")])
+        #expect(f.output.take() == [
+            "Response: Success\r\nActionID: w0\r\nMessage: Waiting for Event completed.\r\n\r\n",
+            "Event: WaitEventComplete\r\nActionID: w0\r\n\r\n",
+        ])
+        async let waited = f.send([("Action", "WaitEvent"), ("Timeout", "30")])
+        try await Task.sleep(for: .milliseconds(60))
+        #expect(f.output.texts.isEmpty)
+        f.session.deliver(ManagerEvent(name: "Newchannel", class: .call, fields: []))
+        _ = await waited
+        #expect(f.output.take().map { $0.split(separator: "\r\n").first! } == ["Event: Newchannel", "Response: Success", "Event: WaitEventComplete"])
+    }
+
+    @Test func timestampEventsAddsTimestampAfterPrivilege() async throws {
+        let f = try SessionFixture()
+        var config = f.context.config
+        config.timestampEvents = true
+        f.context.replaceConfig(config)
+        await f.login()
+        f.session.deliver(ManagerEvent(name: "Newchannel", class: .call, fields: [.init("Channel", "SIP/1-1")], timestamp: 1795306806.723658))
+        #expect(f.output.take() == ["Event: Newchannel\r\nPrivilege: call,all\r\nTimestamp: 1795306806.723658\r\nChannel: SIP/1-1\r\n\r\n"])
     }
 
     @Test func lineBreaksInValuesAreEscaped() {

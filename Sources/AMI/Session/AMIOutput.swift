@@ -8,6 +8,8 @@ protocol AMIOutput: Sendable {
     /// Queues text as it is (the banner, or a rendered message).
     func sendRaw(_ text: String)
     func close()
+    /// False once the connection is closed (by either side).
+    var isOpen: Bool { get }
 }
 
 extension AMIOutput {
@@ -55,4 +57,6 @@ final class ChannelOutput: AMIOutput {
     func close() {
         channel.close(promise: nil)
     }
+
+    var isOpen: Bool { channel.isActive }
 }

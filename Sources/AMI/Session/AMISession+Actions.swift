@@ -2,9 +2,10 @@ import Foundation
 import PBXCore
 
 /// Actions that read or change the session itself, so they live here rather than in the
-/// registry: Events, Filter, Command (its failure reply keeps the output) and ListCommands.
+/// registry: Events, Filter, Command (its failure reply keeps the output), ListCommands and
+/// WaitEvent.
 enum SessionAction: String, CaseIterable {
-    case events, filter, command, listcommands
+    case events, filter, command, listcommands, waitevent
 
     var name: String {
         switch self {
@@ -12,6 +13,7 @@ enum SessionAction: String, CaseIterable {
         case .filter: "Filter"
         case .command: "Command"
         case .listcommands: "ListCommands"
+        case .waitevent: "WaitEvent"
         }
     }
 
@@ -21,13 +23,14 @@ enum SessionAction: String, CaseIterable {
         case .filter: "Dynamically add filters for the current manager session."
         case .command: "Execute Asterisk CLI Command."
         case .listcommands: "List available manager commands."
+        case .waitevent: "Wait for an event to occur."
         }
     }
 
     /// Write classes needed (ami.md §6.1).
     var authority: EventClass {
         switch self {
-        case .events, .listcommands: []
+        case .events, .listcommands, .waitevent: []
         case .filter: .system
         case .command: .command
         }
@@ -58,7 +61,33 @@ extension AMISession {
             await command(request)
         case .listcommands:
             output.send(listCommands(actionID: actionID))
+        case .waitevent:
+            await waitEvent(request)
         }
+    }
+
+    /// WaitEvent (ami.md §7): returns once an event has been sent to this session after the
+    /// request (events go out as they happen on a TCP session), or after `Timeout` seconds
+    /// (-1 or absent: until an event, or until the connection closes).
+    private func waitEvent(_ request: ManagerRequest) async {
+        let actionID = request["ActionID"]
+        var deadline: ContinuousClock.Instant?
+        if let text = nonEmpty(request["Timeout"]) {
+            guard let seconds = Int(text) else {
+                output.send(.error(actionID: actionID, message: "Invalid timeout"))
+                return
+            }
+            if seconds >= 0 { deadline = .now + .seconds(seconds) }
+        }
+        let start = state.withLockedValue { $0.eventsSent }
+        while output.isOpen, state.withLockedValue({ $0.eventsSent }) == start {
+            if let deadline, ContinuousClock.now >= deadline { break }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        output.send(.success(actionID: actionID, message: "Waiting for Event completed."))
+        var complete = [ManagerEvent.Field("Event", "WaitEventComplete")]
+        if let actionID, !actionID.isEmpty { complete.append(.init("ActionID", actionID)) }
+        output.send(AMIMessage(complete))
     }
 
     /// `Filter` with `Operation: Add` (ami.md §6.4, legacy regex form).

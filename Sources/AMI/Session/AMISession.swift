@@ -133,6 +133,7 @@ final class AMISession: Sendable {
         guard admitted else { return }
         let text = AMIMessage.event(event, timestamp: timestamp).text
         guard filters.isEmpty || filters.accepts(text) else { return }
+        state.withLockedValue { $0.eventsSent += 1 }
         output.sendRaw(text)
     }
 }

@@ -13,6 +13,8 @@ struct AMISessionState: Sendable {
     var authenticatedAt: Date?
     /// manager.conf `timestampevents` as it was at login.
     var timestampEvents = false
+    /// Events sent to this session so far (WaitEvent waits for this to grow).
+    var eventsSent = 0
 
     var isAuthenticated: Bool { user != nil }
 
