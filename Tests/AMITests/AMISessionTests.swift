@@ -46,7 +46,7 @@ struct SessionFixture {
         permit = 10.0.0.0/8
         """
 
-    init(throttle: LoginThrottle = LoginThrottle(), remoteHost: String = "127.0.0.1") throws {
+    init(throttle: LoginThrottle = LoginThrottle(), remoteHost: String = "127.0.0.1", modules: [ReloadableModule] = []) throws {
         let config = try ManagerConfig(try ConfigFile.parse(Self.managerConf, fileName: "manager.conf"))
         let actions = ManagerActionRegistry()
         context = ManagerContext(config: config, bus: bus, actions: actions, commands: CLICommandRegistry(), throttle: throttle,
@@ -54,7 +54,7 @@ struct SessionFixture {
         let peers = SIPPeerDirectory(peers: [], registration: { _ in nil }, reachability: { _ in .unmonitored })
         ManagerActions.register(into: actions, context: context, environment: ManagerEnvironment(
             dialplan: Dialplan(), globals: GlobalVariables(["GREETING": "hello"]), astDB: InMemoryAstDB(), peers: peers,
-            channels: ChannelCounts(current: { 0 }), reloadableModules: []))
+            channels: ChannelCounts(current: { 0 }), reloadableModules: modules))
         session = AMISession(context: context,
                              endpoints: SessionEndpoints(localHost: "127.0.0.1", localPort: 5038, remoteHost: remoteHost, remotePort: 40000),
                              output: output, logger: Logger(label: "test.ami"))
@@ -336,6 +336,30 @@ struct SessionFixture {
         await f.login()
         f.session.deliver(ManagerEvent(name: "Newchannel", class: .call, fields: [.init("Channel", "SIP/1-1")], timestamp: 1795306806.723658))
         #expect(f.output.take() == ["Event: Newchannel\r\nPrivilege: call,all\r\nTimestamp: 1795306806.723658\r\nChannel: SIP/1-1\r\n\r\n"])
+    }
+
+    @Test func reloadRunsTheNamedModuleAndPublishesReload() async throws {
+        let reloads = NIOLockedValueBox(0)
+        let f = try SessionFixture(modules: [
+            ReloadableModule(name: "manager") { reloads.withLockedValue { $0 += 1 }; return nil },
+            ReloadableModule(name: "broken") { "manager.conf:3: bad value" },
+        ])
+        let watch = f.bus.subscribe(label: "test")
+        await f.login()
+        await f.send([("Action", "Reload"), ("Module", "manager")])
+        await f.send([("Action", "Reload"), ("Module", "chan_nothing.so")])
+        await f.send([("Action", "Reload"), ("Module", "broken")])
+        #expect(f.output.take() == [
+            "Response: Success\r\nMessage: Module Reloaded\r\n\r\n", "Response: Error\r\nMessage: No such module\r\n\r\n",
+            "Response: Error\r\nMessage: An unknown error occurred\r\n\r\n",
+        ])
+        #expect(reloads.withLockedValue { $0 } == 1)
+        var statuses: [String] = []
+        for await event in watch.events where event.name == "Reload" {
+            statuses.append("\(event["Module"] ?? "") \(event["Status"] ?? "")")
+            if statuses.count == 2 { break }
+        }
+        #expect(statuses == ["manager 0", "broken 3"])
     }
 
     @Test func lineBreaksInValuesAreEscaped() {

@@ -32,6 +32,7 @@ def write_manager_conf(inst) -> None:
 enabled = yes
 port = {inst.ami_port}
 bindaddr = 127.0.0.1
+authtimeout = 3
 
 [{ADMIN[0]}]
 secret = {ADMIN[1]}
@@ -323,6 +324,15 @@ def test_wrong_secret_fails_after_a_delay_and_is_throttled(ami):
     c.close()
     assert wait_log(ami, r"too many failed manager logins", 5), ami.log_tail(30)
     assert "guess" not in ami.log_text() and ADMIN[1] not in ami.log_text(), "a secret reached the log"
+
+
+def test_client_that_never_logs_in_is_dropped_after_authtimeout(ami):
+    idle = Raw(ami.ami_port)
+    start = time.monotonic()
+    assert idle.closed_within(8), "an unauthenticated session outlived authtimeout"
+    assert 2.5 <= time.monotonic() - start < 6
+    idle.close()
+    assert wait_log(ami, r"did not log in in time", 5)
 
 
 def test_security_events_reach_a_logged_in_admin(ami):
