@@ -21,9 +21,9 @@ extension AMISession {
             }
             do {
                 for try await inbound in requests {
-                    let wasAuthenticated = isAuthenticated
                     // Subscribe before a Login is handled so its own SuccessfulAuth reaches it.
-                    let pending = wasAuthenticated ? nil : context.bus.subscribe(label: "ami \(endpoints.remote)", capacity: eventCapacity)
+                    let pending = !isAuthenticated && Self.isLogin(inbound)
+                        ? context.bus.subscribe(label: "ami \(endpoints.remote)", capacity: eventCapacity) : nil
                     let disposition = await handle(inbound)
                     if let pending {
                         if isAuthenticated {
@@ -44,6 +44,11 @@ extension AMISession {
             output.close()
             tasks.cancelAll()
         }
+    }
+
+    private static func isLogin(_ inbound: AMIInbound) -> Bool {
+        guard case .request(let headers) = inbound else { return false }
+        return ManagerRequest(headers: headers).action.trimmingCharacters(in: .whitespaces).lowercased() == "login"
     }
 
     /// Forwards bus events to the client. The bus ends the stream early when this session fell
