@@ -418,39 +418,90 @@ def test_client_that_never_reads_does_not_stall_a_call(ami, procs, artifacts):
 
 # -- Originate: click-to-call ------------------------------------------------------------------
 
-def test_click_to_call_async_originate_with_panoramisk(ami, procs, artifacts):
-    """Originate SIP/1001 → 1002@internal (Async): 1001 (SIPp UAS) answers, the dialplan
-    dials 1002 (SIPp UAS), they talk, 1001 hangs up; OriginateResponse resolves the future."""
+ORIGINATE = {"Action": "Originate", "Channel": "SIP/1001", "Exten": "1002", "Context": "internal", "Priority": "1",
+             "CallerID": '"Click2Call" <1002>', "Timeout": "15000", "Async": "true"}
+
+
+def originate_with_panoramisk(port: int) -> tuple[dict, dict | None]:
     from panoramisk import Manager
+
+    async def scenario():
+        manager = Manager(host="127.0.0.1", port=port, username=ADMIN[0], secret=ADMIN[1], ping_delay=60, reconnect_timeout=60)
+        await manager.connect()
+        for _ in range(100):
+            if manager.authenticated:
+                break
+            await asyncio.sleep(0.05)
+        # panoramisk resolves an async Originate's future with the OriginateResponse event.
+        replies = await manager.send_action({**ORIGINATE, "Variable": ["CRM_ID=8812"]})
+        manager.close()
+        return replies if isinstance(replies, list) else [replies]
+
+    replies = asyncio.run(asyncio.wait_for(scenario(), 30))
+    event = next((m for m in replies if m.get("Event") == "OriginateResponse"), None)
+    return dict(replies[0]), dict(event) if event else None
+
+
+def originate_with_pyst2(port: int) -> tuple[dict, dict | None]:
+    from asterisk.manager import Manager
+    done = threading.Event()
+    seen: dict = {}
+
+    def on_response(event, _m):
+        seen.update(event.headers)
+        done.set()
+
+    m = Manager()
+    m.connect("127.0.0.1", port)
+    try:
+        m.register_event("OriginateResponse", on_response)
+        m.login(*ADMIN)
+        reply = m.originate("SIP/1001", "1002", context="internal", priority="1", timeout="15000",
+                            caller_id='"Click2Call" <1002>', run_async=True, variables={"CRM_ID": "8812"})
+        done.wait(20)
+        return dict(reply.headers), (seen or None)
+    finally:
+        m.close()
+
+
+def originate_with_asterisk_ami(port: int) -> tuple[dict, dict | None]:
+    from asterisk.ami import AMIClient, SimpleAction
+    done = threading.Event()
+    seen: dict = {}
+
+    def on_event(event, **_):
+        if event.name == "OriginateResponse":
+            seen.update(event.keys)
+            done.set()
+
+    client = AMIClient(address="127.0.0.1", port=port, timeout=20)
+    client.add_event_listener(on_event)
+    try:
+        assert not client.login(*ADMIN).response.is_error()
+        fields = {k: v for k, v in ORIGINATE.items() if k != "Action"}
+        reply = client.send_action(SimpleAction("Originate", Variable="CRM_ID=8812", **fields)).response
+        done.wait(20)
+        return {"Response": reply.status, **reply.keys}, (seen or None)
+    finally:
+        client.disconnect()
+
+
+@pytest.mark.parametrize("client", [originate_with_panoramisk, originate_with_pyst2, originate_with_asterisk_ami],
+                         ids=["panoramisk", "pyst2", "asterisk-ami"])
+def test_click_to_call_async_originate(ami, procs, artifacts, client):
+    """Originate SIP/1001 → 1002@internal (Async): 1001 (SIPp UAS) answers, the dialplan
+    dials 1002 (SIPp UAS), they talk, 1001 hangs up; OriginateResponse reports Success."""
     agent_port, customer_port = netutil.free_port(), netutil.free_port()
     for user, port in (("1001", agent_port), ("1002", customer_port)):
         reg = register(ami, procs, artifacts, user, port)
         assert reg.rc == 0, reg.describe()
     agent = start_callee(ami, procs, artifacts, "1001", agent_port, scenario="uas_answer_hangup.xml", hold_ms=2000)
     customer = start_callee(ami, procs, artifacts, "1002", customer_port)
-
-    async def scenario():
-        manager = Manager(host="127.0.0.1", port=ami.ami_port, username=ADMIN[0], secret=ADMIN[1],
-                          ping_delay=60, reconnect_timeout=60)
-        await manager.connect()
-        for _ in range(100):
-            if manager.authenticated:
-                break
-            await asyncio.sleep(0.05)
-        replies = await manager.send_action({
-            "Action": "Originate", "Channel": "SIP/1001", "Exten": "1002", "Context": "internal",
-            "Priority": "1", "CallerID": '"Click2Call" <1002>', "Timeout": "15000",
-            "Variable": ["CRM_ID=8812"], "Async": "true"})
-        manager.close()
-        return replies
-
-    replies = asyncio.run(asyncio.wait_for(scenario(), 30))
-    replies = replies if isinstance(replies, list) else [replies]
-    assert replies[0].Response == "Success" and replies[0].Message == "Originate successfully queued", replies
-    response = next((m for m in replies if m.get("Event") == "OriginateResponse"), None)
-    assert response is not None, replies
-    assert response.Response == "Success" and response.Reason == "4", response
-    assert response.Channel.startswith("SIP/1001-") and response.Context == "internal" and response.Exten == "1002"
+    reply, response = client(ami.ami_port)
+    assert reply.get("Response") == "Success" and reply.get("Message") == "Originate successfully queued", reply
+    assert response is not None, "no OriginateResponse event"
+    assert response["Response"] == "Success" and response["Reason"] == "4", response
+    assert response["Channel"].startswith("SIP/1001-") and response["Context"] == "internal" and response["Exten"] == "1002"
     a = agent.wait()
     c = customer.wait()
     assert a.rc == 0, "agent leg (originated, answers, hangs up) incomplete\n" + both(a, c)
