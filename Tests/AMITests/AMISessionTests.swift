@@ -367,3 +367,27 @@ struct SessionFixture {
         #expect(text == "Event: UserEvent\r\nPrivilege: user,all\r\nNote: a\\r\\nb\r\n\r\n")
     }
 }
+
+/// Events an action causes follow its reply.
+@Suite struct HeldEventTests {
+    @Test func userEventComesAfterItsReply() async throws {
+        let f = try SessionFixture()
+        await f.login()
+        let pump = Task {
+            let subscription = f.bus.subscribe(label: "pump")
+            for await event in subscription.events where event.name == "UserEvent" {
+                f.session.deliver(event)
+                return
+            }
+        }
+        try await Task.sleep(for: .milliseconds(20))
+        f.context.actions.register(ManagerAction(name: "SlowUserEvent", authority: []) { request in
+            f.bus.publish(ManagerEvent(name: "UserEvent", class: .user, fields: [.init("ActionID", request["ActionID"] ?? "")]))
+            try? await Task.sleep(for: .milliseconds(50))
+            return .success(message: "Event Sent")
+        })
+        await f.send([("Action", "SlowUserEvent"), ("ActionID", "u1")])
+        await pump.value
+        #expect(f.output.take().map { $0.split(separator: "\r\n").first! } == ["Response: Success", "Event: UserEvent"])
+    }
+}

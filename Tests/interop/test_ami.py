@@ -8,6 +8,7 @@ Each test gets its own pbxd with a manager.conf on a free port: `admin` (read/wr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import re
 import socket
@@ -190,7 +191,7 @@ def test_panoramisk_plain_and_challenge_login_ping_command_coresettings_events(a
 
 
 def test_pyst2_plain_and_challenge_login_ping_command_coresettings_events(ami):
-    from asterisk.manager import Manager, ManagerAuthException
+    from asterisk.manager import Manager, ManagerAuthException, ManagerSocketException
 
     seen: list = []
     m = Manager()
@@ -230,7 +231,9 @@ def test_pyst2_plain_and_challenge_login_ping_command_coresettings_events(ami):
     m.connect("127.0.0.1", ami.ami_port)
     with pytest.raises(ManagerAuthException):
         m.login(ADMIN[0], "wrong")
-    m.close()
+    # pbxd has closed the connection; pyst2's close() may still try a Logoff on it.
+    with contextlib.suppress(ManagerSocketException):
+        m.close()
 
 
 def test_asterisk_ami_plain_and_challenge_login_ping_command_coresettings_events(ami):

@@ -71,9 +71,34 @@ final class AMISession: Sendable {
                 output.send(.error(actionID: actionID, message: "Permission denied"))
                 return .keepOpen
             }
+            let hold = Self.holdsEvents(name, request)
+            if hold { state.withLockedValue { $0.heldEvents = [] } }
             await runAuthenticated(name, request)
+            if hold { releaseHeldEvents() }
         }
         return .keepOpen
+    }
+
+    /// Events an action causes come after its reply, as in Asterisk (which flushes a session's
+    /// events once the action is answered): clients such as panoramisk take an event carrying
+    /// the pending ActionID (UserEvent copies it) for part of the reply. Not for actions that
+    /// wait on events or on a call (WaitEvent, synchronous Originate).
+    static func holdsEvents(_ name: String, _ request: ManagerRequest) -> Bool {
+        switch name.lowercased() {
+        case "waitevent": false
+        case "originate": ["true", "yes", "1", "on", "y", "t"].contains((request["Async"] ?? "").lowercased())
+        default: true
+        }
+    }
+
+    /// At most this many events wait for a reply; past it they go out at once (in order).
+    static let maxHeldEvents = 10_000
+
+    private func releaseHeldEvents() {
+        state.withLockedValue { state in
+            for text in state.heldEvents ?? [] { output.sendRaw(text) }
+            state.heldEvents = nil
+        }
     }
 
     /// An action of a logged-in session: a session action (Events, Filter, Command,
@@ -133,7 +158,17 @@ final class AMISession: Sendable {
         guard admitted else { return }
         let text = AMIMessage.event(event, timestamp: timestamp).text
         guard filters.isEmpty || filters.accepts(text) else { return }
-        state.withLockedValue { $0.eventsSent += 1 }
-        output.sendRaw(text)
+        // Under the lock, so held events and new ones keep their order.
+        state.withLockedValue { state in
+            state.eventsSent += 1
+            guard var held = state.heldEvents else { return output.sendRaw(text) }
+            held.append(text)
+            if held.count > Self.maxHeldEvents {
+                for text in held { output.sendRaw(text) }
+                state.heldEvents = nil
+            } else {
+                state.heldEvents = held
+            }
+        }
     }
 }

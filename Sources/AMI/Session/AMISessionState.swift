@@ -15,6 +15,8 @@ struct AMISessionState: Sendable {
     var timestampEvents = false
     /// Events sent to this session so far (WaitEvent waits for this to grow).
     var eventsSent = 0
+    /// Events rendered while an action runs, sent after its reply; nil when not holding.
+    var heldEvents: [String]?
 
     var isAuthenticated: Bool { user != nil }
 
