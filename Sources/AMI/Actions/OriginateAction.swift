@@ -170,8 +170,10 @@ public struct Originator: Sendable {
     static func singleApplicationContext(_ name: String, application: String, data: String) -> DialplanContext {
         let location = SourceLocation(file: "AMI Originate", line: 0)
         var context = DialplanContext(name: name, location: location)
-        // "s" always parses as a literal pattern.
-        var exten = DialplanExtension(pattern: try! ExtensionPattern("s"), location: location)
+        // "s" is a literal pattern; should parsing ever refuse it, the run finds no priority and
+        // hangs up with a log line rather than crashing.
+        guard let pattern = try? ExtensionPattern("s") else { return context }
+        var exten = DialplanExtension(pattern: pattern, location: location)
         exten.priorities[1] = DialplanPriority(number: 1, application: application, arguments: data, location: location)
         context.extensions.append(exten)
         return context

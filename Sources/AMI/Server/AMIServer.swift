@@ -25,9 +25,8 @@ public final class AMIServer: Sendable {
         self.limits = limits
     }
 
-    /// Binds and serves until `stop()`; returns the bound port through `onBound` first (tests
-    /// bind port 0).
-    public func run(host: String, port: Int, onBound: @Sendable (Int) -> Void = { _ in }) async throws {
+    /// Binds and serves until `stop()`.
+    public func run(host: String, port: Int) async throws {
         let limits = self.limits
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
@@ -43,7 +42,6 @@ public final class AMIServer: Sendable {
                 }
             }
         listener.withLockedValue { $0 = server.channel }
-        onBound(server.channel.localAddress?.port ?? port)
         context.logger.info("manager interface listening", metadata: ["address": "\(host):\(server.channel.localAddress?.port ?? port)"])
         try await server.executeThenClose { connections in
             try await withThrowingDiscardingTaskGroup { tasks in
