@@ -546,3 +546,26 @@ def test_originate_failures_and_permission(ami, procs, artifacts):
     crm.action("Originate", Channel="SIP/1001", Application="Playback", Data="${SHELL(id)}")
     assert crm.response()["Message"] == "Originate Access Forbidden: app or data blacklisted"
     crm.close()
+
+
+def test_originate_to_an_application(ami, procs, artifacts):
+    """Originate SIP/1001 with Application Wait(1): the phone answers, waits a second, and pbxd
+    hangs up (the callee's SIPp receives the BYE); OriginateResponse names the application."""
+    port = netutil.free_port()
+    reg = register(ami, procs, artifacts, "1001", port)
+    assert reg.rc == 0, reg.describe()
+    phone = start_callee(ami, procs, artifacts, "1001", port)
+    c = Raw(ami.ami_port)
+    c.login(events="call")
+    c.action("Originate", Channel="SIP/1001", Application="Wait", Data="1", Async="true", ActionID="app")
+    assert c.response()["Message"] == "Originate successfully queued"
+    deadline = time.monotonic() + 15
+    event: dict = {}
+    while time.monotonic() < deadline and event.get("Event") != "OriginateResponse":
+        event = c.message()
+    assert (event.get("Response"), event.get("Application"), event.get("Data"), event.get("Reason")) == \
+        ("Success", "Wait", "1", "4"), event
+    assert "Context" not in event and event["ActionID"] == "app"
+    result = phone.wait()
+    assert result.rc == 0, "the originated phone was not hung up after the application\n" + result.describe()
+    c.close()
