@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The manager port under load: SIPp drives calls through pbxd (signalling only, as in
 # run-cps-bench.sh) while N AMI clients are logged in with every event on and one more client
-# publishes UserEvents (bench/ami_fanout.py). Runs once without AMI clients and once with them;
+# publishes UserEvents and places a probe call twice a second to time SIP INVITE → Newchannel on
+# the manager sockets (bench/ami_fanout.py). Runs once without AMI clients and once with them;
 # the difference in pbxd's CPU is what the manager adds. pbxd on CPU 0, SIPp and the Python
 # clients on CPU 1.
 #
@@ -69,7 +70,7 @@ before=$(cpu_ticks "$pbxd"); read -r ok failed < <(calls); after=$(cpu_ticks "$p
 printf 'no AMI clients:   calls ok=%s failed=%s  pbxd cpu=%.2fs\n' "$ok" "$failed" "$(echo "($after - $before) / $tck" | bc -l)"
 
 taskset -c 1 python3 bench/ami_fanout.py --port "$AMI_PORT" --user bench --secret benchpass --clients "$CLIENTS" \
-    --rate "$UE_RATE" --duration $((DURATION + 2)) > "$work/fanout.json" &
+    --rate "$UE_RATE" --duration $((DURATION + 2)) --sip "127.0.0.1:$SIP_PORT" > "$work/fanout.json" &
 fan=$!; pids+=("$fan"); sleep 1.5
 before=$(cpu_ticks "$pbxd"); read -r ok failed < <(calls); after=$(cpu_ticks "$pbxd")
 wait "$fan" || true
