@@ -70,3 +70,15 @@ import Testing
         #expect(headers.first?.key == "Action")
     }
 }
+
+@Suite struct EventTextCacheTests {
+    @Test func sameEventReusedDifferentEventsNeverConfused() {
+        let cache = EventTextCache()
+        let a = ManagerEvent(name: "Newchannel", class: .call, fields: [.init("Channel", "SIP/1-1")], timestamp: 10)
+        let b = ManagerEvent(name: "Newchannel", class: .call, fields: [.init("Channel", "SIP/2-2")], timestamp: 10)
+        #expect(cache.text(for: a, timestamp: false) == AMIMessage.event(a, timestamp: false).text)
+        #expect(cache.text(for: b, timestamp: false).contains("SIP/2-2"))
+        #expect(cache.text(for: a, timestamp: false).contains("SIP/1-1"))
+        #expect(cache.text(for: a, timestamp: true).contains("Timestamp: 10.000000"))
+    }
+}

@@ -156,7 +156,7 @@ final class AMISession: Sendable {
     func deliver(_ event: ManagerEvent) {
         let (admitted, filters, timestamp) = state.withLockedValue { ($0.admits(event.eventClass), $0.filters, $0.timestampEvents) }
         guard admitted else { return }
-        let text = AMIMessage.event(event, timestamp: timestamp).text
+        let text = context.eventTexts.text(for: event, timestamp: timestamp)
         guard filters.isEmpty || filters.accepts(text) else { return }
         // Under the lock, so held events and new ones keep their order.
         state.withLockedValue { state in

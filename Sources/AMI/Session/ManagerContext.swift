@@ -17,6 +17,8 @@ public final class ManagerContext: Sendable {
     public let startedAt: Date
     /// Originate's engine; nil when the switch has no dialer (tests of the wire alone).
     public let originator: Originator?
+    /// Rendered event text shared by the sessions.
+    let eventTexts = EventTextCache()
     private let state: NIOLockedValueBox<(config: ManagerConfig, reloadedAt: Date)>
 
     public init(config: ManagerConfig, bus: EventBus, actions: ManagerActionRegistry, commands: CLICommandRegistry,
