@@ -18,10 +18,12 @@ RUN_PKGS=(git ca-certificates binutils libc6-dev libstdc++-12-dev libcurl4 libxm
 # The peers the interop suite drives, the tools it measures with, and a C compiler
 # (make unit builds bench/malloc-count.c for the relay allocation tests).
 TEST_PKGS=(sip-tester baresip-core linphone-cli sox libsox-fmt-base tcpdump iproute2 python3 gcc)
+# The CDR tests start their own PostgreSQL server (initdb/pg_ctl in a temp dir) and query it with psql.
+TEST_PKGS+=(postgresql postgresql-client sqlite3)
 BENCH_PKGS=(gcc libc6-dev util-linux sip-tester iproute2 python3)
 # Commands that must exist afterwards (a package can be "installed" but broken).
 RUN_CMDS=(git pkg-config)
-TEST_CMDS=(sipp baresip linphonec sox soxi tcpdump ss python3 cc)
+TEST_CMDS=(sipp baresip linphonec sox soxi tcpdump ss python3 cc psql)
 
 log() { printf '[install-deps] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -63,12 +65,25 @@ if [[ $MODE == test ]]; then
         python3 -m pip install -q pytest || die "pip install pytest failed"
         python3 -c 'import pytest' || die "pytest still not importable"
     fi
-    # The AMI client libraries Tests/interop/test_ami.py drives (import names differ).
-    for spec in "panoramisk==1.4:panoramisk" "pyst2==0.5.1:asterisk.manager" "asterisk-ami==0.1.7:asterisk.ami"; do
-        python3 -c "import ${spec#*:}" 2>/dev/null && continue
-        log "installing ${spec%%:*} (pip)"
-        python3 -m pip install -q "${spec%%:*}" || die "pip install ${spec%%:*} failed"
-    done
+    # test_agi.py runs AGI clients CRM modules are built on: a local script with pyst2 and a
+    # FastAGI server with panoramisk.
+    if ! python3 -c 'import asterisk.agi' 2>/dev/null; then
+        log "installing pyst2 (pip)"
+        python3 -m pip install -q pyst2==0.5.1 || die "pip install pyst2 failed"
+        python3 -c 'import asterisk.agi' || die "pyst2 still not importable"
+    fi
+    if ! python3 -c 'import panoramisk.fast_agi' 2>/dev/null; then
+        log "installing panoramisk (pip)"
+        python3 -m pip install -q panoramisk==1.4 || die "pip install panoramisk failed"
+        python3 -c 'import panoramisk.fast_agi' || die "panoramisk still not importable"
+    fi
+    # test_ami.py drives three AMI client libraries: pyst2's manager and panoramisk (above) and
+    # asterisk-ami.
+    if ! python3 -c 'import asterisk.ami' 2>/dev/null; then
+        log "installing asterisk-ami (pip)"
+        python3 -m pip install -q asterisk-ami==0.1.7 || die "pip install asterisk-ami failed"
+        python3 -c 'import asterisk.ami' || die "asterisk-ami still not importable"
+    fi
     # baresip modules the driver loads
     for m in stdio g711 alsa aufile sndfile account menu uuid; do
         [[ -e /usr/lib/baresip/modules/$m.so ]] || die "baresip module $m.so missing (baresip-core broken?)"

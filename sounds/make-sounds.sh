@@ -87,6 +87,11 @@ agent-user|Agent login. Please enter your agent number followed by the pound key
 agent-pass|Please enter your password followed by the pound key.
 agent-loginok|Agent logged in.
 agent-loggedoff|Agent logged off.
+agent-incorrect|Login incorrect.
+agent-id|Your call will be handled by agent
+agent-paused|Agent paused.
+agent-unpaused|Agent available.
+agent-wrapup-ended|Wrap up ended.
 auth-thankyou|Thank you.
 queue-youarenext|Your call is now first in line and will be answered by the next available representative.
 queue-thereare|You are currently caller number
@@ -106,6 +111,8 @@ please-try-again|Please try again.
 goodbye|Goodbye!
 vm-goodbye|Goodbye
 hello-world|Hello world.
+ivr-menu|For sales, press 1. For support, press 2. For the operator, press 0.
+ivr-after-hours|Our office is closed. Please call again during business hours.
 demo-congrats|Congratulations. You have successfully installed and executed the p b x d open source PBX. You have also installed a set of sample sounds and configuration files that should help you to get started. Like a normal PBX you will navigate this demonstration by dialing digits.
 demo-thanks|Goodbye. Thank you for trying out the p b x d open source PBX.
 PHRASES

@@ -56,6 +56,9 @@ final class RelayEndpoint {
     /// The leg's local media while attached (RTP endpoint only, never while bridged): gets the
     /// packets that have no peer to go to.
     var local: LocalMedia?
+    /// A recording's tap (MixMonitor, `RelaySession.startMonitor`): sees every RTP packet from
+    /// this leg's phone. nil unless recording, so the path pays one check.
+    var monitor: (any LocalMediaHandler)?
 
     init(isRTCP: Bool) {
         self.isRTCP = isRTCP
@@ -93,6 +96,9 @@ final class RelayEndpoint {
             self.counters.packetsIn &+= 1
         }
         self.counters.bytesIn &+= length
+        if let monitor = self.monitor, kind == .rtp, let view = RTPHeaderView(buffer) {
+            _ = monitor.receive(view)
+        }
         guard let peer = self.peer, let destination = peer.remote else {
             if kind == .rtp, let local = self.local, let view = RTPHeaderView(buffer) {
                 self.counters.localPacketsIn &+= 1

@@ -1,7 +1,10 @@
 import AMI
+import ACD
+import CDRBackends
 import Dialplan
 import Foundation
 import PBXCore
+import Webhooks
 
 /// Every config file pbxd reads at start-up, parsed and checked (DESIGN.md §4).
 struct LoadedConfiguration {
@@ -15,6 +18,14 @@ struct LoadedConfiguration {
     var musicOnHold: MusicOnHoldConfig
     /// manager.conf (optional: the manager port stays off without it).
     var manager: ManagerConfig
+    /// Where the files were read from (`dialplan reload` reads extensions.conf there again).
+    var configDirectory: String
+    /// queues.conf (optional: no queues without it).
+    var queues: QueuesConfig
+    /// cdr.conf, cdr_manager.conf, cdr_pgsql.conf (all optional: SQLite CDRs only).
+    var cdr: CDRConfig
+    /// pbxd.conf's `[webhook NAME]` sections.
+    var webhooks: [WebhookConfig]
     var warnings: [String]
 
     static func load(directory: String, dataDirectoryOverride: String?) throws(StartupError) -> LoadedConfiguration {
@@ -32,17 +43,29 @@ struct LoadedConfiguration {
             let musicOnHold = try optional("musiconhold.conf").map { path throws(ConfigError) in try MusicOnHoldConfig.load(path: path) }
                 ?? MusicOnHoldConfig()
             let manager = try optional("manager.conf").map { path throws(ConfigError) in try ManagerConfig.load(path: path) } ?? ManagerConfig()
+            let queues = try optional("queues.conf").map { path throws(ConfigError) in try QueuesConfig.load(path: path) } ?? QueuesConfig()
+            let webhooks = try optional("pbxd.conf").map { path throws(ConfigError) in
+                try WebhookConfig.all(in: try ConfigFile.load(path: path))
+            } ?? (configs: [], warnings: [])
             let (dialplan, dialplanWarnings) = try Dialplan.load(path: path("extensions.conf"))
+            let cdr = try CDRConfig.load(directory: directory)
             var warnings = sip.warnings.map(\.description) + rtp.warnings.map(\.description)
             warnings += pbxd.warnings.map(\.description) + dialplanWarnings.map(\.description)
             warnings += musicOnHold.warnings.map(\.description)
             warnings += manager.warnings.map(\.description)
+            warnings += musicOnHold.warnings.map(\.description) + queues.warnings.map(\.description)
+            warnings += cdr.warnings
+            warnings += webhooks.warnings.map(\.description)
             return LoadedConfiguration(
                 sip: sip, rtp: rtp, pbxd: pbxd, dialplan: dialplan,
                 dataDirectory: dataDirectoryOverride ?? pbxd.dataDirectory,
                 soundsDirectory: pbxd.soundsDirectory ?? ((path("..") as NSString).appendingPathComponent("sounds") as NSString).standardizingPath,
                 musicOnHold: musicOnHold,
                 manager: manager,
+                configDirectory: directory,
+                queues: queues,
+                cdr: cdr,
+                webhooks: webhooks.configs,
                 warnings: warnings)
         } catch {
             throw StartupError(description: error.description)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import PBXCore
 
 /// `pbxd`: runs the switch in the foreground until SIGTERM/SIGINT.
 @main
@@ -22,7 +23,16 @@ struct PBXDCommand: AsyncParsableCommand {
     @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String?
 
+    @Option(name: [.customLong("rx", withSingleDash: true), .customLong("rx")],
+            help: ArgumentHelp("Run one console command on the running pbxd (e.g. \"dialplan reload\") and exit.",
+                               valueName: "command"))
+    var remoteCommand: String?
+
     func run() async throws {
+        if let remoteCommand {
+            try await runRemote(remoteCommand)
+            return
+        }
         let level = try parseLogLevel()
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -37,7 +47,40 @@ struct PBXDCommand: AsyncParsableCommand {
             logger.critical("\(error.description)")
             throw ExitCode(78)
         }
-        try await server.run()
+        do {
+            try await server.run()
+        } catch let error as StartupError {
+            logger.critical("\(error.description)")
+            throw ExitCode(78)
+        }
+    }
+
+    /// `-rx`: the running pbxd is found through its data directory (`--data-dir`, else pbxd.conf's
+    /// `datadir` in `--config-dir`). Its output goes to stdout; a failed command or a pbxd that
+    /// isn't running exits 1 with the reason on stderr.
+    private func runRemote(_ command: String) async throws {
+        let dataDirectory: String
+        if let dataDir {
+            dataDirectory = dataDir
+        } else {
+            let path = (configDir as NSString).appendingPathComponent("pbxd.conf")
+            do {
+                dataDirectory = FileManager.default.fileExists(atPath: path) ? try PBXDConfig.load(path: path).dataDirectory
+                    : PBXDConfig().dataDirectory
+            } catch {
+                FileHandle.standardError.write(Data("pbxd: \(error.description)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
+        let result: CLIResult
+        do {
+            result = try await RemoteConsole.run(command, dataDirectory: dataDirectory)
+        } catch {
+            FileHandle.standardError.write(Data("pbxd: \(error.description)\n".utf8))
+            throw ExitCode(1)
+        }
+        for line in result.lines { print(line) }
+        if !result.succeeded { throw ExitCode(1) }
     }
 
     private func parseLogLevel() throws -> Logger.Level {

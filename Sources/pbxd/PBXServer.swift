@@ -1,4 +1,7 @@
 import AMI
+import ACD
+import AGI
+import CDRBackends
 import Dialplan
 import IVR
 import Foundation
@@ -8,6 +11,8 @@ import NIOPosix
 import PBXCore
 import RTPMedia
 import SIPStack
+import Storage
+import Webhooks
 
 /// The running switch: loads the configuration, wires the layers together (DESIGN.md §1–2),
 /// serves until SIGTERM/SIGINT, then ends calls, saves state and closes sockets.
@@ -40,16 +45,23 @@ final class PBXServer {
         let relay = RTPRelay(group: group, portPool: portPool, bindHost: sip.general.udpBind.host)
         let sounds = SoundLibrary(searchPath: SoundLibrary.defaultSearchPath(bundledSounds: configuration.soundsDirectory))
         let media = MediaEngine(relay: relay, signallingLoop: signallingLoop, sounds: sounds, logger: Logger(label: "pbxd.media"))
-        // The event bus, and the manager actions and console commands subsystems register.
+        // One event bus for the whole switch; the channel and dialplan-run registries that
+        // management (AMI, console) reads; FullyBooted/Shutdown/Reload.
         let events = EventBus()
-        let managerActions = ManagerActionRegistry()
-        let consoleCommands = CLICommandRegistry()
+        let system = SystemStatus(events: events)
+        let channels = ChannelRegistry(events: events)
+        let executions = ExecutionRegistry()
+        // CDRs: <datadir>/pbxd.sqlite (+ CSV, PostgreSQL, AMI Cdr per cdr*.conf), fed by the bus.
+        let storage = try Storage(directory: configuration.dataDirectory)
+        let cdr = try CDRService(config: configuration.cdr, storage: storage, dataDirectory: configuration.dataDirectory, bus: events)
+        let cdrTask = Task { await cdr.run() }
         let registrar = RegistrarService(
             eventLoop: signallingLoop, policy: sip.general.registrar, dataDirectory: configuration.dataDirectory,
-            logger: Logger(label: "pbxd.sip.registrar"))
+            events: events, logger: Logger(label: "pbxd.sip.registrar"))
         let driver = SIPChannelDriver(
             eventLoop: signallingLoop, transport: transport, config: sip, media: media, registrar: registrar,
-            logger: Logger(label: "pbxd.sip"))
+            events: events, channels: channels, logger: Logger(label: "pbxd.sip"))
+        driver.musicOnHold = configuration.musicOnHold
         // DB() values survive restarts in <datadir>/astdb.json; a corrupt file stops start-up
         // rather than being silently replaced.
         let astDB = try JSONFileAstDB(directory: URL(fileURLWithPath: configuration.dataDirectory))
@@ -61,18 +73,76 @@ final class PBXServer {
             recordingsDirectory: (configuration.dataDirectory as NSString).appendingPathComponent("recordings"),
             musicOnHold: configuration.musicOnHold)
         IVRApplications.register(into: &applications, settings: mediaSettings)
+        // MixMonitor/StopMixMonitor: recordings under <datadir>/recordings/YYYY/MM/DD.
+        MixMonitorApplications.register(into: &applications, recordingsDirectory: mediaSettings.recordingsDirectory)
+        // AGI(): FastAGI servers and local scripts (<datadir>/agi-bin unless pbxd.conf agidir=).
+        AGIApplication.register(
+            into: &applications,
+            settings: AGISettings(
+                group: group,
+                agiDirectory: configuration.pbxd.agiDirectory
+                    ?? (configuration.dataDirectory as NSString).appendingPathComponent("agi-bin"),
+                recordingsDirectory: mediaSettings.recordingsDirectory, sounds: sounds, version: PBXDCommand.version,
+                events: events))
         var functions = FunctionRegistry.standard
         IVRApplications.register(into: &functions)
+        // The ACD: queues.conf, queue_log and queues.json in the data dir, device states of
+        // the SIP peers from the event bus.
+        let managerActions = ManagerActionRegistry()
+        let commands = CLICommandRegistry()
+        let queueLog = try QueueLogFile(path: (configuration.dataDirectory as NSString).appendingPathComponent("queue_log"))
+        let queueState = QueueStateStore(directory: configuration.dataDirectory)
+        let queueEngine = QueueEngine(config: configuration.queues, bus: events, queueLog: queueLog, store: queueState)
+        ACD.register(
+            engine: queueEngine, musicOnHold: configuration.musicOnHold, queueLog: queueLog, applications: &applications,
+            functions: &functions, managerActions: managerActions, commands: commands)
+        functions.register(CDRFunction.make(store: cdr.variables))
         let executor = DialplanExecutor(
             dialplan: configuration.dialplan, dialer: SIPDialer(driver: driver), applications: applications,
             functions: functions, astDB: astDB,
-            logger: Logger(label: "pbxd.dialplan"))
-        driver.routeExists = { context, exten in executor.hasExtension(context: context, exten: exten, callerID: nil) }
+            logger: Logger(label: "pbxd.dialplan"), events: events, channels: channels, executions: executions)
+        // `dialplan reload` swaps the executor new calls get; running calls keep theirs.
+        let liveDialplan = LiveDialplan(
+            executor: executor, path: (configuration.configDirectory as NSString).appendingPathComponent("extensions.conf"))
+        driver.routeExists = { context, exten in liveDialplan.executor.hasExtension(context: context, exten: exten, callerID: nil) }
         driver.startCall = { channel, context, exten in
-            Task { await executor.run(channel: channel, context: context, exten: exten) }
+            Task { await liveDialplan.executor.run(channel: channel, context: context, exten: exten, variables: channel.dialplanVariables) }
         }
+        // CRM webhooks: each [webhook NAME] of pbxd.conf gets the bus's events through its
+        // outbox under <datadir>/webhooks/NAME/.
+        let webhooks = try WebhookService(
+            configs: configuration.webhooks,
+            directory: (configuration.dataDirectory as NSString).appendingPathComponent("webhooks"), group: group)
+        let webhookTask = configuration.webhooks.isEmpty ? nil : Task { await webhooks.run(bus: events) }
         let qualify = QualifyService(driver: driver, peers: sip.peers, logger: Logger(label: "pbxd.sip.qualify"))
         driver.reachability = { qualify.reachability(of: $0) }
+        await queueEngine.seedDeviceStates(await driver.currentDeviceStates())
+        let deviceStates = ACD.followDeviceStates(on: events, engine: queueEngine)
+        driver.publishDeviceStates(on: events)
+        // Registrations and qualify results change device states at once (keeping any
+        // callback already set).
+        let registrationChanged = registrar.onChange
+        registrar.onChange = { peer, registered in
+            registrationChanged?(peer, registered)
+            driver.refreshDeviceState(peer: peer)
+        }
+        let reachabilityChanged = qualify.onChange
+        qualify.onChange = { peer, reachability in
+            reachabilityChanged?(peer, reachability)
+            driver.refreshDeviceState(peer: peer)
+        }
+
+        // Console commands for `pbxd -rx` (the control socket) and SIGHUP.
+        let consoleLogger = Logger(label: "pbxd.console")
+        liveDialplan.registerCommands(into: commands, logger: consoleLogger)
+        CoreCommands.register(into: commands, dialplan: liveDialplan, driver: driver, logger: consoleLogger)
+        SIPPeerCommands.register(into: commands, peers: sip.peers, registrar: registrar, qualify: qualify, eventLoop: signallingLoop)
+        let controlSocket = try await ControlSocket.start(
+            dataDirectory: configuration.dataDirectory, registry: commands, group: group, logger: consoleLogger)
+        ReloadSignal.install {
+            consoleLogger.notice("SIGHUP: reloading")
+            Task { _ = await commands.run("reload") }
+        }
 
         try await transport.start(
             udp: try SocketAddress.makeAddressResolvingHost(sip.general.udpBind.host, port: sip.general.udpBind.port),
@@ -85,22 +155,36 @@ final class PBXServer {
         let manager = ManagerWiring.start(
             ManagerWiring.Switch(
                 configDirectory: configDirectory, configuration: configuration, bus: events, actions: managerActions,
-                commands: consoleCommands, executor: executor, signallingLoop: signallingLoop, registrar: registrar,
+                commands: commands, executor: executor, signallingLoop: signallingLoop, registrar: registrar,
                 qualify: qualify, driver: driver),
             group: group, logger: logger)
         logger.info("pbxd \(PBXDCommand.version) ready",
             metadata: ["sip": "\(sip.general.udpBind)", "tcp": "\(sip.general.tcpEnabled ? sip.general.tcpBind.description : "off")",
                 "rtp": "\(configuration.rtp.portStart)-\(configuration.rtp.portEnd)", "peers": "\(sip.peers.count)"])
 
+        system.announceBooted()
+
         let signal = await SignalWaiter.waitForTermination()
         logger.notice("shutting down", metadata: ["signal": "\(signal)"])
         manager?.stop()
+        await controlSocket.stop()
         await driver.shutdown()
+        webhookTask?.cancel()
+        // After the calls' Hangup events, before AMI (when it exists) closes its sockets.
+        system.announceShutdown()
         try? await signallingLoop.submit {
             qualify.stop()
             registrar.stop()
         }.get()
         registrar.flush()
+        deviceStates.cancel()
+        await queueEngine.saveNow()
+        queueState.flush()
+        queueLog.flush()
+        // Calls are ended: the CDR writer commits their last records, then the WAL is folded.
+        cdr.shutdown()
+        await cdrTask.value
+        try? storage.checkpoint()
         await transport.shutdown()
         try await group.shutdownGracefully()
         logger.notice("stopped")

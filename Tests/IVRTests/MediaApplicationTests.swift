@@ -238,9 +238,9 @@ final class RecordingDialer: CallDialer, @unchecked Sendable {
     static let conf = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("conf").path
 
-    func run(_ exten: String, channel: IVRFakeChannel, settings: MediaApplicationSettings = mediaSettings()) async throws -> (
-        [IVREvent], [String]
-    ) {
+    /// Runs `exten@internal`; the clock reads `date` (a weekday morning by default: the menu is open).
+    func run(_ exten: String, channel: IVRFakeChannel, settings: MediaApplicationSettings = mediaSettings(),
+             at date: Date = Self.tuesdayMorning) async throws -> ([IVREvent], [String]) {
         var applications = ApplicationRegistry.standard
         IVRApplications.register(into: &applications, settings: settings)
         var functions = FunctionRegistry.standard
@@ -252,7 +252,7 @@ final class RecordingDialer: CallDialer, @unchecked Sendable {
         defer { for line in log.messages(atLeast: .warning) { print("LOG:", line) } }
         let executor = DialplanExecutor(
             dialplan: dialplan.dialplan, dialer: dialer, applications: applications,
-            functions: functions, logger: log.logger)
+            functions: functions, logger: log.logger, clock: { date }, timeZone: TimeZone(identifier: "UTC")!)
         await executor.run(channel: channel, context: "internal", exten: exten)
         return (await channel.events, dialer.dialed)
     }
@@ -266,37 +266,6 @@ final class RecordingDialer: CallDialer, @unchecked Sendable {
                 == .init(
                     name: "default", directory: sounds, files: [sounds + "/moh-1-c-major", sounds + "/moh-2-f-major"],
                     random: false))
-    }
-
-    @Test func menuChoices() async throws {
-        let sales = IVRFakeChannel()
-        await sales.press("1")
-        let (salesEvents, salesDialed) = try await run("500", channel: sales)
-        #expect(played(salesEvents) == [["hello-world"]])
-        #expect(salesDialed == ["SIP/1001"])
-
-        // A wrong key: "invalid", the menu again, then 2; TRIES counts the failure.
-        let support = IVRFakeChannel()
-        await support.press("9|2")
-        let (supportEvents, supportDialed) = try await run("500", channel: support)
-        #expect(played(supportEvents) == [["hello-world"], ["pbx-invalid"], ["hello-world"]])
-        #expect(supportDialed == ["SIP/1002"])
-    }
-
-    /// No key three times: "please try again" after each, then goodbye and hangup.
-    @Test func timeoutsThenGoodbye() async throws {
-        let channel = IVRFakeChannel()
-        await channel.press("___")
-        let (events, dialed) = try await run("500", channel: channel)
-        #expect(
-            played(events) == [
-                ["hello-world"], ["please-try-again"], ["hello-world"], ["please-try-again"], ["hello-world"],
-                ["please-try-again"],
-                ["vm-goodbye"],
-            ])
-        #expect(receiveTimeouts(events).allSatisfy { $0 == .seconds(5) })
-        #expect(dialed.isEmpty)
-        #expect(events.last == .hangup(.normalClearing))
     }
 
     @Test func mediaExtensions() async throws {

@@ -18,6 +18,8 @@ import Testing
             "queue-minutes", "queue-seconds", "queue-thankyou", "queue-reporthold", "queue-periodic-announce",
             "queue-less-than", "pls-hold-while-try", "vm-goodbye", "demo-congrats", "demo-thanks", "invalid",
             "pbx-invalid", "please-try-again", "goodbye", "beep", "silence/1", "hello-world",
+            // pbxd's own, for the sample menu in conf/extensions.conf.
+            "ivr-menu", "ivr-after-hours",
         ]
         return names
     }()

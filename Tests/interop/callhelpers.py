@@ -160,9 +160,10 @@ def wait_sip(cap: Capture, predicate, timeout: float) -> tuple[int, int, str] | 
 
 def answered_call(pbxd: Pbxd, cap: Capture, procs, artifacts: Path, exten: str, *,
                   scenario: str = "ivr_uac_rtp_wait_bye.xml", hold_ms: int = 1000, timeout: int = 25,
-                  socket_timeout: float = 0.02):
-    """A SIPp caller (1001, digest auth) into `exten` whose RTP is a socket of the test's own.
-    Returns (uac, rtp socket, pbxd's 200 OK text, pbxd's RTP port) once the call is answered."""
+                  socket_timeout: float = 0.02, keys: dict[str, str] | None = None):
+    """A SIPp caller (1001, digest auth) into `exten` whose RTP is a socket of the test's own
+    (`keys`: more -key values for the scenario). Returns (uac, rtp socket, pbxd's 200 OK text,
+    pbxd's RTP port) once the call is answered."""
     import socket
 
     from sipphelpers import sdp_media
@@ -170,7 +171,7 @@ def answered_call(pbxd: Pbxd, cap: Capture, procs, artifacts: Path, exten: str, 
     rtp.bind(("127.0.0.1", netutil.free_port(tcp=False)))
     rtp.settimeout(socket_timeout)
     uac = caller(pbxd, procs, artifacts, "1001", exten, scenario, timeout=timeout, hold_ms=hold_ms,
-                 keys={"rtp_port": str(rtp.getsockname()[1])}).start()
+                 keys={"rtp_port": str(rtp.getsockname()[1]), **(keys or {})}).start()
     ok = wait_sip(cap, lambda s, d, t: s == pbxd.sip_port and t.startswith("SIP/2.0 200") and "m=audio" in t
                   and re.search(r"(?m)^CSeq:\s*2 INVITE", t) is not None, 10)
     if not ok:
@@ -182,9 +183,10 @@ def answered_call(pbxd: Pbxd, cap: Capture, procs, artifacts: Path, exten: str, 
 
 
 def running_pbxd(request, procs, artifacts: Path, *, peers: dict[str, dict[str, str]] | None = None,
-                 extensions: str = "", sounds: bool = False, prepare=None):
+                 extensions: str = "", sounds: bool = False, prepare=None, stopped_by_test: bool = False):
     """The body of a pbxd fixture: configures one pbxd (peer settings, extra [internal] lines,
     the repository's sounds/ when `sounds`, then `prepare(inst)` for anything else), starts it
+    (`stopped_by_test`: the test may stop it itself)
     with a capture of its SIP port, yields (inst, cap), and at teardown stops it and fails the
     test if it did not stop cleanly. Use as `yield from running_pbxd(...)`."""
     from pbxdproc import REPO
@@ -197,7 +199,7 @@ def running_pbxd(request, procs, artifacts: Path, *, peers: dict[str, dict[str, 
     if prepare:
         prepare(inst)
     cap = Capture(procs, artifacts / "sip.pcap", f"port {inst.sip_port}", snaplen=0)
-    s.items.append((inst, cap, False))
+    s.items.append((inst, cap, stopped_by_test))
     inst.start()
     yield inst, cap
     rep = getattr(request.node, "rep_call", None)

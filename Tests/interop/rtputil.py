@@ -2,6 +2,7 @@
 telephone-events, and µ-law encoding for tones made in Python."""
 from __future__ import annotations
 
+import math
 import struct
 
 
@@ -24,6 +25,29 @@ def dtmf_packets(digit: int, pt: int, ssrc: int, seq0: int, ts: int) -> list[byt
         duration = 160 * (i + 1) if not end else 160 * 7
         header = struct.pack("!BBHII", 0x80, (0x80 if i == 0 else 0) | pt, (seq0 + i) & 0xFFFF, ts, ssrc)
         out.append(header + struct.pack("!BBH", digit, (0x80 if end else 0) | 10, duration))
+    return out
+
+
+# The DTMF keys' row and column frequencies (ITU-T Q.23).
+DTMF_FREQUENCIES = {
+    "1": (697, 1209), "2": (697, 1336), "3": (697, 1477), "A": (697, 1633),
+    "4": (770, 1209), "5": (770, 1336), "6": (770, 1477), "B": (770, 1633),
+    "7": (852, 1209), "8": (852, 1336), "9": (852, 1477), "C": (852, 1633),
+    "*": (941, 1209), "0": (941, 1336), "#": (941, 1477), "D": (941, 1633),
+}
+
+
+def inband_dtmf_packets(key: str, seq0: int, ssrc: int) -> list[bytes]:
+    """A key as a phone without telephone-event sends it: its dual tone for 120 ms (each
+    frequency at -12 dBFS), then 100 ms of silence, as µ-law RTP packets from `seq0` on."""
+    low, high = DTMF_FREQUENCIES[key]
+    out = []
+    for i in range(11):
+        payload = bytes(
+            ulaw(8000 * (math.sin(2 * math.pi * low * n / 8000) + math.sin(2 * math.pi * high * n / 8000)))
+            if i < 6 else 0xFF
+            for n in range(i * 160, (i + 1) * 160))
+        out.append(rtp_packet(seq0 + i, ssrc, payload))
     return out
 
 

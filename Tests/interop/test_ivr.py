@@ -6,7 +6,6 @@ extension 2 (`Playback(beep)`, then pbxd hangs up: the caller gets a BYE). Where
 landed is read from pbxd's debug log ("Executing [2@internal:1] Playback")."""
 from __future__ import annotations
 
-import math
 import re
 import socket
 import time
@@ -14,7 +13,7 @@ import time
 import pytest
 
 from callhelpers import answered_call, running_pbxd, wait_log
-from rtputil import dtmf_packets, rtp_packet, silence, ulaw
+from rtputil import dtmf_packets, inband_dtmf_packets, silence
 
 IVR_DIALPLAN = """\
 exten => 500,1,Answer()
@@ -35,18 +34,6 @@ def ivr_pbxd(request, procs, artifacts):
         inst.dtmf_mode = request.param
     yield from running_pbxd(request, procs, artifacts, peers={"1001": {"dtmfmode": request.param}},
                             extensions=IVR_DIALPLAN, sounds=True, prepare=remember_mode)
-
-
-def _inband_packets(seq0: int, ssrc: int) -> list[bytes]:
-    """Digit 2 as a dual tone (697 Hz + 1336 Hz, 120 ms), then 100 ms of silence, in µ-law."""
-    out = []
-    for i in range(11):
-        payload = bytes(
-            ulaw(8000 * (math.sin(2 * math.pi * 697 * n / 8000) + math.sin(2 * math.pi * 1336 * n / 8000)))
-            if i < 6 else 0xFF
-            for n in range(i * 160, (i + 1) * 160))
-        out.append(rtp_packet(seq0 + i, ssrc, payload))
-    return out
 
 
 def test_background_digit_routes_the_call(ivr_pbxd, procs, artifacts):
@@ -76,7 +63,7 @@ def test_background_digit_routes_the_call(ivr_pbxd, procs, artifacts):
         assert any(p[12:] != p[12:13] * (len(p) - 12) for p in prompt), "the prompt packets carry only silence"
 
         mark = len(pbxd.log_text())
-        packets = _inband_packets(seq, 0x1001) if pbxd.dtmf_mode == "inband" \
+        packets = inband_dtmf_packets("2", seq, 0x1001) if pbxd.dtmf_mode == "inband" \
             else dtmf_packets(2, event_pt, 0x1001, seq, seq * 160)
         for pkt in packets:
             rtp.sendto(pkt, ("127.0.0.1", pbx_port))

@@ -160,23 +160,24 @@ public struct Originator: Sendable {
         case .application(let name, let data):
             var single = executor
             let context = "pbxd-originate-application"
-            single.dialplan.contexts[context] = Self.singleApplicationContext(context, application: name, data: data)
+            guard let built = Self.singleApplicationContext(context, application: name, data: data) else {
+                logger.warning("Originate: cannot run application", metadata: ["application": "\(name)"])
+                Task { await channel.hangup(cause: .normalClearing) }
+                return
+            }
+            single.dialplan.contexts[context] = built
             Task { await single.run(channel: channel, context: context, exten: "s", priority: 1, variables: request.variables) }
         }
     }
 
     /// A context whose `s` extension runs one application, so Originate's Application/Data
-    /// goes through the executor like any priority (hang-up after it, as Asterisk does).
-    static func singleApplicationContext(_ name: String, application: String, data: String) -> DialplanContext {
-        let location = SourceLocation(file: "AMI Originate", line: 0)
-        var context = DialplanContext(name: name, location: location)
-        // "s" is a literal pattern; should parsing ever refuse it, the run finds no priority and
-        // hangs up with a log line rather than crashing.
-        guard let pattern = try? ExtensionPattern("s") else { return context }
-        var exten = DialplanExtension(pattern: pattern, location: location)
-        exten.priorities[1] = DialplanPriority(number: 1, application: application, arguments: data, location: location)
-        context.extensions.append(exten)
-        return context
+    /// goes through the executor like any priority (hang-up after it, as Asterisk does). Built
+    /// by the dialplan's own loader (`;` in Data escaped); nil when it refuses the text.
+    static func singleApplicationContext(_ name: String, application: String, data: String) -> DialplanContext? {
+        let escaped = data.replacingOccurrences(of: ";", with: "\\;")
+        let text = "[\(name)]\nexten => s,1,\(application)(\(escaped))\n"
+        guard let (dialplan, _) = try? Dialplan.parse(text, fileName: "AMI Originate") else { return nil }
+        return dialplan.contexts[name]
     }
 
     /// OriginateResponse as captured (transcript ami-05): on failure the requested dial string,

@@ -38,9 +38,12 @@ public final class ChannelExecution {
     /// `HANGUPCAUSE`: set by Dial() from the callee's cause and by Hangup(cause); the cause the
     /// channel is finally hung up with when the dialplan ends.
     public var hangupCause: HangupCause?
-    private var variables: [String: (value: String, inheritance: VariableInheritance)] = [:]
+    /// Shared with management (`ExecutionRegistry`), which may read and set them mid-call.
+    let variables: ChannelVariables
     /// Set by Goto-style applications; the executor continues there instead of priority + 1.
     var pendingJump: DialplanLocation?
+    /// This run as management sees it (nil for management's own views of the channel).
+    var managed: ManagedExecution?
     /// Set by `returnedWithoutWaiting()` during the current application.
     var currentApplicationDidNotWait = false
     /// Gosub return addresses and their local variables, innermost last (app_stack's
@@ -53,10 +56,12 @@ public final class ChannelExecution {
     /// dialplan run for now; it moves to the channel when the IVR's sound lookup needs it there.
     public var language = "en"
 
-    init(channel: any CallChannel, executor: DialplanExecutor, location: DialplanLocation) {
+    init(channel: any CallChannel, executor: DialplanExecutor, location: DialplanLocation,
+         variables: ChannelVariables = ChannelVariables()) {
         self.channel = channel
         self.executor = executor
         self.location = location
+        self.variables = variables
         var logger = executor.logger
         logger[metadataKey: "uniqueid"] = .string(channel.uniqueID)
         logger[metadataKey: "channel"] = .string(channel.name)
@@ -74,9 +79,17 @@ public final class ChannelExecution {
 
     /// Sets a channel variable; a `_` or `__` prefix marks it inheritable and is not part of the
     /// name. Setting an empty value keeps the variable (Asterisk deletes it; reads are the same).
+    /// Publishes VarSet with the name as written, as `pbx_builtin_setvar_helper` does.
     public func setVariable(_ name: String, _ value: String) {
         let (bare, inheritance) = Self.stripInheritance(name)
         variables[bare] = (value, inheritance)
+        publish { .varSet($0, variable: name, value: value) }
+    }
+
+    /// Publishes an event with the channel's block, in order with the channel's own events.
+    /// Channels that can't order events (`ChannelEventSource`) get none.
+    public func publish(_ make: @escaping @Sendable (ChannelSnapshot) -> ManagerEvent) {
+        (channel as? any ChannelEventSource)?.publishEvent(make)
     }
 
     public func unsetVariable(_ name: String) {
@@ -86,7 +99,7 @@ public final class ChannelExecution {
     /// The variables a dialed channel receives (see `DialRequest.inheritedVariables`).
     public var inheritableVariables: [String: String] {
         var result: [String: String] = [:]
-        for (name, entry) in variables {
+        for (name, entry) in variables.all {
             switch entry.inheritance {
             case .none: continue
             case .once: result[name] = entry.value

@@ -41,6 +41,12 @@ public struct DialplanExecutor: Sendable {
     /// How many instant priorities (`Application.isInstant`) may run back to back before the
     /// executor decides the dialplan is looping without ever waiting and hangs up.
     public var maxInstantPriorities: Int
+    /// Where global VarSet events go (channel events go through the channel).
+    public var events: EventBus?
+    /// Told the application each channel runs (CoreShowChannels' Application/ApplicationData).
+    public var channels: ChannelRegistry?
+    /// The runs in progress, for AMI Getvar/Setvar/Redirect.
+    public var executions: ExecutionRegistry
 
     /// How long autofallthrough plays busy/congestion before hanging up (Asterisk: 10 s).
     public static let fallthroughIndicationTime: Duration = .seconds(10)
@@ -56,7 +62,10 @@ public struct DialplanExecutor: Sendable {
         logger: Logger = Logger(label: "pbxd.dialplan"),
         maxInstantPriorities: Int = 10_000,
         clock: @escaping @Sendable () -> Date = { Date() },
-        timeZone: TimeZone = .current
+        timeZone: TimeZone = .current,
+        events: EventBus? = nil,
+        channels: ChannelRegistry? = nil,
+        executions: ExecutionRegistry = ExecutionRegistry()
     ) {
         self.dialplan = dialplan
         self.dialer = dialer
@@ -69,6 +78,9 @@ public struct DialplanExecutor: Sendable {
         self.maxInstantPriorities = maxInstantPriorities
         self.clock = clock
         self.timeZone = timeZone
+        self.events = events
+        self.channels = channels
+        self.executions = executions
     }
 
     /// The wall-clock fields of the current time in `timeZone`.
@@ -113,18 +125,27 @@ public struct DialplanExecutor: Sendable {
                     variables: [String: String] = [:]) async {
         let execution = ChannelExecution(channel: channel, executor: self,
                                          location: DialplanLocation(context: context, exten: exten, priority: priority))
-        for (name, value) in variables { execution.setVariable(name, value) }
+        let managed = ManagedExecution(channel: channel, executor: self, variables: execution.variables)
+        execution.managed = managed
+        executions.register(managed)
+        for (name, value) in variables.sorted(by: { $0.key < $1.key }) { execution.setVariable(name, value) }
         let callerID = await execution.callerID().number
         guard dialplan.findPriority(context: context, exten: exten, priority: priority, callerID: callerID, at: now()) != nil else {
+            executions.remove(managed)
             execution.logger.notice("Extension \(exten)@\(context) priority \(priority) not found; hanging up with Unallocated (404)")
             await channel.hangup(cause: .unallocated)
+            await (channel as? any DialplanOwnedChannel)?.dialplanEnded()
             return
         }
         let ending = await runPriorities(execution, inHangupHandler: false)
+        // From here on the channel is leaving: management can no longer redirect it.
+        executions.remove(managed)
+        execution.managed = nil
         await finish(execution, ending: ending)
         await runHangupHandler(execution)
         // The channel is gone: it no longer counts in any GROUP_COUNT().
         groups.release(channel: channel.uniqueID)
+        await (channel as? any DialplanOwnedChannel)?.dialplanEnded()
     }
 
     /// The priority loop shared by the main run and the `h` extension.
@@ -133,6 +154,10 @@ public struct DialplanExecutor: Sendable {
         while true {
             if Task.isCancelled { return .channelGone }
             if !inHangupHandler, await execution.channel.isHungUp { return .channelGone }
+            if await takeRedirect(execution) {
+                instantRun = 0
+                continue
+            }
             let location = execution.location
             let callerID = await execution.callerID().number
             let time = now()
@@ -159,6 +184,7 @@ public struct DialplanExecutor: Sendable {
             }
             let data = await execution.substitute(step.arguments)
             execution.logger.debug("Executing [\(location)] \(application.name)(\"\(execution.channel.name)\", \"\(data)\")")
+            await announce(application.name, data: data, execution)
             let result: ApplicationResult
             execution.currentApplicationDidNotWait = false
             do {
@@ -166,8 +192,15 @@ public struct DialplanExecutor: Sendable {
             } catch is CancellationError {
                 return .channelGone
             } catch {
+                // An application cut short by a redirect fails like one cut short by a hangup.
+                if await takeRedirect(execution) { continue }
                 execution.logger.warning("\(application.name) failed at \(location) (\(step.location)): \(error); hanging up")
                 return .failed(execution.hangupCause ?? .normalClearing)
+            }
+            // A redirect interrupted the application: whatever it returned, go where told.
+            if await takeRedirect(execution) {
+                instantRun = 0
+                continue
             }
             if case .hangup(let cause) = result { return .hangup(cause) }
             if application.isInstant || execution.currentApplicationDidNotWait {
@@ -181,6 +214,28 @@ public struct DialplanExecutor: Sendable {
             }
             execution.advance()
         }
+    }
+
+    /// Records where the channel is and what it runs (snapshot, registry) and publishes
+    /// Newexten, as Asterisk does before each priority's application.
+    private func announce(_ application: String, data: String, _ execution: ChannelExecution) async {
+        let location = execution.location
+        let channel = execution.channel
+        await channel.setDialplanLocation(context: location.context, exten: location.exten, priority: location.priority)
+        channels?.setApplication(application, data: data, uniqueID: channel.uniqueID)
+        execution.publish { .newexten($0, application: application, data: data) }
+    }
+
+    /// Applies a pending redirect (AMI Redirect): moves the run there and lets the channel's
+    /// waits work again. False when there is none (or the channel hung up meanwhile).
+    private func takeRedirect(_ execution: ChannelExecution) async -> Bool {
+        guard let managed = execution.managed, let target = await managed.takeRedirect() else { return false }
+        await (execution.channel as? any InterruptibleChannel)?.clearInterruption()
+        if await execution.channel.isHungUp { return false }
+        execution.logger.info("Redirected from \(execution.location) to \(target)")
+        execution.pendingJump = nil
+        execution.location = target
+        return true
     }
 
     /// Hangs the channel up the way the run ended (if it is still up).

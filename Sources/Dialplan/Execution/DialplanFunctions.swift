@@ -104,7 +104,10 @@ public struct FunctionRegistry: Sendable {
     static let global = DialplanFunction(
         name: "GLOBAL",
         read: { execution, arguments in execution.executor.globals[arguments] ?? "" },
-        write: { execution, arguments, value in execution.executor.globals[arguments] = value }
+        write: { execution, arguments, value in
+            execution.executor.globals[arguments] = value
+            execution.executor.events?.publish(.globalVarSet(variable: arguments, value: value))
+        }
     )
 }
 

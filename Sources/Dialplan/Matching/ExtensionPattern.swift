@@ -38,6 +38,8 @@ public struct ExtensionPattern: Sendable, Hashable, Comparable, CustomStringConv
     public let isPattern: Bool
     /// Pattern positions (patterns only).
     let elements: [Element]
+    /// `elements` as byte masks, for the usual dialed string of printable ASCII (see `fitASCII`).
+    let masks: [ByteMask]
     /// Exact names with `-` and spaces removed (exact names only).
     let literal: String
     /// Characters after a `.` or `!` were ignored (Asterisk does; the loader warns).
@@ -50,11 +52,13 @@ public struct ExtensionPattern: Sendable, Hashable, Comparable, CustomStringConv
             isPattern = true
             literal = ""
             (elements, hasTextAfterWildcard) = try Self.parsePattern(text.dropFirst(), whole: text)
+            masks = elements.map(ByteMask.init)
         } else {
             guard !text.isEmpty else { throw PatternError(pattern: text, reason: "empty extension") }
             isPattern = false
             hasTextAfterWildcard = false
             elements = []
+            masks = []
             literal = Self.stripSeparators(text)
         }
     }
@@ -153,6 +157,7 @@ public struct ExtensionPattern: Sendable, Hashable, Comparable, CustomStringConv
             case .matchMore: return literal.count > data.count && literal.hasPrefix(data) ? .yes : .no
             }
         }
+        if let fit = fitASCII(exten.utf8, mode: mode) { return fit }
         var data = Substring(exten)
         for element in elements {
             // Asterisk skips separators in the pattern, never in the dialed string.
@@ -173,6 +178,65 @@ public struct ExtensionPattern: Sendable, Hashable, Comparable, CustomStringConv
         }
         guard data.isEmpty else { return .no }
         return mode == .matchMore ? .no : .yes
+    }
+
+    /// `fit` by byte masks — the per-lookup cost of a context with many patterns — for as far
+    /// as the dialed string is printable ASCII, where each byte is a character of its own (the
+    /// next byte is ASCII too, so no combining mark joins it). Nil as soon as a position needs
+    /// the character-by-character walk.
+    private func fitASCII(_ bytes: String.UTF8View, mode: MatchMode) -> Fit? {
+        var index = bytes.startIndex
+        for mask in masks {
+            switch mask {
+            case .oneOrMore:
+                // Only whether something is left matters, for characters as for bytes.
+                if index == bytes.endIndex { return mode == .match ? .no : .yes }
+                return .yes
+            case .zeroOrMore:
+                return .early
+            case .set(let low, let high):
+                guard index < bytes.endIndex else { return mode == .match ? .no : .yes }
+                let byte = bytes[index]
+                let next = bytes.index(after: index)
+                guard ByteMask.isPrintable(byte), next == bytes.endIndex || bytes[next] < 0x80 else { return nil }
+                let bit = byte < 64 ? low >> byte : high >> (byte - 64)
+                guard bit & 1 == 1 else { return .no }
+                index = next
+            }
+        }
+        guard index == bytes.endIndex else { return .no }
+        return mode == .matchMore ? .no : .yes
+    }
+
+    /// One pattern position as a 128-bit set of ASCII bytes (members outside ASCII never match a
+    /// printable-ASCII string, so they are left out).
+    enum ByteMask: Sendable, Hashable {
+        case set(low: UInt64, high: UInt64)
+        case oneOrMore
+        case zeroOrMore
+
+        init(_ element: Element) {
+            switch element {
+            case .oneOrMore: self = .oneOrMore
+            case .zeroOrMore: self = .zeroOrMore
+            case .set(let members):
+                var low: UInt64 = 0, high: UInt64 = 0
+                for member in members {
+                    guard let ascii = member.asciiValue, member.unicodeScalars.count == 1 else { continue }
+                    if ascii < 64 { low |= 1 << ascii } else { high |= 1 << (ascii - 64) }
+                }
+                self = .set(low: low, high: high)
+            }
+        }
+
+        /// Whether a set position accepts `byte` (wildcards are answered by the caller).
+        func contains(_ byte: UInt8) -> Bool {
+            guard case .set(let low, let high) = self else { return false }
+            return (byte < 64 ? low >> byte : high >> (byte - 64)) & 1 == 1
+        }
+
+        /// `!`...`~`: bytes that are whole characters on their own (no CR/LF pairs, no spaces).
+        static func isPrintable(_ byte: UInt8) -> Bool { byte > 0x20 && byte < 0x7F }
     }
 
     /// Whether `exten` matches now (`E_MATCH`).

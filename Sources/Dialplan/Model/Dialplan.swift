@@ -87,8 +87,12 @@ public struct DialplanInclude: Sendable, Hashable {
 /// One `[context]` of extensions.conf.
 public struct DialplanContext: Sendable {
     public var name: String
-    /// In Asterisk's search order (see `DialplanExtension.searchOrder`).
-    public var extensions: [DialplanExtension] = []
+    /// In Asterisk's search order (see `DialplanExtension.searchOrder`). Only the loader changes
+    /// them, and it calls `reindex()` when it has.
+    public internal(set) var extensions: [DialplanExtension] = []
+    /// Where a dialed number can match, so a lookup in a context of 10,000 numbers doesn't try
+    /// each one (see `ExtensionIndex`).
+    private(set) var index = ExtensionIndex()
     /// Searched, in order, after this context's own extensions.
     public var includes: [DialplanInclude] = []
     /// `ignorepat => 9`: digits after which dial tone is kept (overlap dialing, for later).
@@ -98,6 +102,55 @@ public struct DialplanContext: Sendable {
     public init(name: String, location: SourceLocation) {
         self.name = name
         self.location = location
+    }
+
+    /// Rebuilds `index` from `extensions` (after the loader has added and sorted them).
+    mutating func reindex() {
+        index = ExtensionIndex(extensions)
+    }
+
+    /// The positions in `extensions` that could match `exten`, in search order: every position
+    /// when `exten` is nil (prefix questions) or the index is out of date, else the exact names
+    /// equal to it, then every pattern. Exact names sort before patterns (`ext_cmp`), so this is
+    /// the full search order with the exact names that cannot match left out.
+    func candidates(for exten: String?, _ visit: (Int) -> Bool) {
+        guard let exten, index.count == extensions.count else {
+            for position in extensions.indices where visit(position) { return }
+            return
+        }
+        let key = exten.contains(where: { $0 == "-" || $0 == " " }) ? ExtensionPattern.stripSeparators(exten) : exten
+        for position in index.literals[key] ?? [] where visit(position) { return }
+        if let matching = index.trie.matches(exten) {
+            for position in matching where visit(position) { return }
+            return
+        }
+        // Not printable ASCII: try each pattern (without copying the extensions that don't match).
+        for candidate in index.patterns where candidate.pattern.matches(exten) && visit(candidate.position) { return }
+    }
+}
+
+/// A context's extensions by kind: exact names by their text (separators removed), patterns in
+/// search order, and the patterns again as a `PatternTrie`. Positions refer to
+/// `DialplanContext.extensions`.
+struct ExtensionIndex: Sendable {
+    var literals: [String: [Int]] = [:]
+    var patterns: [(position: Int, pattern: ExtensionPattern)] = []
+    var trie = PatternTrie()
+    /// How many extensions were indexed (a stale index is not used).
+    var count = 0
+
+    init() {}
+
+    init(_ extensions: [DialplanExtension]) {
+        for (position, entry) in extensions.enumerated() {
+            if entry.pattern.isPattern {
+                patterns.append((position, entry.pattern))
+            } else {
+                literals[entry.pattern.literal, default: []].append(position)
+            }
+        }
+        trie = PatternTrie(patterns)
+        count = extensions.count
     }
 }
 
@@ -127,20 +180,30 @@ public struct Dialplan: Sendable {
 
     /// Visits, in search order, every extension of `context` (and its includes) for which
     /// `body` returns non-nil, stopping at the first such result.
-    func search<T>(context: String, callerID: String?, at date: DialplanClockTime?, _ body: (DialplanExtension) -> T?) -> T? {
+    /// `matching`: the number being looked up, when `body` only accepts extensions that match
+    /// it exactly (then exact names that differ are skipped without being tried).
+    func search<T>(context: String, matching exten: String? = nil, callerID: String?, at date: DialplanClockTime?,
+                   _ body: (DialplanExtension) -> T?) -> T? {
         var visited = Set<String>()
-        return search(context: context, callerID: callerID, date: date, depth: 0, visited: &visited, body)
+        return search(context: context, exten: exten, callerID: callerID, date: date, depth: 0, visited: &visited, body)
     }
 
-    private func search<T>(context name: String, callerID: String?, date: DialplanClockTime?, depth: Int, visited: inout Set<String>, _ body: (DialplanExtension) -> T?) -> T? {
+    private func search<T>(context name: String, exten: String?, callerID: String?, date: DialplanClockTime?, depth: Int,
+                           visited: inout Set<String>, _ body: (DialplanExtension) -> T?) -> T? {
         guard depth < Self.maxIncludeDepth, !visited.contains(name), let context = contexts[name] else { return nil }
         visited.insert(name)
-        for extensionEntry in context.extensions where extensionEntry.accepts(callerID: callerID) {
-            if let found = body(extensionEntry) { return found }
+        var result: T?
+        context.candidates(for: exten) { position in
+            let extensionEntry = context.extensions[position]
+            guard extensionEntry.accepts(callerID: callerID) else { return false }
+            result = body(extensionEntry)
+            return result != nil
         }
+        if let result { return result }
         for include in context.includes {
             if let timing = include.timing, let date, !timing.contains(date) { continue }
-            if let found = search(context: include.context, callerID: callerID, date: date, depth: depth + 1, visited: &visited, body) {
+            if let found = search(context: include.context, exten: exten, callerID: callerID, date: date, depth: depth + 1,
+                                  visited: &visited, body) {
                 return found
             }
         }
@@ -150,14 +213,14 @@ public struct Dialplan: Sendable {
     /// The priority to run at `(context, exten, priority)` for this caller, if any.
     /// `date` decides time-conditional includes (nil: treat them all as open).
     public func findPriority(context: String, exten: String, priority: Int, callerID: String? = nil, at date: DialplanClockTime? = nil) -> DialplanPriority? {
-        search(context: context, callerID: callerID, at: date) { candidate in
+        search(context: context, matching: exten, callerID: callerID, at: date) { candidate in
             candidate.pattern.matches(exten) ? candidate.priorities[priority] : nil
         }
     }
 
     /// The priority number of `label` for `exten` in `context` (for Goto/GotoIf).
     public func findLabel(context: String, exten: String, label: String, callerID: String? = nil, at date: DialplanClockTime? = nil) -> Int? {
-        search(context: context, callerID: callerID, at: date) { candidate in
+        search(context: context, matching: exten, callerID: callerID, at: date) { candidate in
             candidate.pattern.matches(exten) ? candidate.priority(labeled: label) : nil
         }
     }
@@ -193,7 +256,7 @@ public struct Dialplan: Sendable {
 
     /// The hint device string for `exten` (`SIP/1001`), searched like any extension.
     public func hint(context: String, exten: String) -> String? {
-        search(context: context, callerID: nil, at: nil) { candidate in
+        search(context: context, matching: exten, callerID: nil, at: nil) { candidate in
             candidate.pattern.matches(exten) ? candidate.hint : nil
         }
     }

@@ -100,6 +100,7 @@ struct DialplanLoader {
             }
         }
         dialplan.contexts[name]!.extensions.sort(by: DialplanExtension.searchOrder)
+        dialplan.contexts[name]!.reindex()
         // Indices shift when sorting; rebuild them for any later section with the same name.
         var index: [ExtensionSlot: Int] = [:]
         for (position, entry) in dialplan.contexts[name]!.extensions.enumerated() {

@@ -10,6 +10,7 @@ import Logging
 /// datadir = /var/lib/pbxd     ; registrations, and later the SQLite database
 /// loglevel = info             ; trace, debug, info, notice, warning, error, critical
 /// qualifyinterval = 60        ; seconds between OPTIONS pings (overrides sip.conf qualifyfreq)
+/// agidir = /var/lib/pbxd/agi-bin ; AGI(script): relative script names (default <datadir>/agi-bin)
 /// ```
 public struct PBXDConfig: Sendable {
     public var dataDirectory = "/var/lib/pbxd"
@@ -19,6 +20,9 @@ public struct PBXDConfig: Sendable {
     /// `soundsdir=`: pbxd's own prompts, searched before Asterisk's sound packages; by default
     /// the `sounds/` directory beside the config directory (the repository layout).
     public var soundsDirectory: String?
+    /// `agidir=` (asterisk.conf's `astagidir`): where `AGI(name)` finds a relative script name;
+    /// nil: `<datadir>/agi-bin`.
+    public var agiDirectory: String?
     public var warnings: [ConfigWarning] = []
 
     public init(dataDirectory: String = "/var/lib/pbxd", logLevel: Logger.Level = .info, qualifyInterval: Int? = nil) {
@@ -42,6 +46,8 @@ public struct PBXDConfig: Sendable {
                     dataDirectory = try Self.directory(entry, relativeTo: directory)
                 case "soundsdir":
                     soundsDirectory = try Self.directory(entry, relativeTo: directory)
+                case "agidir", "astagidir":
+                    agiDirectory = try Self.directory(entry, relativeTo: directory)
                 case "loglevel":
                     guard let level = Logger.Level(rawValue: entry.value.lowercased()) else {
                         throw entry.invalid("expected trace, debug, info, notice, warning, error or critical")

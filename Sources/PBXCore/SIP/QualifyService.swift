@@ -114,7 +114,18 @@ public final class QualifyService: @unchecked Sendable {
         states[peer] = state
         if changedKind {
             logger.info("peer is now \(reachability)", metadata: ["peer": "\(peer)"])
+            if let status = Self.peerStatus(reachability) { driver.events.publish(.peerStatus(peer: peer, status)) }
             onChange?(peer, reachability)
+        }
+    }
+
+    /// chan_sip's PeerStatus for a qualify result (`Time: -1` when unreachable).
+    static func peerStatus(_ reachability: PeerReachability) -> PeerStatusChange? {
+        switch reachability {
+        case .unmonitored, .unknown: nil
+        case .reachable(let ms): .reachable(milliseconds: ms)
+        case .lagged(let ms): .lagged(milliseconds: ms)
+        case .unreachable: .unreachable(milliseconds: -1)
         }
     }
 

@@ -20,9 +20,12 @@ public final class RegistrarService: @unchecked Sendable {
     private var expiryTask: RepeatedTask?
     /// Told of every peer whose registration appeared, changed or went away (qualify, events).
     public var onChange: (@Sendable (_ peer: String, _ registered: Bool) -> Void)?
+    /// PeerStatus Registered/Unregistered go here.
+    private let events: EventBus?
 
-    public init(eventLoop: any EventLoop, policy: RegistrarPolicy, dataDirectory: String?, logger: Logger) {
+    public init(eventLoop: any EventLoop, policy: RegistrarPolicy, dataDirectory: String?, events: EventBus? = nil, logger: Logger) {
         self.eventLoop = eventLoop
+        self.events = events
         self.logger = logger
         var bindings: [RegistrarBinding] = []
         if let dataDirectory {
@@ -85,6 +88,10 @@ public final class RegistrarService: @unchecked Sendable {
         guard outcome.changed else { return }
         let registered = !registrar.bindings(for: peer.name.lowercased(), now: Date()).isEmpty
         logger.info(registered ? "peer registered" : "peer unregistered", metadata: ["peer": "\(peer.name)", "from": "\(source)"])
+        // chan_sip reports a REGISTER with Expires: 0 as `Expired` too.
+        let status: PeerStatusChange = registered
+            ? .registered(address: "\(registrationSource.host):\(registrationSource.port)") : .unregistered(cause: "Expired")
+        events?.publish(.peerStatus(peer: peer.name, status))
         onChange?(peer.name, registered)
         persist()
     }
@@ -92,8 +99,12 @@ public final class RegistrarService: @unchecked Sendable {
     private func expireStale() {
         let expired = registrar.expire(now: Date())
         guard !expired.isEmpty else { return }
+        var announced: Set<String> = []
         for binding in expired {
             logger.info("registration expired", metadata: ["peer": "\(binding.aor)"])
+            if registrar.bindings(for: binding.aor, now: Date()).isEmpty, announced.insert(binding.aor).inserted {
+                events?.publish(.peerStatus(peer: binding.aor, .unregistered(cause: "Expired")))
+            }
             onChange?(binding.aor, false)
         }
         persist()

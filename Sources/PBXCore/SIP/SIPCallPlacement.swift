@@ -9,6 +9,7 @@ extension SIPDialer {
             return .failure(PlaceFailure(cause: .facilityRejected, description: "unsupported channel technology '\(target.technology)'"))
         }
         let leg: Result<SIPChannel, OutboundLegError>
+        let sipCaller = caller as? SIPChannel
         switch caller {
         case nil:
             leg = await driver.makeOriginatedLeg(to: target.resource, callerID: options.callerID ?? ("", ""))
@@ -26,7 +27,9 @@ extension SIPDialer {
             let (progress, continuation) = AsyncStream<CallProgress>.makeStream()
             let driver = self.driver
             driver.eventLoop.execute {
-                PlacedCallTracker(driver: driver, leg: channel, timeout: options.timeout, continuation: continuation).start()
+                let events = DialEvents(driver: driver, caller: sipCaller)
+                PlacedCallTracker(driver: driver, leg: channel, events: events, timeout: options.timeout, continuation: continuation)
+                    .start(dialString: target.resource)
             }
             return .success(PlacedCall(channel: channel, progress: progress))
         }
@@ -51,13 +54,7 @@ extension SIPDialer {
                 caller.logger.warning("cannot answer caller", metadata: ["error": "\(error)"])
                 return
             }
-            caller.localMedia = nil
-            callee.localMedia = nil
-            driver.media.bridge(caller: caller.media, callee: callee.media)
-            caller.bridgedPeer = callee
-            callee.bridgedPeer = caller
-            caller.startDTMFInterworking(with: callee)
-            caller.logger.info("bridged", metadata: ["peer": "\(callee.name)"])
+            SIPBridge(driver: driver).join(caller: caller, callee: callee)
         }
         return (try? await ended.futureResult.get()) ?? .callerHungUp(.normalClearing)
     }
@@ -70,20 +67,23 @@ final class PlacedCallTracker: @unchecked Sendable {
     // are transaction events, timer-wheel expiries and futures of that same loop).
     private let driver: SIPChannelDriver
     private let leg: SIPChannel
+    private let events: DialEvents
     private let timeout: Duration?
     private var continuation: AsyncStream<CallProgress>.Continuation?
     private var timer: TimerWheel.Token?
 
-    init(driver: SIPChannelDriver, leg: SIPChannel, timeout: Duration?, continuation: AsyncStream<CallProgress>.Continuation) {
+    init(driver: SIPChannelDriver, leg: SIPChannel, events: DialEvents, timeout: Duration?, continuation: AsyncStream<CallProgress>.Continuation) {
         self.driver = driver
         self.leg = leg
+        self.events = events
         self.timeout = timeout
         self.continuation = continuation
     }
 
-    func start() {
-        // Hung up by the application (the queue stops ringing it) or by the far end.
-        leg.hangupFuture.whenSuccess { [self] cause in end(.failed(cause)) }
+    func start(dialString: String) {
+        events.begin(leg, dialString: dialString)
+        // Hung up by the application (the queue stops ringing it: CANCEL) or by the far end.
+        leg.hangupFuture.whenSuccess { [self] cause in end(.failed(cause), status: cause == .noAnswer ? .noAnswer : .cancel) }
         if let timeout {
             timer = driver.timers.schedule(in: .nanoseconds(timeout.nanoseconds)) { [self] in
                 leg.hangupOnLoop(cause: .noAnswer)
@@ -93,19 +93,22 @@ final class PlacedCallTracker: @unchecked Sendable {
             switch event {
             case .ringing, .earlyMedia:
                 leg.markRinging()
+                guard continuation != nil else { return }
+                events.ringing(leg)
                 continuation?.yield(.ringing)
             case .answered:
-                end(.answered)
+                end(.answered, status: .answer)
             case .failed(let cause):
+                end(.failed(cause), status: DialStatus(failure: cause))
                 if leg.hangupCause == nil { leg.remoteHangup(cause: cause) }
-                end(.failed(cause))
             }
         }
     }
 
-    private func end(_ outcome: CallProgress) {
+    private func end(_ outcome: CallProgress, status: DialStatus) {
         guard let continuation else { return }
         if let timer { driver.timers.cancel(timer) }
+        events.end(leg, status)
         continuation.yield(outcome)
         continuation.finish()
         self.continuation = nil

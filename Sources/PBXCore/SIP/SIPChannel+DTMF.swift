@@ -162,6 +162,7 @@ extension SIPChannel {
         eventLoop.preconditionInEventLoop()
         guard hangupCause == nil else { return }
         logger.debug("DTMF received", metadata: ["digit": "\(digit)", "via": "\(method)"])
+        publishDTMF(digit.character, duration: duration, direction: .received)
         if let peer = bridgedPeer, peer.hangupCause == nil {
             peer.sendDigit(digit, duration: duration)
             return
@@ -179,8 +180,10 @@ extension SIPChannel {
         let duration = min(max(requested, Self.minimumSentDuration), SIPInfoDTMF.maximumDuration)
         switch dtmfSendMethod {
         case .info(let short):
+            publishDTMF(digit.character, duration: duration, direction: .sent)
             sendInfoDigit(digit, duration: short ? nil : duration)
         case .rfc4733(let payloadType):
+            publishDTMF(digit.character, duration: duration, direction: .sent)
             sendRFC4733Digit(digit, duration: duration, payloadType: payloadType)
         case .inband:
             logger.warning("DTMF cannot be sent in-band yet; digit dropped", metadata: ["digit": "\(digit)"])
@@ -188,6 +191,14 @@ extension SIPChannel {
             logger.warning("DTMF not sent: peer has dtmfmode=rfc2833 but negotiated no telephone-event",
                            metadata: ["digit": "\(digit)"])
         }
+    }
+
+    /// DTMFBegin and DTMFEnd for a key known only once it ended (INFO, a key passed across a
+    /// bridge, one pbxd sends).
+    func publishDTMF(_ digit: Character, duration: Duration, direction: DTMFDirection) {
+        let milliseconds = Self.milliseconds(duration)
+        publishEvent { .dtmfBegin($0, digit: digit, direction: direction) }
+        publishEvent { .dtmfEnd($0, digit: digit, durationMs: milliseconds, direction: direction) }
     }
 
     /// The shortest key pbxd sends (RFC 4733 §2.5.1.2 suggests at least 40 ms).

@@ -24,6 +24,7 @@ extension SIPChannel {
             respondWithCurrentSession(to: request, transaction: transaction)
             return
         }
+        noteHoldState(offered: offer.direction)
         guard let peer = bridgedPeer, peer.hangupCause == nil, var peerDialog = peer.dialog else {
             // Not bridged (IVR, or the other leg is gone): we answer it ourselves, mirroring the
             // offered direction as RFC 3264 §6.1 asks (sendonly → recvonly, inactive → inactive).
@@ -49,6 +50,16 @@ extension SIPChannel {
                 driver.reply(request, 500, on: transaction)
             }
         }
+    }
+
+    /// Hold/Unhold as chan_sip reports them: a sendonly or inactive offer (or a null
+    /// connection address) puts the call on hold, any other direction takes it off.
+    func noteHoldState(offered direction: MediaDirection) {
+        let holding = direction == .sendonly || direction == .inactive
+        guard holding != onHold else { return }
+        onHold = holding
+        logger.info(holding ? "put on hold" : "taken off hold")
+        publishEvent { holding ? .hold($0) : .unhold($0) }
     }
 
     private func respondWithCurrentSession(to request: SIPRequest, transaction: ServerTransactionHandle) {

@@ -18,8 +18,9 @@ extension SIPChannel {
                 return .missing(prompt: prompt)
             }
             let player = await endpoint.play(frames, codec: codec, interruptible: !interruptDigits.isEmpty)
+            await stopWhenWaitEnds(player)
             let outcome = (try? await player.outcome.get()) ?? .stopped
-            if await isHungUp { return .hungUp }
+            if await isStopped { return .hungUp }
             switch outcome {
             case .finished:
                 continue
@@ -45,6 +46,7 @@ extension SIPChannel {
         let nanos = Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
         let promise = eventLoop.makePromise(of: Character?.self)
         eventLoop.execute {
+            guard !self.isInterrupted else { return promise.succeed(nil) }
             if let digit = self.digits.take(matching: matching) { return promise.succeed(digit) }
             guard self.hangupCause == nil else { return promise.succeed(nil) }
             let timer = self.driver.timers.schedule(in: .nanoseconds(max(0, nanos))) {
@@ -52,13 +54,20 @@ extension SIPChannel {
                 promise.succeed(nil)
             }
             self.digits.addWaiter(promise, matching: matching) { self.driver.timers.cancel(timer) }
-            self.hangupFuture.whenSuccess { _ in
+            self.waitEnded.whenSuccess {
                 self.driver.timers.cancel(timer)
                 self.digits.cancelWaiter(promise)
                 promise.succeed(nil)
             }
         }
         return (try? await promise.futureResult.get()) ?? nil
+    }
+
+    /// Stops `player` as soon as the channel hangs up or an async goto interrupts it.
+    func stopWhenWaitEnds(_ player: RTPPlayer) async {
+        try? await eventLoop.submit {
+            self.waitEnded.whenSuccess { Task { await player.stop() } }
+        }.get()
     }
 
     private func takeBufferedDigit(in set: String) async -> Character? {
@@ -81,8 +90,17 @@ extension SIPChannel {
         guard snapshot.usable else { return nil }
         let (telephoneEvent, inband) = Self.dtmfDetection(peer.dtmfMode, negotiated: snapshot.telephoneEvent)
         let handler = DTMFDetection.handler(telephoneEventPayloadType: telephoneEvent, inband: inband) { [weak self] event in
-            guard case .end(let end) = event, let self else { return }
-            self.eventLoop.execute { self.digitArrived(end.digit.character) }
+            guard let self else { return }
+            self.eventLoop.execute {
+                switch event {
+                case .begin(let begin):
+                    self.publishEvent { .dtmfBegin($0, digit: begin.digit.character, direction: .received) }
+                case .end(let end):
+                    let milliseconds = Self.milliseconds(end.duration)
+                    self.publishEvent { .dtmfEnd($0, digit: end.digit.character, durationMs: milliseconds, direction: .received) }
+                    self.digitArrived(end.digit.character)
+                }
+            }
         }
         guard let endpoint = try? await snapshot.session.attachLocal(snapshot.side, handler: handler) else { return nil }
         // attachLocal replaced any earlier attachment, so the newest endpoint is the live one.
@@ -190,7 +208,7 @@ extension SIPChannel {
                     if let digit { outcome.succeed(.dtmf(digit)) }
                 }
             }
-            self.hangupFuture.whenSuccess { _ in outcome.succeed(.hungUp) }
+            self.waitEnded.whenSuccess { outcome.succeed(.hungUp) }
             outcome.futureResult.whenComplete { _ in
                 // Not inline: this can run from inside `digits.push` (a terminator arrived).
                 self.eventLoop.execute {
@@ -226,7 +244,10 @@ extension SIPChannel {
                 await endpoint.setTap(nil)
                 return digit
             }
-            if await isHungUp { return nil }
+            if await isStopped {
+                await endpoint.setTap(nil)
+                return nil
+            }
         }
     }
 
@@ -254,6 +275,8 @@ extension SIPChannel {
             }
             player = await endpoint.play(music, codec: codec)
         }
+        let musicClass = musicClassName(of: sound)
+        if let musicClass { publishEvent { .musicOnHoldStart($0, musicClass: musicClass) } }
         let result = eventLoop.makePromise(of: ContinuousPlayResult.self)
         player.outcome.whenComplete { ended in
             if case .success(.finished) = ended {
@@ -270,12 +293,20 @@ extension SIPChannel {
                     result.succeed(.elapsed)
                 }
             }
-            self.hangupFuture.whenSuccess { _ in result.succeed(.hungUp) }
+            self.waitEnded.whenSuccess { result.succeed(.hungUp) }
             result.futureResult.whenComplete { _ in if let timer { self.driver.timers.cancel(timer) } }
         }
         let outcome = (try? await result.futureResult.get()) ?? .hungUp
         await player.stop()
+        if musicClass != nil { publishEvent { .musicOnHoldStop($0) } }
         return outcome
+    }
+
+    /// The musiconhold.conf class whose files `sound` plays (`default` when none lists exactly
+    /// those files); nil for a tone, which is not music on hold.
+    private func musicClassName(of sound: ContinuousSound) -> String? {
+        guard case .music(let files, _) = sound else { return nil }
+        return driver.musicOnHold.classes.values.first { $0.files == files }?.name ?? "default"
     }
 
     public func sendDTMF(_ digits: String, duration: Duration, gap: Duration) async -> Bool {
@@ -308,7 +339,11 @@ extension SIPChannel {
             }
             if !first, await waitForHangup(timeout: gap) { return false }
             first = false
-            guard await endpoint.sendDTMF(digit, payloadType: payloadType, duration: duration) == .finished else { return false }
+            publishEvent { .dtmfBegin($0, digit: digit.character, direction: .sent) }
+            let sent = await endpoint.sendDTMF(digit, payloadType: payloadType, duration: duration) == .finished
+            let milliseconds = Self.milliseconds(duration)
+            publishEvent { .dtmfEnd($0, digit: digit.character, durationMs: milliseconds, direction: .sent) }
+            guard sent else { return false }
         }
         return !(await isHungUp)
     }

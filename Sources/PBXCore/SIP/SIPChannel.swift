@@ -9,7 +9,7 @@ import SIPStack
 ///
 /// Threading: all mutable state is confined to the SIP event loop (`driver.eventLoop`); the
 /// `CallChannel` methods, called from the dialplan's task, hop onto the loop.
-public final class SIPChannel: CallChannel, @unchecked Sendable {
+public final class SIPChannel: CallChannel, ChannelEventSource, InterruptibleChannel, DialplanOwnedChannel, @unchecked Sendable {
     // @unchecked Sendable: every `var` below is touched only on `eventLoop` (loop-side methods
     // assert it; async entry points hop with `eventLoop.submit`).
 
@@ -21,6 +21,10 @@ public final class SIPChannel: CallChannel, @unchecked Sendable {
     public let direction: Direction
     /// The sip.conf peer this leg belongs to.
     public let peer: SIPPeer
+    /// The channel variables chan_sip sets on an inbound call — `SIPCALLID`, `SIPDOMAIN` (the
+    /// host the phone called) and `SIPURI` (the caller at its real address) — for the dialplan
+    /// run to start with; none on an outbound leg (it runs no dialplan).
+    public let dialplanVariables: [String: String]
     let driver: SIPChannelDriver
     var eventLoop: any EventLoop { driver.eventLoop }
     let logger: Logger
@@ -46,6 +50,8 @@ public final class SIPChannel: CallChannel, @unchecked Sendable {
     private let hangupPromise: EventLoopPromise<HangupCause>
     /// The other leg while bridged: re-INVITEs and BYEs are passed to it.
     weak var bridgedPeer: SIPChannel?
+    /// The bridge this leg is in (it leaves before its Hangup event is published).
+    var bridge: SIPBridge?
     /// The leg's own media endpoint while it plays prompts or listens for DTMF (not bridged).
     var localMedia: LocalMediaEndpoint?
     /// DTMF pressed and not yet read by the dialplan.
@@ -54,6 +60,17 @@ public final class SIPChannel: CallChannel, @unchecked Sendable {
     var injectedDTMF = InjectedDTMFStream()
     /// Why an unanswered inbound leg is about to be rejected (set by a failed Dial).
     var pendingFailureCause: HangupCause?
+    /// Whether the phone has put the call on hold (re-INVITE sendonly/inactive).
+    var onHold = false
+    /// Set by an async goto (AMI Redirect) until the dialplan has moved: every wait returns at
+    /// once while it is set (see `InterruptibleChannel`). Completes `interruption`.
+    private(set) var isInterrupted = false
+    private var interruption: EventLoopPromise<Void>?
+    /// Set while a dialplan run owns the channel: its Hangup event (and its removal from the
+    /// registry) wait for the run to end, as Asterisk destroys a channel when its PBX thread
+    /// ends — so the `h` extension's events come before Hangup, and a Dial caller's Hangup
+    /// after its callee's.
+    private(set) var dialplanOwnsChannel = false
 
     // Inbound-only state.
     var serverTransaction: ServerTransactionHandle?
@@ -62,13 +79,27 @@ public final class SIPChannel: CallChannel, @unchecked Sendable {
     // Outbound-only state.
     var clientTransaction: ClientTransactionHandle?
 
+    /// Creates the leg and announces it (registry, Newchannel). Must run on the driver's loop.
+    /// `dialplanLocation` is where an inbound call starts; an outbound leg starts at `s` in its
+    /// peer's context, as chan_sip's do. `callerNumber`/`callerName` are the calling party: an
+    /// inbound leg's own caller ID; for an outbound leg, whose own caller ID is its peer's
+    /// (`callerid=`, else the peer name), they become the connected line (NewConnectedLine
+    /// right after Newchannel, as Asterisk's Dial does).
     init(
         direction: Direction, peer: SIPPeer, identity: (name: String, uniqueID: String), linkedID: String?,
         invite: SIPRequest, remoteAddress: SIPTransportAddress, media: LegMedia, driver: SIPChannelDriver,
-        callerNumber: String, callerName: String
+        callerNumber: String, callerName: String, dialplanLocation: (context: String, exten: String)? = nil
     ) {
         self.direction = direction
         self.peer = peer
+        if direction == .inbound, let ip = remoteAddress.address.ipAddress, let port = remoteAddress.address.port {
+            let user = invite.headers.from.uri.user.map { $0 + "@" } ?? ""
+            dialplanVariables = [
+                "SIPCALLID": invite.headers.callID, "SIPDOMAIN": invite.uri.host, "SIPURI": "sip:\(user)\(ip):\(port)",
+            ]
+        } else {
+            dialplanVariables = [:]
+        }
         self.name = identity.name
         self.uniqueID = identity.uniqueID
         self.linkedID = linkedID ?? identity.uniqueID
@@ -76,14 +107,18 @@ public final class SIPChannel: CallChannel, @unchecked Sendable {
         self.remoteAddress = remoteAddress
         self.media = media
         self.driver = driver
-        self.callerNumber = callerNumber
-        self.callerName = callerName
-        self.channelState = direction == .inbound ? .ring : .down
+        self.callerNumber = direction == .inbound ? callerNumber : (peer.callerID?.number ?? peer.name)
+        self.callerName = direction == .inbound ? callerName : (peer.callerID?.name ?? "")
+        // Created Down, as Asterisk's channels are; an inbound one moves to Ring at once.
+        self.channelState = .down
+        let start = dialplanLocation ?? (peer.context, "s")
+        self.dialplanLocation = (start.context, start.exten, 1)
         self.hangupPromise = driver.eventLoop.makePromise(of: HangupCause.self)
         var logger = driver.logger
         logger[metadataKey: "uniqueid"] = "\(identity.uniqueID)"
         logger[metadataKey: "channel"] = "\(identity.name)"
         self.logger = logger
+        driver.channelCreated(self)
     }
 
     // MARK: CallChannel (called from the dialplan task)
@@ -109,6 +144,94 @@ public final class SIPChannel: CallChannel, @unchecked Sendable {
         try? await eventLoop.submit { self.dialplanLocation = (context, exten, priority) }.get()
     }
 
+    // MARK: Events
+
+    /// Publishes an event with this channel's block, taken on the loop, in order with the
+    /// channel's own events (a call from another thread is queued behind what the loop has).
+    public func publishEvent(_ make: @escaping @Sendable (ChannelSnapshot) -> ManagerEvent) {
+        if eventLoop.inEventLoop {
+            driver.events.publish(make(snapshotOnLoop()))
+        } else {
+            eventLoop.execute { self.driver.events.publish(make(self.snapshotOnLoop())) }
+        }
+    }
+
+    /// Moves to `state`, with Newstate when it changes.
+    func changeState(_ state: ChannelState) {
+        eventLoop.preconditionInEventLoop()
+        guard channelState != state else { return }
+        channelState = state
+        publishEvent { .newstate($0) }
+    }
+
+    /// The far end as this channel's phone should see it (a dialer sets it on both legs).
+    func setConnectedLine(number: String, name: String) {
+        eventLoop.preconditionInEventLoop()
+        guard connectedLine != (number, name) else { return }
+        connectedLine = (number, name)
+        publishEvent { .newConnectedLine($0) }
+    }
+
+    // MARK: Channel end (DialplanOwnedChannel)
+
+    /// The driver (inbound calls) or a dialer (originated calls) calls this on the loop before
+    /// it hands the channel to a dialplan run.
+    func deferHangupToDialplan() {
+        eventLoop.preconditionInEventLoop()
+        dialplanOwnsChannel = true
+    }
+
+    public func dialplanEnded() async {
+        try? await eventLoop.submit {
+            guard self.dialplanOwnsChannel else { return }
+            self.dialplanOwnsChannel = false
+            // Not hung up yet (unusual): `finish` announces the hangup when it comes.
+            if let cause = self.hangupCause { self.announceHangup(cause) }
+        }.get()
+    }
+
+    /// Hangup (the channel's last event) and its removal from the live channels.
+    private func announceHangup(_ cause: HangupCause) {
+        publishEvent { .hangup($0, cause: cause) }
+        driver.channels.remove(uniqueID: uniqueID)
+    }
+
+    // MARK: Async goto (InterruptibleChannel)
+
+    public func interruptApplication() async {
+        try? await eventLoop.submit {
+            guard self.hangupCause == nil, !self.isInterrupted else { return }
+            self.isInterrupted = true
+            self.interruption?.succeed(())
+            self.logger.debug("current application interrupted (async goto)")
+        }.get()
+    }
+
+    public func clearInterruption() async {
+        try? await eventLoop.submit {
+            self.isInterrupted = false
+            self.interruption = nil
+        }.get()
+    }
+
+    /// Completes when the current application must stop waiting: the channel hung up or an
+    /// async goto interrupted it. Call on the loop.
+    var waitEnded: EventLoopFuture<Void> {
+        eventLoop.preconditionInEventLoop()
+        if hangupCause != nil || isInterrupted { return eventLoop.makeSucceededVoidFuture() }
+        let promise = interruption ?? eventLoop.makePromise(of: Void.self)
+        interruption = promise
+        let ended = eventLoop.makePromise(of: Void.self)
+        promise.futureResult.whenSuccess { ended.succeed(()) }
+        hangupPromise.futureResult.whenSuccess { _ in ended.succeed(()) }
+        return ended.futureResult
+    }
+
+    /// Whether the current application should give up: hung up, or interrupted.
+    var isStopped: Bool {
+        get async { (try? await eventLoop.submit { self.hangupCause != nil || self.isInterrupted }.get()) ?? true }
+    }
+
     /// The snapshot, taken on the loop (events published from loop-side code use this).
     func snapshotOnLoop() -> ChannelSnapshot {
         ChannelSnapshot(
@@ -125,8 +248,10 @@ public final class SIPChannel: CallChannel, @unchecked Sendable {
 
     public func setCallerID(number: String, name: String) async {
         try? await eventLoop.submit {
+            guard (self.callerNumber, self.callerName) != (number, name) else { return }
             self.callerNumber = number
             self.callerName = name
+            self.publishEvent { .newCallerid($0) }
         }.get()
     }
 
@@ -148,9 +273,9 @@ public final class SIPChannel: CallChannel, @unchecked Sendable {
         let nanos = Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
         let outcome = eventLoop.makePromise(of: Bool.self)
         eventLoop.execute {
-            guard self.hangupCause == nil else { return outcome.succeed(true) }
+            guard self.hangupCause == nil, !self.isInterrupted else { return outcome.succeed(true) }
             let timer = self.driver.timers.schedule(in: .nanoseconds(max(0, nanos))) { outcome.succeed(false) }
-            self.hangupPromise.futureResult.whenSuccess { _ in
+            self.waitEnded.whenSuccess {
                 self.driver.timers.cancel(timer)
                 outcome.succeed(true)
             }
@@ -174,7 +299,7 @@ public final class SIPChannel: CallChannel, @unchecked Sendable {
         response.headers.contentType = "application/sdp"
         response.body = sdp
         driver.transactions.respond(response, on: transaction)
-        channelState = .up
+        changeState(.up)
         logger.info("answered")
     }
 
@@ -184,8 +309,8 @@ public final class SIPChannel: CallChannel, @unchecked Sendable {
         switch indication {
         case .ringing:
             guard sentProvisional == nil else { return }
+            // chan_sip sends 180 without a state change: an inbound leg stays Ring until Up.
             sendProvisional(180, withMedia: false)
-            channelState = .ringing
         case .progress:
             sendProvisional(183, withMedia: true)
         case .busy:
@@ -258,6 +383,17 @@ public final class SIPChannel: CallChannel, @unchecked Sendable {
             driver.transactions.respond(makeResponse(487), on: transaction)
         }
         logger.info("remote hangup", metadata: ["cause": "\(cause.rawValue)"])
+        // chan_sip queues a hangup (HangupRequest) for a BYE or CANCEL; an outbound leg that
+        // fails before answering only reports its failure to the dial.
+        if direction == .inbound || channelState == .up {
+            publishEvent { .hangupRequest($0, cause: cause) }
+            // Leaving a bridge because this side hung up soft-hangs it up too (Asterisk 18),
+            // after its BridgeLeave.
+            if let bridge {
+                bridge.leave(self)
+                publishEvent { .softHangupRequest($0, cause: cause) }
+            }
+        }
         finish(cause: cause)
     }
 
@@ -265,14 +401,25 @@ public final class SIPChannel: CallChannel, @unchecked Sendable {
     func finish(cause: HangupCause) {
         guard hangupCause == nil else { return }
         hangupCause = cause
-        channelState = .down
+        bridge?.leave(self)
+        // The state stays as it was (Hangup shows e.g. Up, as Asterisk's does).
+        if !dialplanOwnsChannel { announceHangup(cause) }
+        interruption?.succeed(())
+        interruption = nil
         driver.channelEnded(self)
         hangupPromise.succeed(cause)
     }
 
     /// An outbound leg's state as responses arrive (the dialer drives the rest).
-    func markRinging() { if channelState != .up { channelState = .ringing } }
-    func markUp() { channelState = .up }
+    func markRinging() {
+        guard channelState != .up else { return }
+        changeState(.ringing)
+        driver.leg(self, isRinging: true)
+    }
+    func markUp() {
+        changeState(.up)
+        driver.leg(self, isRinging: false)
+    }
 
     /// A response to our inbound INVITE, with the dialog's To-tag.
     func makeResponse(_ code: Int, reason: String? = nil) -> SIPResponse {

@@ -25,6 +25,12 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
     let userAgent: String
     let registrar: RegistrarService
     let authenticator: CallAuthenticator
+    /// Where every channel's events go (Newchannel … Hangup, DTMF, Hold).
+    public let events: EventBus
+    /// Every live channel, for management (registered on creation, removed on hangup).
+    public let channels: ChannelRegistry
+    /// musiconhold.conf, to name the class in MusicOnHoldStart.
+    public var musicOnHold = MusicOnHoldConfig()
     private let validator = SIPRequestValidator(
         supportedExtensions: SIPChannelDriver.supportedExtensions,
         implementedMethods: [.invite, .ack, .cancel, .options, .bye, .register, .info, .update, .prack,
@@ -48,13 +54,18 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
     private var cancelledWhileAdmitting: Set<ServerTransactionHandle> = []
     /// Live channels per peer name (call-limit).
     private var callCounts: [String: Int] = [:]
+    /// Published device states (SIPChannelDriver+DeviceState.swift).
+    let deviceStates = DeviceStateTracker()
     private var shuttingDown = false
 
     public init(
         eventLoop: any EventLoop, transport: SIPTransportLayer, config: SIPConfig, media: MediaEngine,
-        registrar: RegistrarService, identity: ChannelIdentity = ChannelIdentity(), logger: Logger
+        registrar: RegistrarService, identity: ChannelIdentity = ChannelIdentity(), events: EventBus = EventBus(),
+        channels: ChannelRegistry? = nil, logger: Logger
     ) {
         self.eventLoop = eventLoop
+        self.events = events
+        self.channels = channels ?? ChannelRegistry(events: events)
         self.transport = transport
         self.config = config
         self.media = media
@@ -217,14 +228,16 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
         let channel = SIPChannel(
             direction: .inbound, peer: peer, identity: identity.next(technology: "SIP", peer: peer.name),
             linkedID: nil, invite: request, remoteAddress: source, media: legMedia, driver: self,
-            callerNumber: callerNumber, callerName: callerName
+            callerNumber: callerNumber, callerName: callerName, dialplanLocation: (peer.context, request.uri.user ?? "s")
         )
+        channel.changeState(.ring)
         channel.serverTransaction = transaction
         channel.dialog = Dialog(asServerFor: request, localTag: channel.dialogLocalTag, localContact: localContact(for: source))
         channelsByInvite[transaction] = channel
         channel.dialogID = DialogID(callID: request.headers.callID, localTag: channel.dialogLocalTag)
         channelsByDialog[channel.dialogID!] = channel
         channel.logger.info("new inbound call", metadata: ["from": "\(callerNumber)", "exten": "\(request.uri.user ?? "s")"])
+        channel.deferHangupToDialplan()
         startCall(channel, peer.context, request.uri.user ?? "s")
     }
 
@@ -270,9 +283,16 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
         channelsByDialog[channel.dialogID!] = channel
     }
 
+    /// A leg was just created (inbound or outbound): live for management, and announced.
+    func channelCreated(_ channel: SIPChannel) {
+        channels.register(channel, dialedNumber: channel.direction == .inbound ? channel.invite.uri.user ?? "" : "")
+        channel.publishEvent { .newchannel($0) }
+    }
+
     func channelEnded(_ channel: SIPChannel) {
         if let id = channel.dialogID, channelsByDialog[id] === channel { channelsByDialog[id] = nil }
         if let transaction = channel.serverTransaction { channelsByInvite[transaction] = nil }
+        deviceStates.setRinging(channel.uniqueID, peer: channel.peer.name, false)
         releaseCallSlot(for: channel.peer)
         media.release(channel.media)
     }
@@ -281,11 +301,13 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
         let current = callCounts[peer.name, default: 0]
         if let limit = peer.callLimit, current >= limit { return false }
         callCounts[peer.name] = current + 1
+        deviceStateMayHaveChanged(peer: peer.name)
         return true
     }
 
     func releaseCallSlot(for peer: SIPPeer) {
         callCounts[peer.name] = max(0, callCounts[peer.name, default: 0] - 1)
+        deviceStateMayHaveChanged(peer: peer.name)
     }
 
     /// Current number of calls per peer (`sip show inuse`).

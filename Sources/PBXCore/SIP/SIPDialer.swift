@@ -37,6 +37,9 @@ final class DialAttempt: @unchecked Sendable {
     private var winner: SIPChannel?
     /// Whether the caller's media was linked to a callee's early media (183 with SDP).
     private var earlyMediaBridged = false
+    /// Legs whose DialEnd has been published (each gets exactly one).
+    private var ended: Set<ObjectIdentifier> = []
+    private var dialEvents: DialEvents { DialEvents(driver: driver, caller: caller) }
 
     init(driver: SIPChannelDriver, caller: SIPChannel, request: DialRequest, completion: @escaping (DialResult) -> Void) {
         self.driver = driver
@@ -55,6 +58,7 @@ final class DialAttempt: @unchecked Sendable {
             switch driver.makeOutboundLeg(to: target.resource, caller: caller) {
             case .success(let leg):
                 legs.append(leg)
+                dialEvents.begin(leg, dialString: target.resource)
                 leg.hangupFuture.whenSuccess { [self] cause in legEnded(leg, cause: cause) }
                 driver.sendInvite(on: leg) { [self] event in handle(event, on: leg) }
             case .failure(let error):
@@ -78,6 +82,7 @@ final class DialAttempt: @unchecked Sendable {
         case .ringing:
             guard winner == nil else { return }
             leg.markRinging()
+            dialEvents.ringing(leg)
             caller.indicateOnLoop(.ringing)
         case .earlyMedia:
             guard winner == nil else { return }
@@ -89,6 +94,7 @@ final class DialAttempt: @unchecked Sendable {
             answered(by: leg)
         case .failed(let cause):
             failures.append(cause)
+            endLeg(leg, DialStatus(failure: cause))
             if leg.hangupCause == nil { leg.remoteHangup(cause: cause) }
         }
     }
@@ -101,7 +107,11 @@ final class DialAttempt: @unchecked Sendable {
         }
         winner = leg
         if let timeoutTimer { driver.timers.cancel(timeoutTimer) }
-        for other in legs where other !== leg { other.hangupOnLoop(cause: .normalClearing) }
+        endLeg(leg, .answer)
+        for other in legs where other !== leg {
+            endLeg(other, .cancel)
+            other.hangupOnLoop(cause: .normalClearing)
+        }
         caller.media.preferCodec(of: leg.media)
         do {
             try caller.answerOnLoop()
@@ -110,15 +120,17 @@ final class DialAttempt: @unchecked Sendable {
             leg.hangupOnLoop(cause: .incompatibleDestination)
             return
         }
-        caller.localMedia = nil
-        driver.media.bridge(caller: caller.media, callee: leg.media)
-        caller.bridgedPeer = leg
-        leg.bridgedPeer = caller
-        caller.startDTMFInterworking(with: leg)
-        caller.logger.info("bridged", metadata: ["peer": "\(leg.name)"])
+        SIPBridge(driver: driver).join(caller: caller, callee: leg)
+    }
+
+    /// Publishes the leg's DialEnd, once.
+    private func endLeg(_ leg: SIPChannel, _ status: DialStatus) {
+        guard ended.insert(ObjectIdentifier(leg)).inserted else { return }
+        dialEvents.end(leg, status)
     }
 
     private func legEnded(_ leg: SIPChannel, cause: HangupCause) {
+        if leg !== winner { endLeg(leg, DialStatus(failure: cause)) }
         guard completion != nil else { return }
         if leg === winner {
             // Callee hung up: the caller goes too (Dial without the `g` option).
@@ -138,7 +150,10 @@ final class DialAttempt: @unchecked Sendable {
             finish(DialResult(status: .answer, cause: .normalClearing, answeredChannelName: winner.name))
         } else {
             finish(DialResult(status: .cancel, cause: .normalClearing))
-            for leg in legs { leg.hangupOnLoop(cause: .normalClearing) }
+            for leg in legs {
+                endLeg(leg, .cancel)
+                leg.hangupOnLoop(cause: .normalClearing)
+            }
         }
     }
 
@@ -147,7 +162,10 @@ final class DialAttempt: @unchecked Sendable {
         caller.logger.info("Dial: no answer before timeout")
         // Finish first: hanging up the legs reports them ended, which must not decide the status.
         finish(DialResult(status: .noAnswer, cause: .noAnswer))
-        for leg in legs { leg.hangupOnLoop(cause: .noAnswer) }
+        for leg in legs {
+            endLeg(leg, .noAnswer)
+            leg.hangupOnLoop(cause: .noAnswer)
+        }
     }
 
     /// Asterisk's DIALSTATUS for a dial where nobody answered.

@@ -1,0 +1,51 @@
+import Dialplan
+import Foundation
+import Logging
+import PBXCore
+
+/// What the ACD's applications share: the engine and the music-on-hold classes.
+struct ACDServices: Sendable {
+    var engine: QueueEngine
+    var musicOnHold: MusicOnHoldConfig
+
+    /// The queue's `musicclass` (falling back to `default`), or ringing with option `r`.
+    func holdSound(for settings: QueueSettings, ringing: Bool) -> HoldSound {
+        if ringing { return .ringing }
+        guard let music = musicOnHold.classes[settings.musicClass] ?? musicOnHold.classes["default"] else { return .silence }
+        return .music(.music(files: music.files, random: music.random))
+    }
+}
+
+/// The ACD as pbxd wires it (DESIGN.md §1): registers Queue(), the member applications and
+/// functions, the hot-desking applications, the queue manager actions and the `queue …`
+/// console commands, and
+/// follows device states from the event bus.
+public enum ACD {
+    public static func register(
+        engine: QueueEngine, musicOnHold: MusicOnHoldConfig, queueLog: (any QueueLogSink)?,
+        applications: inout ApplicationRegistry, functions: inout FunctionRegistry,
+        managerActions: ManagerActionRegistry?, commands: CLICommandRegistry?
+    ) {
+        let services = ACDServices(engine: engine, musicOnHold: musicOnHold)
+        applications.register(QueueApplication.application(services))
+        for application in MemberApplications.all(engine) + AgentApplications.all(engine) { applications.register(application) }
+        for function in MemberApplications.functions(engine) { functions.register(function) }
+        if let managerActions {
+            QueueManagerActions.register(into: managerActions, engine: engine, queueLog: queueLog, clock: { Date() })
+        }
+        commands?.register(QueueShowCommand.command(engine))
+        for command in QueueMemberCommands.all(engine) { commands?.register(command) }
+    }
+
+    /// Feeds `DeviceStateChange` events from the bus to the engine until the bus cuts it off
+    /// or the task is cancelled.
+    public static func followDeviceStates(on bus: EventBus, engine: QueueEngine) -> Task<Void, Never> {
+        let subscription = bus.subscribe(label: "acd.devicestate")
+        return Task {
+            for await event in subscription.events {
+                guard let change = DeviceStateChange(event) else { continue }
+                await engine.deviceStateChanged(change.device, to: change.state)
+            }
+        }
+    }
+}

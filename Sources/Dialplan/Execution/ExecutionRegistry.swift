@@ -1,0 +1,168 @@
+import Foundation
+import PBXCore
+
+/// The dialplan runs in progress, for management: AMI Getvar/Setvar read and write a running
+/// channel's variables and functions, and AMI Redirect moves a channel to another place in the
+/// dialplan (Asterisk's async goto). The executor registers each run when it starts and
+/// removes it when the main run ends (before the `h` extension).
+///
+/// `@unchecked Sendable` is sound: the only stored state is `runs` and `started`, and every
+/// access to them goes through `lock`.
+public final class ExecutionRegistry: @unchecked Sendable {
+    private let lock = NSLock()
+    /// By Uniqueid.
+    private var runs: [String: ManagedExecution] = [:]
+    private var started = 0
+
+    public init() {}
+
+    func register(_ run: ManagedExecution) {
+        lock.withLock {
+            runs[run.channel.uniqueID] = run
+            started += 1
+        }
+    }
+
+    func remove(_ run: ManagedExecution) {
+        lock.withLock {
+            if runs[run.channel.uniqueID] === run { runs[run.channel.uniqueID] = nil }
+        }
+    }
+
+    /// The run of a channel given by name (case-insensitive) or Uniqueid.
+    public func execution(of channel: String) -> ManagedExecution? {
+        lock.withLock {
+            runs[channel] ?? runs.values.first { $0.channel.name.caseInsensitiveCompare(channel) == .orderedSame }
+        }
+    }
+
+    /// Calls in the dialplan now (`core show channels`' "active calls").
+    public var count: Int { lock.withLock { runs.count } }
+    /// Dialplan runs started since boot ("calls processed").
+    public var callsProcessed: Int { lock.withLock { started } }
+
+    /// `${name}` on the channel: a variable, builtin (`EXTEN`…) or function (`CALLERID(num)`);
+    /// nil when unset. Throws when the channel runs no dialplan.
+    public func value(of name: String, channel: String) async throws(ManagementError) -> String? {
+        guard let run = execution(of: channel) else { throw .noDialplan(channel) }
+        return await run.view().value(of: name)
+    }
+
+    /// `Set(name=value)` on the channel (variables, or writable functions such as CALLERID).
+    public func assign(_ name: String, value: String, channel: String) async throws(ManagementError) {
+        guard let run = execution(of: channel) else { throw .noDialplan(channel) }
+        do {
+            try await run.view().assign(name, value: value)
+        } catch {
+            throw .failed(String(describing: error))
+        }
+    }
+
+    /// AMI Redirect: interrupts what the channel runs now (Wait, Playback, Read, Echo,
+    /// MusicOnHold, Record…) and continues its dialplan at `priority` (a number or a label) of
+    /// `exten` in `context`. Not for channels without a dialplan run (a Dial callee leg).
+    /// A Dial in progress notices the interruption only if the dialer watches for it.
+    public func redirect(channel: String, context: String, exten: String, priority: String) async throws(ManagementError) {
+        guard let run = execution(of: channel) else { throw .noDialplan(channel) }
+        guard let interruptible = run.channel as? any InterruptibleChannel else { throw .notInterruptible(run.channel.name) }
+        let target = try await run.resolve(context: context, exten: exten, priority: priority)
+        run.beginRedirect(to: target)
+        await interruptible.interruptApplication()
+        run.endRedirectDelivery()
+        run.executor.logger.info("Redirect \(run.channel.name) to \(target)")
+    }
+}
+
+/// One channel's dialplan run as management sees it: the channel, its variables (shared with
+/// the run) and a pending redirect. Sendable: everything mutable is behind `lock`.
+public final class ManagedExecution: @unchecked Sendable {
+    // @unchecked Sendable: `pendingRedirect` and `deliveriesInFlight` are only touched under `lock`;
+    // the other properties are immutable and Sendable (`ChannelVariables` locks itself).
+    public let channel: any CallChannel
+    let executor: DialplanExecutor
+    let variables: ChannelVariables
+    private let lock = NSLock()
+    private var pendingRedirect: DialplanLocation?
+    /// Redirects whose interruption is still being delivered to the channel.
+    private var deliveriesInFlight = 0
+
+    init(channel: any CallChannel, executor: DialplanExecutor, variables: ChannelVariables) {
+        self.channel = channel
+        self.executor = executor
+        self.variables = variables
+    }
+
+    /// A `ChannelExecution` over the same channel and variables, positioned where the channel
+    /// is now, for evaluating `${...}` and `Set()` on management's behalf (it has no Gosub
+    /// frames: `LOCAL()` reads nothing).
+    func view() async -> ChannelExecution {
+        let snapshot = await channel.snapshot
+        let location = DialplanLocation(context: snapshot.context, exten: snapshot.exten, priority: snapshot.priority)
+        return ChannelExecution(channel: channel, executor: executor, location: location, variables: variables)
+    }
+
+    func resolve(context: String, exten: String, priority: String) async throws(ManagementError) -> DialplanLocation {
+        let text = priority.trimmingCharacters(in: .whitespaces)
+        if let number = Int(text) {
+            guard number > 0 else { throw .invalidPriority(priority) }
+            return DialplanLocation(context: context, exten: exten, priority: number)
+        }
+        guard let labeled = executor.dialplan.findLabel(
+            context: context, exten: exten, label: text, callerID: await channel.callerIDNumber, at: executor.now())
+        else { throw .invalidPriority(priority) }
+        return DialplanLocation(context: context, exten: exten, priority: labeled)
+    }
+
+    func beginRedirect(to target: DialplanLocation) {
+        lock.withLock {
+            pendingRedirect = target
+            deliveriesInFlight += 1
+        }
+    }
+
+    func endRedirectDelivery() {
+        lock.withLock { deliveriesInFlight -= 1 }
+    }
+
+    /// The redirect target, if one is pending, once its interruption has reached the channel
+    /// (so clearing the interruption afterwards can't be undone by a late delivery).
+    func takeRedirect() async -> DialplanLocation? {
+        while true {
+            let (target, delivering) = takeDeliveredRedirect()
+            if !delivering { return target }
+            try? await Task.sleep(for: .milliseconds(1))
+        }
+    }
+
+    /// (target, false) when a delivered redirect was taken or none is pending; (nil, true)
+    /// while one is still being delivered.
+    private func takeDeliveredRedirect() -> (DialplanLocation?, Bool) {
+        lock.withLock {
+            guard let target = pendingRedirect else { return (nil, false) }
+            guard deliveriesInFlight == 0 else { return (nil, true) }
+            pendingRedirect = nil
+            return (target, false)
+        }
+    }
+}
+
+/// Why a management request on a channel's dialplan failed.
+public enum ManagementError: Error, Equatable, CustomStringConvertible {
+    /// The channel runs no dialplan (unknown, hung up, or a Dial callee leg).
+    case noDialplan(String)
+    /// The channel's technology can't interrupt its application.
+    case notInterruptible(String)
+    case invalidPriority(String)
+    /// A function write failed (unknown function, read-only, bad value).
+    case failed(String)
+
+    public var description: String {
+        switch self {
+        case .noDialplan(let channel):
+            "\(channel) runs no dialplan (unknown channel, or a leg created by Dial, which pbxd cannot redirect yet)"
+        case .notInterruptible(let channel): "\(channel) cannot be redirected (its technology has no async goto)"
+        case .invalidPriority(let priority): "Priority is invalid: '\(priority)'"
+        case .failed(let reason): reason
+        }
+    }
+}

@@ -1,0 +1,93 @@
+/// Asterisk's device states (`enum ast_device_state`) with the numbers AMI prints as
+/// `QueueMemberStatus`/`QueueMember` `Status:` (ami.md §9.6). A device is what a queue member's
+/// `state_interface` names (`SIP/811`); app_queue rings a member only when its device allows.
+public enum DeviceState: Int, Sendable, Hashable, Codable, CaseIterable {
+    case unknown = 0
+    case notInUse = 1
+    case inUse = 2
+    case busy = 3
+    case invalid = 4
+    case unavailable = 5
+    case ringing = 6
+    case ringInUse = 7
+    case onHold = 8
+
+    /// `DeviceStateChange` `State:` (`NOT_INUSE`, `RINGINUSE`…).
+    public var token: String {
+        switch self {
+        case .unknown: "UNKNOWN"
+        case .notInUse: "NOT_INUSE"
+        case .inUse: "INUSE"
+        case .busy: "BUSY"
+        case .invalid: "INVALID"
+        case .unavailable: "UNAVAILABLE"
+        case .ringing: "RINGING"
+        case .ringInUse: "RINGINUSE"
+        case .onHold: "ONHOLD"
+        }
+    }
+
+    /// The text `queue show` and PJSIP's `DeviceState:` use (`Not in use`, `Ring+Inuse`…).
+    public var description: String {
+        switch self {
+        case .unknown: "Unknown"
+        case .notInUse: "Not in use"
+        case .inUse: "In use"
+        case .busy: "Busy"
+        case .invalid: "Invalid"
+        case .unavailable: "Unavailable"
+        case .ringing: "Ringing"
+        case .ringInUse: "Ring+Inuse"
+        case .onHold: "On Hold"
+        }
+    }
+
+    /// Whether a call could reach the device at all (app_queue skips invalid and unavailable
+    /// members whatever `ringinuse` says).
+    public var isReachable: Bool { self != .invalid && self != .unavailable }
+
+    /// Whether the device is idle enough to ring with `ringinuse=no` (Asterisk treats UNKNOWN
+    /// as idle: a device nobody reports on is still tried).
+    public var isIdle: Bool { self == .notInUse || self == .unknown }
+
+    /// A SIP peer's state as chan_sip derives it: unregistered or unreachable (qualify) →
+    /// UNAVAILABLE; otherwise from its live calls, against its call-limit when it has one.
+    public static func of(registered: Bool, reachable: Bool, calls: Int, ringing: Int, callLimit: Int?) -> DeviceState {
+        guard registered, reachable else { return .unavailable }
+        let talking = calls - ringing
+        if let callLimit, calls >= callLimit, talking > 0 { return .busy }
+        switch (talking > 0, ringing > 0) {
+        case (true, true): return .ringInUse
+        case (false, true): return .ringing
+        case (true, false): return .inUse
+        case (false, false): return .notInUse
+        }
+    }
+}
+
+/// A device changed state: published on the event bus as AMI's `DeviceStateChange` (class
+/// call) and read by the ACD to follow its members.
+public struct DeviceStateChange: Sendable, Equatable {
+    /// `SIP/811`.
+    public var device: String
+    public var state: DeviceState
+
+    public init(device: String, state: DeviceState) {
+        self.device = device
+        self.state = state
+    }
+
+    public static let eventName = "DeviceStateChange"
+
+    public var event: ManagerEvent {
+        ManagerEvent(name: Self.eventName, class: .call, fields: [.init("Device", device), .init("State", state.token)])
+    }
+
+    /// Reads a `DeviceStateChange` event back (nil for any other event or an unknown state).
+    public init?(_ event: ManagerEvent) {
+        guard event.name == Self.eventName, let device = event["Device"], let token = event["State"],
+            let state = DeviceState.allCases.first(where: { $0.token == token })
+        else { return nil }
+        self.init(device: device, state: state)
+    }
+}

@@ -1,0 +1,30 @@
+import Testing
+@testable import PBXCore
+
+@Suite struct DeviceStateTests {
+    @Test func aSIPPeersStateFollowsRegistrationReachabilityAndCalls() {
+        #expect(DeviceState.of(registered: false, reachable: true, calls: 0, ringing: 0, callLimit: nil) == .unavailable)
+        #expect(DeviceState.of(registered: true, reachable: false, calls: 0, ringing: 0, callLimit: nil) == .unavailable)
+        #expect(DeviceState.of(registered: true, reachable: true, calls: 0, ringing: 0, callLimit: nil) == .notInUse)
+        #expect(DeviceState.of(registered: true, reachable: true, calls: 1, ringing: 1, callLimit: nil) == .ringing)
+        #expect(DeviceState.of(registered: true, reachable: true, calls: 1, ringing: 0, callLimit: nil) == .inUse)
+        #expect(DeviceState.of(registered: true, reachable: true, calls: 2, ringing: 1, callLimit: nil) == .ringInUse)
+        #expect(DeviceState.of(registered: true, reachable: true, calls: 1, ringing: 0, callLimit: 1) == .busy)
+        #expect(DeviceState.of(registered: true, reachable: true, calls: 1, ringing: 1, callLimit: 1) == .ringing)
+    }
+
+    @Test func numbersAndTokensAreAsterisks() {
+        #expect(DeviceState.allCases.map(\.rawValue) == Array(0...8))
+        #expect(DeviceState.notInUse.token == "NOT_INUSE" && DeviceState.ringInUse.description == "Ring+Inuse")
+        #expect(!DeviceState.unavailable.isReachable && DeviceState.unknown.isIdle && !DeviceState.inUse.isIdle)
+    }
+
+    @Test func theEventRoundTrips() {
+        let change = DeviceStateChange(device: "SIP/811", state: .ringing)
+        let event = change.event
+        #expect(event.name == "DeviceStateChange" && event.eventClass == .call)
+        #expect(event.fields == [.init("Device", "SIP/811"), .init("State", "RINGING")])
+        #expect(DeviceStateChange(event) == change)
+        #expect(DeviceStateChange(ManagerEvent(name: "Newchannel", class: .call, fields: [])) == nil)
+    }
+}
