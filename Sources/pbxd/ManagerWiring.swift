@@ -10,12 +10,9 @@ import SIPStack
 /// the switch's state behind them.
 struct ManagerWiring {
     let server: AMIServer
-    /// Counts created channels for CoreStatus while the switch runs.
-    let counter: Task<Void, Never>
 
     /// Everything the manager reads from the running switch.
     struct Switch {
-        var configDirectory: String
         var configuration: LoadedConfiguration
         var bus: EventBus
         var actions: ManagerActionRegistry
@@ -25,6 +22,9 @@ struct ManagerWiring {
         var registrar: RegistrarService
         var qualify: QualifyService
         var driver: SIPChannelDriver
+        var system: SystemStatus
+        var channels: ChannelRegistry
+        var executions: ExecutionRegistry
     }
 
     static func start(_ pbx: Switch, group: any EventLoopGroup, logger: Logger) -> ManagerWiring? {
@@ -33,9 +33,9 @@ struct ManagerWiring {
         let originator = Originator(dialer: pbx.executor.dialer, executor: pbx.executor, bus: pbx.bus,
                                     logger: Logger(label: "pbxd.ami.originate"))
         let context = ManagerContext(config: config, bus: pbx.bus, actions: pbx.actions, commands: pbx.commands,
-                                     originator: originator, logger: Logger(label: "pbxd.ami"))
+                                     system: pbx.system, originator: originator, logger: Logger(label: "pbxd.ami"))
         let loop = pbx.signallingLoop
-        let registrar = pbx.registrar, qualify = pbx.qualify, driver = pbx.driver
+        let registrar = pbx.registrar, qualify = pbx.qualify
         let peers = SIPPeerDirectory(
             peers: pbx.configuration.sip.peers,
             registration: { name in
@@ -49,8 +49,7 @@ struct ManagerWiring {
                 }
             },
             reachability: { name in (try? await loop.submit { qualify.reachability(of: name) }.get()) ?? .unknown })
-        let channels = ChannelCounts(current: { (try? await loop.submit { driver.liveChannels.count }.get()) ?? 0 })
-        let managerConf = (pbx.configDirectory as NSString).appendingPathComponent("manager.conf")
+        let managerConf = (pbx.configuration.configDirectory as NSString).appendingPathComponent("manager.conf")
         let reloadManager = ReloadableModule(name: "manager") {
             do throws(ConfigError) {
                 let reloaded = try ManagerConfig.load(path: managerConf)
@@ -63,10 +62,9 @@ struct ManagerWiring {
         }
         let environment = ManagerEnvironment(
             dialplan: pbx.configuration.dialplan, globals: pbx.executor.globals, astDB: pbx.executor.astDB, peers: peers,
-            channels: channels, reloadableModules: [reloadManager])
+            channels: pbx.channels, executions: pbx.executions, reloadableModules: [reloadManager])
         ManagerActions.register(into: pbx.actions, context: context, environment: environment)
         let server = AMIServer(context: context, group: group)
-        let counter = Task { await channels.countCreatedChannels(on: pbx.bus) }
         Task {
             do {
                 try await server.run(host: config.bindAddress, port: config.port)
@@ -74,11 +72,10 @@ struct ManagerWiring {
                 logger.critical("manager interface stopped", metadata: ["error": "\(error)"])
             }
         }
-        return ManagerWiring(server: server, counter: counter)
+        return ManagerWiring(server: server)
     }
 
     func stop() {
         server.stop()
-        counter.cancel()
     }
 }

@@ -18,12 +18,10 @@ import Webhooks
 /// serves until SIGTERM/SIGINT, then ends calls, saves state and closes sockets.
 final class PBXServer {
     let configuration: LoadedConfiguration
-    let configDirectory: String
     let logger: Logger
 
-    private init(configuration: LoadedConfiguration, configDirectory: String, logger: Logger) {
+    private init(configuration: LoadedConfiguration, logger: Logger) {
         self.configuration = configuration
-        self.configDirectory = configDirectory
         self.logger = logger
     }
 
@@ -31,7 +29,7 @@ final class PBXServer {
     static func load(configDirectory: String, dataDirectory: String?, logger: Logger) throws(StartupError) -> PBXServer {
         let configuration = try LoadedConfiguration.load(directory: configDirectory, dataDirectoryOverride: dataDirectory)
         for warning in configuration.warnings { logger.warning("\(warning)") }
-        return PBXServer(configuration: configuration, configDirectory: configDirectory, logger: logger)
+        return PBXServer(configuration: configuration, logger: logger)
     }
 
     func run() async throws {
@@ -154,9 +152,9 @@ final class PBXServer {
         }.get()
         let manager = ManagerWiring.start(
             ManagerWiring.Switch(
-                configDirectory: configDirectory, configuration: configuration, bus: events, actions: managerActions,
+                configuration: configuration, bus: events, actions: managerActions,
                 commands: commands, executor: executor, signallingLoop: signallingLoop, registrar: registrar,
-                qualify: qualify, driver: driver),
+                qualify: qualify, driver: driver, system: system, channels: channels, executions: executions),
             group: group, logger: logger)
         logger.info("pbxd \(PBXDCommand.version) ready",
             metadata: ["sip": "\(sip.general.udpBind)", "tcp": "\(sip.general.tcpEnabled ? sip.general.tcpBind.description : "off")",

@@ -50,11 +50,11 @@ struct SessionFixture {
         let config = try ManagerConfig(try ConfigFile.parse(Self.managerConf, fileName: "manager.conf"))
         let actions = ManagerActionRegistry()
         context = ManagerContext(config: config, bus: bus, actions: actions, commands: CLICommandRegistry(), throttle: throttle,
-                                 failedLoginDelay: .zero)
+                                 failedLoginDelay: .zero, system: SystemStatus(events: bus))
         let peers = SIPPeerDirectory(peers: [], registration: { _ in nil }, reachability: { _ in .unmonitored })
         ManagerActions.register(into: actions, context: context, environment: ManagerEnvironment(
             dialplan: Dialplan(), globals: GlobalVariables(["GREETING": "hello"]), astDB: InMemoryAstDB(), peers: peers,
-            channels: ChannelCounts(current: { 0 }), reloadableModules: modules))
+            channels: ChannelRegistry(events: bus), executions: ExecutionRegistry(), reloadableModules: modules))
         session = AMISession(context: context,
                              endpoints: SessionEndpoints(localHost: "127.0.0.1", localPort: 5038, remoteHost: remoteHost, remotePort: 40000),
                              output: output, logger: Logger(label: "test.ami"))

@@ -50,9 +50,17 @@ import Testing
         #expect(!fields.contains { $0.value == "pw" })
     }
 
-    @Test func extensionStateFollowsRegistration() async {
-        #expect(await ExtensionStateAction.state(of: "SIP/1001", peers: directory) == .idle)
-        #expect(await ExtensionStateAction.state(of: "SIP/811", peers: directory) == .unavailable)
-        #expect(await ExtensionStateAction.state(of: "SIP/811&SIP/loadgen", peers: directory) == .idle)
+    @Test func extensionStateFollowsRegistrationAndLiveChannels() async {
+        #expect(await ExtensionStateAction.state(of: "SIP/1001", peers: directory, live: []) == .idle)
+        #expect(await ExtensionStateAction.state(of: "SIP/811", peers: directory, live: []) == .unavailable)
+        #expect(await ExtensionStateAction.state(of: "SIP/811&SIP/loadgen", peers: directory, live: []) == .idle)
+        func channel(_ name: String, _ state: ChannelState) -> ChannelSnapshot {
+            ChannelSnapshot(name: name, state: state, uniqueID: "1.1", linkedID: "1.1")
+        }
+        #expect(await ExtensionStateAction.state(of: "SIP/1001", peers: directory, live: [channel("SIP/1001-00000001", .up)]) == .inUse)
+        #expect(await ExtensionStateAction.state(of: "SIP/1001", peers: directory, live: [channel("SIP/1001-00000002", .ringing)]) == .ringing)
+        #expect(await ExtensionStateAction.state(of: "SIP/1001", peers: directory, live: [channel("SIP/10010-00000002", .up)]) == .idle)
+        #expect(await ExtensionStateAction.state(of: "SIP/811&SIP/1001", peers: directory,
+                                                 live: [channel("SIP/811-00000003", .ringing), channel("SIP/1001-00000004", .up)]) == .inUse)
     }
 }

@@ -569,4 +569,144 @@ def test_originate_to_an_application(ami, procs, artifacts):
     assert "Context" not in event and event["ActionID"] == "app"
     result = phone.wait()
     assert result.rc == 0, "the originated phone was not hung up after the application\n" + result.describe()
+# -- the events of a real call -------------------------------------------------------------------
+
+class PanoramiskListener:
+    """panoramisk on its own event loop in a thread, collecting every event."""
+
+    def __init__(self, port: int, user=ADMIN):
+        from panoramisk import Manager
+        self.events: list[dict] = []
+        self.loop = asyncio.new_event_loop()
+        self.manager = Manager(loop=self.loop, host="127.0.0.1", port=port, username=user[0], secret=user[1],
+                               ping_delay=60, reconnect_timeout=60)
+        self.manager.register_event("*", lambda _m, event: self.events.append(dict(event)))
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.loop.call_soon_threadsafe(self.manager.connect)
+        deadline = time.monotonic() + 5
+        while not self.manager.authenticated and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert self.manager.authenticated
+
+    def close(self):
+        self.loop.call_soon_threadsafe(self.manager.close)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+
+def call_events(events: list[dict]) -> list[dict]:
+    return [e for e in events if e.get("Event") in ("Newchannel", "Newstate", "Hangup", "DialBegin", "DialEnd",
+                                                     "BridgeEnter", "BridgeLeave", "Newexten")]
+
+
+def test_each_library_receives_the_events_of_a_sipp_call(ami, procs, artifacts):
+    from asterisk.ami import AMIClient
+    from asterisk.manager import Manager as Pyst2
+
+    pano = PanoramiskListener(ami.ami_port)
+    pano_wall = PanoramiskListener(ami.ami_port, WALLBOARD)
+    pyst_events: list[dict] = []
+    pyst = Pyst2()
+    pyst.connect("127.0.0.1", ami.ami_port)
+    pyst.register_event("*", lambda event, _m: pyst_events.append({"Event": event.name, **event.headers}))
+    pyst.login(*ADMIN)
+    ami_events: list[dict] = []
+    client = AMIClient(address="127.0.0.1", port=ami.ami_port, timeout=10)
+    client.add_event_listener(lambda event, **_: ami_events.append({"Event": event.name, **event.keys}))
+    assert not client.login(*ADMIN).response.is_error()
+    try:
+        port = netutil.free_port()
+        reg = register(ami, procs, artifacts, "1002", port)
+        assert reg.rc == 0, reg.describe()
+        callee = start_callee(ami, procs, artifacts, "1002", port)
+        uac = run_caller(ami, procs, artifacts, "1001", "1002", hold_ms=1000)
+        uas = callee.wait(abandon=uac.rc != 0)
+        assert uac.rc == 0 and uas.rc == 0, both(uac, uas)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and any(
+                sum(e.get("Event") == "Hangup" for e in got) < 2 for got in (pano.events, pyst_events, ami_events)):
+            time.sleep(0.1)
+    finally:
+        pano.close()
+        pano_wall.close()
+        pyst.close()
+        client.disconnect()
+    for name, got in (("panoramisk", pano.events), ("pyst2", pyst_events), ("asterisk-ami", ami_events)):
+        calls = call_events(got)
+        new = [e for e in calls if e["Event"] == "Newchannel"]
+        gone = [e for e in calls if e["Event"] == "Hangup"]
+        assert [e["Channel"].split("-")[0] for e in new] == ["SIP/1001", "SIP/1002"], (name, calls)
+        assert all(re.fullmatch(r"SIP/100[12]-[0-9a-f]{8}", e["Channel"]) for e in new), (name, new)
+        assert len({e["Linkedid"] for e in new}) == 1 and new[0]["Linkedid"] == new[0]["Uniqueid"], (name, new)
+        assert sorted(e["Uniqueid"] for e in gone) == sorted(e["Uniqueid"] for e in new), (name, calls)
+        assert all(e["Cause"] == "16" and e["Cause-txt"] == "Normal Clearing" for e in gone), (name, gone)
+        assert any(e["Event"] == "Newexten" for e in calls), (name, "read=all sees dialplan events")
+    # read=call: the call's events, but no dialplan (Newexten/VarSet) or security events
+    wall = pano_wall.events
+    assert [e["Event"] for e in wall if e.get("Event") == "Newchannel"] == ["Newchannel", "Newchannel"], wall
+    leaked = {e.get("Event") for e in wall} & {"Newexten", "VarSet", "SuccessfulAuth", "FullyBooted"}
+    assert not leaked, f"a read=call user received {leaked}"
+
+
+def test_channel_actions_during_a_call(ami, procs, artifacts):
+    """While 1001 talks to 1002: CoreShowChannels, Status, Setvar/Getvar on the caller,
+    ExtensionState-free checks, then Hangup of the callee by /regex/ with a cause."""
+    from sipprunner import Sipp
+    port = netutil.free_port()
+    reg = register(ami, procs, artifacts, "1002", port)
+    assert reg.rc == 0, reg.describe()
+    callee = start_callee(ami, procs, artifacts, "1002", port)
+    host, sip_port = ami.addr
+    caller = Sipp(procs, artifacts, "uac_call_remote_bye.xml", local_port=netutil.free_port(), remote=ami.addr,
+                  service="1002", auth=("1001", ami.users["1001"]), keys={"caller": "1001"},
+                  extra=["-auth_uri", f"1002@{host}:{sip_port}"], timeout=30, tag="1001").start()
+    c = Raw(ami.ami_port)
+    c.login(events="off")
+    deadline = time.monotonic() + 10
+    items: list[dict] = []
+    while time.monotonic() < deadline:
+        c.action("CoreShowChannels", ActionID="csc")
+        assert c.response()["Message"] == "Channels will follow"
+        items = []
+        while True:
+            m = c.message()
+            if m.get("Event") == "CoreShowChannelsComplete":
+                assert int(m["ListItems"]) == len(items) and m["ActionID"] == "csc"
+                break
+            items.append(m)
+        if len(items) == 2 and all(i["ChannelStateDesc"] == "Up" for i in items):
+            break
+        time.sleep(0.2)
+    assert [i["Channel"].split("-")[0] for i in items] == ["SIP/1001", "SIP/1002"], items
+    caller_name = items[0]["Channel"]
+    assert items[0]["Application"] == "Dial" and re.fullmatch(r"\d\d:\d\d:\d\d", items[0]["Duration"]), items[0]
+    assert items[0]["BridgeId"] == items[1]["BridgeId"]
+
+    c.action("Status", Channel=caller_name, Variables="CRMID", ActionID="st")
+    assert c.response()["Message"] == "Channel status will follow"
+    status, complete = c.message(), c.message()
+    assert status["Event"] == "Status" and status["Privilege"] == "Call" and status["Channel"] == caller_name, status
+    assert (complete["Event"], complete["ListItems"], complete["Items"]) == ("StatusComplete", "1", "1"), complete
+    c.action("Status", Channel="SIP/9999-00000000")
+    assert c.response()["Message"] == "No such channel"
+
+    c.action("Setvar", Channel=caller_name, Variable="CRMID", Value="42 x")
+    assert c.response()["Message"] == "Variable Set"
+    c.action("Getvar", Channel=caller_name, Variable="CRMID", ActionID="gv")
+    assert c.response() == {"Response": "Success", "ActionID": "gv", "Variable": "CRMID", "Value": "42 x"}
+    c.action("Getvar", Channel=caller_name, Variable="CALLERID(num)")
+    assert c.response()["Value"] == "1001"
+    c.action("Getvar", Channel="SIP/9999-00000000", Variable="X")
+    assert c.response()["Message"] == "No such channel"
+
+    c.action("Hangup", Channel="/^SIP/1002-/", Cause="16", ActionID="hu")
+    assert c.response()["Message"] == "Channels hung up will follow"
+    hung, done = c.message(), c.message()
+    assert hung["Event"] == "ChannelHungup" and hung["Channel"] == items[1]["Channel"], hung
+    assert done["Event"] == "ChannelsHungupListComplete" and done["ListItems"] == "1", done
+    uac, uas = caller.wait(), callee.wait()
+    assert uac.rc == 0 and uas.rc == 0, "Hangup of the callee did not end the call cleanly\n" + both(uac, uas)
+    c.action("Hangup", Channel=caller_name)
+    assert c.response()["Message"] == "No such channel"
     c.close()

@@ -1,5 +1,5 @@
+import Dialplan
 import Foundation
-import NIOConcurrencyHelpers
 import PBXCore
 
 /// A module `Reload` can reload (`Module: manager`), with what it does.
@@ -16,8 +16,8 @@ public struct ReloadableModule: Sendable {
 
 /// Ping, CoreStatus, CoreSettings, UserEvent and Reload (ami.md §7, §8.12).
 enum CoreActions {
-    static func register(into registry: ManagerActionRegistry, context: ManagerContext, channels: ChannelCounts,
-                         modules: [ReloadableModule]) {
+    static func register(into registry: ManagerActionRegistry, context: ManagerContext, channels: ChannelRegistry,
+                         executions: ExecutionRegistry, modules: [ReloadableModule]) {
         registry.register(ManagerAction(name: "Ping", authority: []) { _ in
             .success(message: nil, fields: [.init("Ping", "Pong"), .init("Timestamp", AMIMessage.formatTimestamp(Date().timeIntervalSince1970))])
         })
@@ -31,12 +31,12 @@ enum CoreActions {
             ])
         })
         registry.register(ManagerAction(name: "CoreStatus", authority: [.system, .reporting]) { _ in
-            let (startDate, startTime) = localDateAndTime(context.startedAt)
-            let (reloadDate, reloadTime) = localDateAndTime(context.reloadedAt)
+            let (startDate, startTime) = localDateAndTime(context.system.startedAt)
+            let (reloadDate, reloadTime) = localDateAndTime(Date().addingTimeInterval(-Double(context.system.secondsSinceReload)))
             return .success(message: nil, fields: [
                 .init("CoreStartupDate", startDate), .init("CoreStartupTime", startTime),
                 .init("CoreReloadDate", reloadDate), .init("CoreReloadTime", reloadTime),
-                .init("CoreCurrentCalls", String(await channels.current())), .init("CoreProcessedCalls", String(channels.processed)),
+                .init("CoreCurrentCalls", String(channels.count)), .init("CoreProcessedCalls", String(executions.callsProcessed)),
             ])
         })
         registry.register(ManagerAction(name: "UserEvent", authority: .user) { request in
@@ -53,7 +53,8 @@ enum CoreActions {
         })
     }
 
-    /// Reloads one module or all of them, publishing a `Reload` event each (ami.md §10.13).
+    /// Reloads one module or all of them; each is reported through `SystemStatus.reloaded`
+    /// (the `Reload` event, ami.md §10.13, and LastReload on success).
     private static func reload(_ moduleName: String?, modules: [ReloadableModule], context: ManagerContext) async -> ManagerReply {
         let requested = moduleName?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
         let targets = requested.isEmpty ? modules : modules.filter { $0.name.lowercased() == requested }
@@ -61,14 +62,12 @@ enum CoreActions {
         var failure: String?
         for module in targets {
             let problem = await module.reload()
-            context.bus.publish(ManagerEvent(name: "Reload", class: .system,
-                                             fields: [.init("Module", module.name), .init("Status", problem == nil ? "0" : "3")]))
+            context.system.reloaded(module: module.name, status: problem == nil ? .success : .error)
             if let problem {
                 context.logger.error("reload failed; keeping the old configuration", metadata: ["module": "\(module.name)", "reason": "\(problem)"])
                 failure = problem
             }
         }
-        context.noteReload()
         return failure == nil ? .success(message: "Module Reloaded") : .error("An unknown error occurred")
     }
 
@@ -80,30 +79,5 @@ enum CoreActions {
         let day = formatter.string(from: date)
         formatter.dateFormat = "HH:mm:ss"
         return (day, formatter.string(from: date))
-    }
-}
-
-/// CoreStatus' call counts: live channels (asked of the switch) and channels created since
-/// start (counted from the bus's `Newchannel` events).
-public final class ChannelCounts: Sendable {
-    let current: @Sendable () async -> Int
-    private let created = NIOLockedValueBox(0)
-
-    public init(current: @escaping @Sendable () async -> Int) {
-        self.current = current
-    }
-
-    var processed: Int { created.withLockedValue { $0 } }
-
-    /// Counts the bus's Newchannel events until the task is cancelled.
-    public func countCreatedChannels(on bus: EventBus) async {
-        let subscription = bus.subscribe(label: "ami channel counter")
-        await withTaskCancellationHandler {
-            for await event in subscription.events where event.name == "Newchannel" {
-                created.withLockedValue { $0 += 1 }
-            }
-        } onCancel: {
-            subscription.cancel()
-        }
     }
 }

@@ -7,16 +7,20 @@ public struct ManagerEnvironment: Sendable {
     public var globals: GlobalVariables
     public var astDB: any AstDB
     public var peers: SIPPeerDirectory
-    public var channels: ChannelCounts
+    /// Live channels (CoreShowChannels, Status, Hangup…) and their dialplan runs (Getvar,
+    /// Setvar, Redirect).
+    public var channels: ChannelRegistry
+    public var executions: ExecutionRegistry
     public var reloadableModules: [ReloadableModule]
 
-    public init(dialplan: Dialplan, globals: GlobalVariables, astDB: any AstDB, peers: SIPPeerDirectory, channels: ChannelCounts,
-                reloadableModules: [ReloadableModule]) {
+    public init(dialplan: Dialplan, globals: GlobalVariables, astDB: any AstDB, peers: SIPPeerDirectory, channels: ChannelRegistry,
+                executions: ExecutionRegistry, reloadableModules: [ReloadableModule]) {
         self.dialplan = dialplan
         self.globals = globals
         self.astDB = astDB
         self.peers = peers
         self.channels = channels
+        self.executions = executions
         self.reloadableModules = reloadableModules
     }
 }
@@ -25,11 +29,13 @@ public struct ManagerEnvironment: Sendable {
 /// Events, Filter, Command, ListCommands… — are answered by the session).
 public enum ManagerActions {
     public static func register(into registry: ManagerActionRegistry, context: ManagerContext, environment: ManagerEnvironment) {
-        CoreActions.register(into: registry, context: context, channels: environment.channels, modules: environment.reloadableModules)
+        CoreActions.register(into: registry, context: context, channels: environment.channels, executions: environment.executions,
+                             modules: environment.reloadableModules)
         DatabaseActions.register(into: registry, astDB: environment.astDB)
-        GlobalVariableActions.register(into: registry, globals: environment.globals, bus: context.bus)
+        ChannelActions(channels: environment.channels, executions: environment.executions, globals: environment.globals, bus: context.bus)
+            .register(into: registry)
         SIPPeerActions.register(into: registry, directory: environment.peers)
-        ExtensionStateAction.register(into: registry, dialplan: environment.dialplan, peers: environment.peers)
+        ExtensionStateAction.register(into: registry, dialplan: environment.dialplan, peers: environment.peers, channels: environment.channels)
         ManagerCLICommands.register(into: context.commands, context: context)
     }
 }
@@ -49,4 +55,9 @@ let actionSynopses: [String: String] = [
     "SIPpeers": "List SIP peers (text format).",
     "SIPshowpeer": "show SIP peer (text format).",
     "ExtensionState": "Check Extension Status.",
+    "CoreShowChannels": "List currently active channels.",
+    "Status": "List channel status.",
+    "Hangup": "Hangup channel.",
+    "Redirect": "Redirect (transfer) a call.",
+    "AbsoluteTimeout": "Set absolute timeout.",
 ]

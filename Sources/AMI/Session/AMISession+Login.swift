@@ -66,12 +66,7 @@ extension AMISession {
         }
         output.send(.success(actionID: request["ActionID"], message: "Authentication accepted"))
         // FullyBooted right after the reply, to sessions that may and want to see `system`.
-        let fullyBooted = ManagerEvent(name: "FullyBooted", class: .system, fields: [
-            .init("Uptime", String(Int(now.timeIntervalSince(context.startedAt)))),
-            .init("LastReload", String(Int(now.timeIntervalSince(context.reloadedAt)))),
-            .init("Status", "Fully Booted"),
-        ])
-        deliver(fullyBooted)
+        deliver(context.system.fullyBootedEvent)
         if context.config.displayConnects {
             logger.info("manager user logged on", metadata: ["user": "\(user.name)"])
         }

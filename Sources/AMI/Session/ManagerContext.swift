@@ -4,8 +4,8 @@ import NIOConcurrencyHelpers
 import PBXCore
 
 /// What every manager session shares: the configuration (replaced by a reload), the switch's
-/// bus and registries, the login throttle and the start/reload times reported by FullyBooted
-/// and CoreStatus.
+/// bus and registries, the login throttle and the switch's start/reload status (FullyBooted,
+/// CoreStatus, Reload).
 public final class ManagerContext: Sendable {
     public let bus: EventBus
     public let actions: ManagerActionRegistry
@@ -14,38 +14,32 @@ public final class ManagerContext: Sendable {
     public let logger: Logger
     /// How long a failed login waits before its reply (Asterisk: 1 s; tests shorten it).
     public let failedLoginDelay: Duration
-    public let startedAt: Date
+    public let system: SystemStatus
     /// Originate's engine; nil when the switch has no dialer (tests of the wire alone).
     public let originator: Originator?
     /// Rendered event text shared by the sessions.
     let eventTexts = EventTextCache()
-    private let state: NIOLockedValueBox<(config: ManagerConfig, reloadedAt: Date)>
+    private let state: NIOLockedValueBox<ManagerConfig>
 
     public init(config: ManagerConfig, bus: EventBus, actions: ManagerActionRegistry, commands: CLICommandRegistry,
                 throttle: LoginThrottle = LoginThrottle(), failedLoginDelay: Duration = .seconds(1),
-                startedAt: Date = Date(), originator: Originator? = nil, logger: Logger = Logger(label: "pbxd.ami")) {
+                system: SystemStatus, originator: Originator? = nil, logger: Logger = Logger(label: "pbxd.ami")) {
         self.bus = bus
         self.actions = actions
         self.commands = commands
         self.throttle = throttle
         self.failedLoginDelay = failedLoginDelay
-        self.startedAt = startedAt
+        self.system = system
         self.originator = originator
         self.logger = logger
-        self.state = NIOLockedValueBox((config, startedAt))
+        self.state = NIOLockedValueBox(config)
     }
 
-    public var config: ManagerConfig { state.withLockedValue { $0.config } }
-    public var reloadedAt: Date { state.withLockedValue { $0.reloadedAt } }
+    public var config: ManagerConfig { state.withLockedValue { $0 } }
 
     /// Adopts a reloaded manager.conf: new logins use it; sessions already logged in keep the
     /// permissions they logged in with, as in Asterisk.
     public func replaceConfig(_ config: ManagerConfig) {
-        state.withLockedValue { $0 = (config, Date()) }
-    }
-
-    /// Records a reload of some other module (CoreStatus' CoreReloadDate, FullyBooted's LastReload).
-    public func noteReload() {
-        state.withLockedValue { $0.reloadedAt = Date() }
+        state.withLockedValue { $0 = config }
     }
 }
