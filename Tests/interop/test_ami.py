@@ -642,6 +642,12 @@ def test_each_library_receives_the_events_of_a_sipp_call(ami, procs, artifacts):
         assert sorted(e["Uniqueid"] for e in gone) == sorted(e["Uniqueid"] for e in new), (name, calls)
         assert all(e["Cause"] == "16" and e["Cause-txt"] == "Normal Clearing" for e in gone), (name, gone)
         assert any(e["Event"] == "Newexten" for e in calls), (name, "read=all sees dialplan events")
+        dial_end = [e for e in calls if e["Event"] == "DialEnd"]
+        assert [e["Event"] for e in calls if e["Event"] in ("DialBegin", "DialEnd")] == ["DialBegin", "DialEnd"], (name, calls)
+        assert dial_end[0]["DialStatus"] == "ANSWER" and dial_end[0]["DestChannel"] == new[1]["Channel"], (name, dial_end)
+        entered = [e["Channel"] for e in calls if e["Event"] == "BridgeEnter"]
+        # Asterisk 18 order (captured): the dialled channel enters the bridge first.
+        assert entered == [new[1]["Channel"], new[0]["Channel"]], (name, entered)
     # read=call: the call's events, but no dialplan (Newexten/VarSet) or security events
     wall = pano_wall.events
     assert [e["Event"] for e in wall if e.get("Event") == "Newchannel"] == ["Newchannel", "Newchannel"], wall
