@@ -51,6 +51,8 @@ secret = {CRM[1]}
 read = call
 write = originate,call
 """)
+    # One queue with a static member, for the queue actions ACD registers into the manager.
+    (inst.config_dir / "queues.conf").write_text("[general]\npersistentmembers = no\n[600]\nstrategy = ringall\nmember => SIP/811\n")
 
 
 @pytest.fixture
@@ -716,3 +718,82 @@ def test_channel_actions_during_a_call(ami, procs, artifacts):
     c.action("Hangup", Channel=caller_name)
     assert c.response()["Message"] == "No such channel"
     c.close()
+
+
+# -- queue actions (registered by ACD) through each library ---------------------------------------
+
+def queue_lists_with_panoramisk(port: int) -> dict[str, list[dict]]:
+    from panoramisk import Manager
+
+    async def scenario():
+        manager = Manager(host="127.0.0.1", port=port, username=ADMIN[0], secret=ADMIN[1], ping_delay=60, reconnect_timeout=60)
+        await manager.connect()
+        for _ in range(100):
+            if manager.authenticated:
+                break
+            await asyncio.sleep(0.05)
+        out = {}
+        for action in ("QueueStatus", "QueueSummary"):
+            out[action] = [dict(m) for m in await manager.send_action({"Action": action, "Queue": "600"})]
+        out["QueuePause"] = [dict(await manager.send_action(
+            {"Action": "QueuePause", "Queue": "600", "Interface": "SIP/811", "Paused": "true", "Reason": "lunch"}))]
+        manager.close()
+        return out
+
+    return asyncio.run(asyncio.wait_for(scenario(), 20))
+
+
+def queue_lists_with_asterisk_ami(port: int) -> dict[str, list[dict]]:
+    from asterisk.ami import AMIClient, SimpleAction
+    items: list = []
+    client = AMIClient(address="127.0.0.1", port=port, timeout=10)
+    client.add_event_listener(lambda event, **_: items.append({"Event": event.name, **event.keys}))
+    try:
+        assert not client.login(*ADMIN).response.is_error()
+        out = {}
+        for action, done in (("QueueStatus", "QueueStatusComplete"), ("QueueSummary", "QueueSummaryComplete")):
+            items.clear()
+            reply = client.send_action(SimpleAction(action, Queue="600")).response
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and not any(i["Event"] == done for i in items):
+                time.sleep(0.05)
+            out[action] = [{"Response": reply.status, **reply.keys}] + [dict(i) for i in items if i["Event"] != "SuccessfulAuth"]
+        pause = client.send_action(SimpleAction("QueuePause", Queue="600", Interface="SIP/811", Paused="true", Reason="lunch"))
+        out["QueuePause"] = [{"Response": pause.response.status, **pause.response.keys}]
+        return out
+    finally:
+        client.disconnect()
+
+
+@pytest.mark.parametrize("client", [queue_lists_with_panoramisk, queue_lists_with_asterisk_ami], ids=["panoramisk", "asterisk-ami"])
+def test_queue_status_and_summary_lists(ami, client):
+    out = client(ami.ami_port)
+    status = out["QueueStatus"]
+    assert status[0]["Response"] == "Success" and status[0]["EventList"] == "start", status[0]
+    names = [m.get("Event") for m in status[1:]]
+    assert names[0] == "QueueParams" and "QueueMember" in names and names[-1] == "QueueStatusComplete", names
+    member = next(m for m in status if m.get("Event") == "QueueMember")
+    assert member["Queue"] == "600" and member["Location"] == "SIP/811" and member["Membership"] == "static", member
+    summary = out["QueueSummary"]
+    assert [m.get("Event") for m in summary[1:]] == ["QueueSummary", "QueueSummaryComplete"], summary
+    assert out["QueuePause"][0]["Message"] == "Interface paused successfully", out["QueuePause"]
+
+
+def test_queue_actions_with_pyst2(ami):
+    from asterisk.manager import Manager
+    m = Manager()
+    m.connect("127.0.0.1", ami.ami_port)
+    try:
+        m.login(*ADMIN)
+        status = m.send_action({"Action": "QueueStatus", "Queue": "600"})
+        assert status.get_header("Message") == "Queue status will follow"
+        summary = m.send_action({"Action": "QueueSummary", "Queue": "600"})
+        assert summary.get_header("Message") == "Queue summary will follow"
+        added = m.send_action({"Action": "QueueAdd", "Queue": "600", "Interface": "SIP/812", "MemberName": "Bob"})
+        assert added.get_header("Message") == "Added interface to queue"
+        paused = m.send_action({"Action": "QueuePause", "Queue": "600", "Interface": "SIP/812", "Paused": "true"})
+        assert paused.get_header("Message") == "Interface paused successfully"
+        removed = m.send_action({"Action": "QueueRemove", "Queue": "600", "Interface": "SIP/812"})
+        assert removed.get_header("Message") == "Removed interface from queue"
+    finally:
+        m.close()
