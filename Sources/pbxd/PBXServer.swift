@@ -95,6 +95,10 @@ final class PBXServer {
             engine: queueEngine, musicOnHold: configuration.musicOnHold, queueLog: queueLog, applications: &applications,
             functions: &functions, managerActions: managerActions, commands: commands)
         functions.register(CDRFunction.make(store: cdr.variables))
+        // AMI MixMonitor/StopMixMonitor find their channel in the live-channel registry.
+        MixMonitorManagerActions.register(
+            into: managerActions, recordingsDirectory: mediaSettings.recordingsDirectory,
+            lookup: { name in channels.channel(named: name) as? any CallRecording })
         let executor = DialplanExecutor(
             dialplan: configuration.dialplan, dialer: SIPDialer(driver: driver), applications: applications,
             functions: functions, astDB: astDB,
