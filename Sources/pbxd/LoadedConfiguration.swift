@@ -43,7 +43,8 @@ struct LoadedConfiguration {
             let musicOnHold = try optional("musiconhold.conf").map { path throws(ConfigError) in try MusicOnHoldConfig.load(path: path) }
                 ?? MusicOnHoldConfig()
             let manager = try optional("manager.conf").map { path throws(ConfigError) in try ManagerConfig.load(path: path) } ?? ManagerConfig()
-            let queues = try optional("queues.conf").map { path throws(ConfigError) in try QueuesConfig.load(path: path) } ?? QueuesConfig()
+            var queues = try optional("queues.conf").map { path throws(ConfigError) in try QueuesConfig.load(path: path) } ?? QueuesConfig()
+            try queues.attach(try optional("queuerules.conf").map { path throws(ConfigError) in try PenaltyRules.load(path: path) } ?? PenaltyRules())
             let webhooks = try optional("pbxd.conf").map { path throws(ConfigError) in
                 try WebhookConfig.all(in: try ConfigFile.load(path: path))
             } ?? (configs: [], warnings: [])

@@ -36,7 +36,10 @@ struct EngineFixture {
     let subscription: EventSubscription
 
     init(_ text: String, store: QueueStateStore? = nil, random: @escaping @Sendable (Int) -> Int = { _ in 0 }) throws {
-        let config = try QueuesConfig(ConfigFile.parse(text, fileName: "queues.conf"))
+        self.init(config: try QueuesConfig(ConfigFile.parse(text, fileName: "queues.conf")), store: store, random: random)
+    }
+
+    init(config: QueuesConfig, store: QueueStateStore? = nil, random: @escaping @Sendable (Int) -> Int = { _ in 0 }) {
         subscription = bus.subscribe(label: "test")
         engine = QueueEngine(config: config, bus: bus, queueLog: log, store: store, clock: clock.read, random: random)
     }

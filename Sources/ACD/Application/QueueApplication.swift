@@ -27,15 +27,32 @@ struct QueueOptions: Sendable, Equatable {
     }
 }
 
-/// `Queue(queuename[,options[,URL[,announceoverride[,timeout]]]])` (app_queue). Sets
+/// `Queue(queuename[,options[,URL[,announceoverride[,timeout[,AGI[,macro[,gosub[,rule]]]]]]]])`
+/// (app_queue; the AGI, macro and gosub arguments are not supported and must be empty). Sets
 /// `QUEUESTATUS` when it returns without a bridged call: TIMEOUT, FULL, JOINEMPTY, LEAVEEMPTY,
 /// JOINUNAVAIL, LEAVEUNAVAIL (CONTINUE is app_queue's value for a call that went on after
-/// the member hung up with option `c`). `QUEUE_PRIO` gives the caller's priority.
+/// the member hung up with option `c`). `QUEUE_PRIO` gives the caller's priority;
+/// `QUEUE_MAX_PENALTY`/`QUEUE_MIN_PENALTY` the member penalties it may reach, which the
+/// queuerules.conf rule (the `rule` argument, else the queue's `defaultrule`) changes as it waits.
 enum QueueApplication {
     static func application(_ services: ACDServices) -> Application {
         Application(name: "Queue") { execution, data in
             try await run(execution, data: data, services: services)
         }
+    }
+
+    /// The caller's penalty limits from its variables and the rule it follows.
+    static func callerPenalties(_ execution: ChannelExecution, rule: String?, engine: QueueEngine) async throws -> CallerPenalties {
+        var penalties = CallerPenalties(
+            max: Int(await execution.value(of: "QUEUE_MAX_PENALTY") ?? ""),
+            min: Int(await execution.value(of: "QUEUE_MIN_PENALTY") ?? ""))
+        if let rule {
+            guard let changes = await engine.penaltyRule(named: rule) else {
+                throw DialplanError("Queue: no rule '\(rule)' in queuerules.conf")
+            }
+            penalties.pending = changes
+        }
+        return penalties
     }
 
     static func run(_ execution: ChannelExecution, data: String, services: ACDServices) async throws -> ApplicationResult {
@@ -52,11 +69,16 @@ enum QueueApplication {
             if seconds > 0 { timeout = .seconds(seconds) }
         }
         let priority = Int(await execution.value(of: "QUEUE_PRIO") ?? "") ?? 0
+        if arguments.count > 5, arguments[5...min(7, arguments.count - 1)].contains(where: { !$0.isEmpty }) {
+            throw DialplanError("Queue: the AGI, macro and gosub arguments are not supported")
+        }
+        let penalties = try await callerPenalties(execution, rule: arguments.count > 8 && !arguments[8].isEmpty ? arguments[8] : settings.defaultRule,
+                                                  engine: services.engine)
         let channel = execution.channel
         // Hold music and announcements need the call answered (Asterisk would send them as
         // early media; pbxd answers, as the sample dialplans do before Queue anyway).
         if await channel.state != .up { try await channel.answer() }
-        guard let joined = await services.engine.join(queue: name, caller: await channel.snapshot, priority: priority) else {
+        guard let joined = await services.engine.join(queue: name, caller: await channel.snapshot, priority: priority, penalties: penalties) else {
             throw DialplanError("Queue: no queue named '\(name)'")
         }
         guard case .joined(_, let instructions) = joined else {

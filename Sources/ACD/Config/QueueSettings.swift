@@ -101,6 +101,8 @@ public struct QueueSettings: Sendable, Hashable {
     public var announceAgentID = false
     public var agentIDPrompt = "agent-id"
     public var members: [MemberDefinition] = []
+    /// The queuerules.conf rule a caller follows unless Queue() names one (`defaultrule`).
+    public var defaultRule: String?
 
     public init(name: String) { self.name = name }
 

@@ -16,11 +16,24 @@ import PBXCore
 public struct QueuesConfig: Sendable {
     public var queues: [QueueSettings] = []
     public var agents: [AgentDefinition] = []
+    /// queuerules.conf, read beside queues.conf (`attach`).
+    public private(set) var penaltyRules = PenaltyRules()
+    /// Where each queue's `defaultrule` was given, to check against queuerules.conf.
+    private var ruleReferences: [(rule: String, location: SourceLocation)] = []
     public var warnings: [ConfigWarning] = []
 
     public init(queues: [QueueSettings] = [], agents: [AgentDefinition] = []) {
         self.queues = queues
         self.agents = agents
+    }
+
+    /// Adds queuerules.conf; a `defaultrule` that names no rule there stops start-up.
+    public mutating func attach(_ rules: PenaltyRules) throws(ConfigError) {
+        for reference in ruleReferences where rules.rules[reference.rule] == nil {
+            throw ConfigError("defaultrule '\(reference.rule)' is not a rule in queuerules.conf", at: reference.location)
+        }
+        penaltyRules = rules
+        warnings += rules.warnings
     }
 
     public static func load(path: String) throws(ConfigError) -> QueuesConfig {
@@ -69,6 +82,9 @@ public struct QueuesConfig: Sendable {
     private mutating func parseQueue(_ section: ConfigSection) throws(ConfigError) -> QueueSettings {
         var queue = QueueSettings(name: section.name)
         for entry in section.entries {
+            if entry.key.lowercased() == "defaultrule", !entry.value.isEmpty {
+                ruleReferences.append((entry.value, entry.location))
+            }
             if try !Self.apply(entry, to: &queue) {
                 warnings.append(ConfigWarning("unknown option '\(entry.key)' in queue '\(section.name)'; ignored", at: entry.location))
             } else if entry.key.lowercased() == "timeoutrestart", queue.timeoutRestart {
@@ -129,6 +145,7 @@ public struct QueuesConfig: Sendable {
             guard !entry.value.isEmpty else { throw entry.failure("expected a sound name") }
             queue.agentIDPrompt = entry.value
         case "member": queue.members.append(try member(entry, in: queue))
+        case "defaultrule": queue.defaultRule = entry.value.isEmpty ? nil : entry.value
         default: return false
         }
         return true

@@ -38,6 +38,9 @@ extension QueueEngine {
 
     public func settings(of name: String) -> QueueSettings? { queues[name]?.settings }
 
+    /// A queuerules.conf rule's changes, in time order; nil when there is no such rule.
+    public func penaltyRule(named name: String) -> [PenaltyChange]? { penaltyRules[name] }
+
     /// `QUEUE_WAITING_COUNT(queue)`.
     public func waitingCount(queue name: String) -> Int? { queues[name]?.callers.count }
 

@@ -40,6 +40,8 @@ public actor QueueEngine {
     private var timerDeadline: Date?
     private var savePending = false
     var nextMemberOrder = 0
+    /// queuerules.conf's rules by name.
+    let penaltyRules: [String: [PenaltyChange]]
 
     public init(
         config: QueuesConfig, bus: EventBus? = nil, queueLog: (any QueueLogSink)? = nil, store: QueueStateStore? = nil,
@@ -54,6 +56,7 @@ public actor QueueEngine {
         self.clock = clock
         self.random = random
         self.agents = Dictionary(config.agents.map { ($0.number, $0) }, uniquingKeysWith: { first, _ in first })
+        self.penaltyRules = config.penaltyRules.rules
         let now = clock()
         let saved = store?.load(logger: logger)
         var order = 0
@@ -94,7 +97,7 @@ public actor QueueEngine {
 
     /// Puts a caller in line (ENTERQUEUE, QueueCallerJoin) unless the queue is full or empty
     /// under `joinempty`; rings members for it at once if any is free.
-    public func join(queue name: String, caller snapshot: ChannelSnapshot, priority: Int) -> JoinResult? {
+    public func join(queue name: String, caller snapshot: ChannelSnapshot, priority: Int, penalties: CallerPenalties = CallerPenalties()) -> JoinResult? {
         guard var queue = queues[name] else { return nil }
         let settings = queue.settings
         if settings.maxLength > 0, queue.callers.count >= settings.maxLength { return .refused(.full) }
@@ -105,9 +108,11 @@ public actor QueueEngine {
         sequence += 1
         let (stream, continuation) = AsyncStream<QueueInstruction>.makeStream()
         let insertAt = queue.callers.firstIndex { $0.priority < priority } ?? queue.callers.count
-        let caller = QueueCaller(
+        var caller = QueueCaller(
             uniqueID: snapshot.uniqueID, snapshot: snapshot, priority: priority, joinedAt: now,
             originalPosition: insertAt + 1, sequence: sequence, assignments: continuation)
+        caller.penalties = penalties
+        _ = caller.penalties.advance(waited: 0)
         queue.callers.insert(caller, at: insertAt)
         queues[name] = queue
         log(QueueLogEntry(time: now, callID: snapshot.uniqueID, queue: name, event: "ENTERQUEUE",
@@ -319,7 +324,12 @@ public actor QueueEngine {
             let caller = queue.callers[c]
             guard caller.answeredBy == nil, caller.ringing.isEmpty, !(free.isEmpty && caller.tried.isEmpty) else { continue }
             if let retry = caller.retryAfter, retry > now { continue }
-            let candidates = caller.tried.isEmpty ? free : free.filter { !caller.tried.contains($0.interface) }
+            _ = queue.callers[c].penalties.advance(waited: Int(now.timeIntervalSince(caller.joinedAt)))
+            let penalties = queue.callers[c].penalties
+            let reachable = free.filter { penalties.allows($0.penalty) }
+            // Nobody free within its penalties yet: it waits (no round is used up).
+            guard !reachable.isEmpty || free.isEmpty else { continue }
+            let candidates = caller.tried.isEmpty ? reachable : reachable.filter { !caller.tried.contains($0.interface) }
             guard !candidates.isEmpty else {
                 // A full round without an answer: wait `retry` before the next one.
                 queue.callers[c].tried = []
@@ -439,6 +449,11 @@ public actor QueueEngine {
             }
             for i in queue.callers.indices {
                 if let retry = queue.callers[i].retryAfter, retry > now, earliest.map({ retry < $0 }) ?? true { earliest = retry }
+                // The caller's next penalty change may bring members within reach.
+                if let next = queue.callers[i].penalties.pending.first {
+                    let due = queue.callers[i].joinedAt.addingTimeInterval(TimeInterval(next.after))
+                    if earliest.map({ due < $0 }) ?? true { earliest = due }
+                }
             }
         }
         guard let earliest else { return }

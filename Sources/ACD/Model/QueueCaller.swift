@@ -22,6 +22,8 @@ struct QueueCaller: Sendable {
     var retryAfter: Date?
     /// Set once a member answered; the caller stops being offered members.
     var answeredBy: String?
+    /// Which member penalties it may reach, widening as it waits (queuerules.conf).
+    var penalties = CallerPenalties()
 }
 
 /// A member the caller's task should ring now.
