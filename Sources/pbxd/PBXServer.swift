@@ -59,9 +59,12 @@ final class PBXServer {
             eventLoop: signallingLoop, transport: transport, config: sip, media: media, registrar: registrar,
             events: events, channels: channels, logger: Logger(label: "pbxd.sip"))
         driver.musicOnHold = configuration.musicOnHold
-        // DB() values survive restarts in <datadir>/astdb.json; a corrupt file stops start-up
-        // rather than being silently replaced.
-        let astDB = try JSONFileAstDB(directory: URL(fileURLWithPath: configuration.dataDirectory))
+        // DB() values survive restarts in pbxd.sqlite's astdb table; an astdb.json left by an
+        // older pbxd is imported once (a corrupt one stops start-up rather than being lost).
+        let astDB = try AstDBStore(storage: storage)
+        if let imported = try astDB.importLegacyFile(directory: configuration.dataDirectory) {
+            logger.notice("imported astdb.json into pbxd.sqlite", metadata: ["keys": "\(imported)"])
+        }
         // The IVR's media applications (Playback, Background, WaitExten, Read, Say*, Record,
         // Echo, Milliwatt, MusicOnHold, SendDTMF) and its TIMEOUT() function join the standard
         // ones. Record's relative names go under <datadir>/recordings.
