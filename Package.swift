@@ -72,7 +72,7 @@ let package = Package(
         .target(
             name: "ACD",
             dependencies: [
-                "Dialplan", "PBXCore", "RTPMedia",
+                "Dialplan", "PBXCore", "RTPMedia", "Storage",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -169,7 +169,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ACDTests",
-            dependencies: ["ACD", "Dialplan", "PBXCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["ACD", "Dialplan", "PBXCore", "Storage", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "StorageTests",

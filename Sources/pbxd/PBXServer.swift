@@ -90,7 +90,10 @@ final class PBXServer {
         // the SIP peers from the event bus.
         let managerActions = ManagerActionRegistry()
         let commands = CLICommandRegistry()
-        let queueLog = try QueueLogFile(path: (configuration.dataDirectory as NSString).appendingPathComponent("queue_log"))
+        let queueLogFile = try QueueLogFile(path: (configuration.dataDirectory as NSString).appendingPathComponent("queue_log"))
+        // Every queue_log line also goes to pbxd.sqlite's queue_log table (realtime columns).
+        let queueLogTable = try QueueLogTable(storage: storage)
+        let queueLog = QueueLogSinks([queueLogFile, queueLogTable])
         let queueState = QueueStateStore(directory: configuration.dataDirectory)
         let queueEngine = QueueEngine(config: configuration.queues, bus: events, queueLog: queueLog, store: queueState)
         ACD.register(
@@ -173,7 +176,8 @@ final class PBXServer {
         deviceStates.cancel()
         await queueEngine.saveNow()
         queueState.flush()
-        queueLog.flush()
+        queueLogFile.flush()
+        queueLogTable.flush()
         // Calls are ended: the CDR writer commits their last records, then the WAL is folded.
         cdr.shutdown()
         await cdrTask.value

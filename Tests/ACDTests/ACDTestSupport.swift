@@ -35,10 +35,13 @@ struct EngineFixture {
     let bus = EventBus()
     let subscription: EventSubscription
 
-    init(_ text: String, store: QueueStateStore? = nil, random: @escaping @Sendable (Int) -> Int = { _ in 0 }) throws {
+    /// `queueLog` gets the engine's entries too, after `log`.
+    init(_ text: String, store: QueueStateStore? = nil, queueLog: (any QueueLogSink)? = nil,
+         random: @escaping @Sendable (Int) -> Int = { _ in 0 }) throws {
         let config = try QueuesConfig(ConfigFile.parse(text, fileName: "queues.conf"))
         subscription = bus.subscribe(label: "test")
-        engine = QueueEngine(config: config, bus: bus, queueLog: log, store: store, clock: clock.read, random: random)
+        engine = QueueEngine(config: config, bus: bus, queueLog: QueueLogSinks([log] + (queueLog.map { [$0] } ?? [])), store: store,
+                             clock: clock.read, random: random)
     }
 
     /// Events published so far (ends the subscription).
