@@ -108,11 +108,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // CRM webhooks (issue 6): bus events → durable outbox → signed HTTP POSTs.
+        // CRM webhooks (issue 6): bus events → durable outbox (Storage) → signed HTTP POSTs.
         .target(
             name: "Webhooks",
             dependencies: [
-                "PBXCore",
+                "PBXCore", "Storage",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -196,7 +196,7 @@ let package = Package(
         .testTarget(
             name: "WebhooksTests",
             dependencies: [
-                "Webhooks", "PBXCore",
+                "Webhooks", "PBXCore", "Storage",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

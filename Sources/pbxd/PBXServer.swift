@@ -112,10 +112,8 @@ final class PBXServer {
             Task { await liveDialplan.executor.run(channel: channel, context: context, exten: exten, variables: channel.dialplanVariables) }
         }
         // CRM webhooks: each [webhook NAME] of pbxd.conf gets the bus's events through its
-        // outbox under <datadir>/webhooks/NAME/.
-        let webhooks = try WebhookService(
-            configs: configuration.webhooks,
-            directory: (configuration.dataDirectory as NSString).appendingPathComponent("webhooks"), group: group)
+        // outbox in pbxd.sqlite (the durable queue webhook:NAME).
+        let webhooks = try WebhookService(configs: configuration.webhooks, storage: storage, group: group)
         let webhookTask = configuration.webhooks.isEmpty ? nil : Task { await webhooks.run(bus: events) }
         let qualify = QualifyService(driver: driver, peers: sip.peers, logger: Logger(label: "pbxd.sip.qualify"))
         driver.reachability = { qualify.reachability(of: $0) }
