@@ -77,7 +77,8 @@ let package = Package(
             ]
         ),
         // DESIGN.md §6: owns pbxd.sqlite (WAL, synchronous=FULL) and its migrations; other
-        // subsystems add their tables through it. Imports nothing of the switch.
+        // subsystems (CDRBackends, ACD's queue_log, Webhooks' outbox) add their tables through
+        // it, and it keeps the astdb table. Imports nothing of the switch.
         .target(
             name: "Storage",
             dependencies: [

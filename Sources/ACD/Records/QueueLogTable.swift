@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PBXCore
 import Storage
 
 /// The `queue_log` table of pbxd.sqlite: Asterisk's realtime queue_log columns
@@ -71,19 +72,12 @@ public final class QueueLogTable: QueueLogSink, @unchecked Sendable {
         return [timestamp(entry.time), entry.callID, entry.queue, entry.agent, entry.event] + data
     }
 
-    /// `YYYY-MM-DD HH:MM:SS.uuuuuu` in local time, as Asterisk's logger writes `time`.
+    /// `YYYY-MM-DD HH:MM:SS.uuuuuu` in local time, as Asterisk's logger writes `time` (the
+    /// seconds as the CDR tables write their dates).
     static func timestamp(_ time: Date) -> String {
         let epoch = time.timeIntervalSince1970
-        var seconds = time_t(epoch.rounded(.down))
-        let micros = min(Int((epoch - Double(seconds)) * 1_000_000), 999_999)
-        var parts = tm()
-        localtime_r(&seconds, &parts)
-        func pad(_ value: Int, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        return "\(parts.tm_year + 1900)-\(pad(Int(parts.tm_mon) + 1, 2))-\(pad(Int(parts.tm_mday), 2)) "
-            + "\(pad(Int(parts.tm_hour), 2)):\(pad(Int(parts.tm_min), 2)):\(pad(Int(parts.tm_sec), 2)).\(pad(micros, 6))"
+        let micros = String(min(Int((epoch - epoch.rounded(.down)) * 1_000_000), 999_999))
+        return CDRTimestamp.text(epoch, utc: false) + "." + String(repeating: "0", count: 6 - micros.count) + micros
     }
 
     /// On `queue`: one commit at a time; entries written meanwhile join the next batch.
