@@ -1,3 +1,4 @@
+import AMI
 import ACD
 import AGI
 import CDRBackends
@@ -153,6 +154,12 @@ final class PBXServer {
             registrar.start()
             qualify.start()
         }.get()
+        let manager = ManagerWiring.start(
+            ManagerWiring.Switch(
+                configuration: configuration, bus: events, actions: managerActions,
+                commands: commands, executor: executor, signallingLoop: signallingLoop, registrar: registrar,
+                qualify: qualify, driver: driver, system: system, channels: channels, executions: executions),
+            group: group, logger: logger)
         logger.info("pbxd \(PBXDCommand.version) ready",
             metadata: ["sip": "\(sip.general.udpBind)", "tcp": "\(sip.general.tcpEnabled ? sip.general.tcpBind.description : "off")",
                 "rtp": "\(configuration.rtp.portStart)-\(configuration.rtp.portEnd)", "peers": "\(sip.peers.count)"])
@@ -161,6 +168,7 @@ final class PBXServer {
 
         let signal = await SignalWaiter.waitForTermination()
         logger.notice("shutting down", metadata: ["signal": "\(signal)"])
+        manager?.stop()
         await controlSocket.stop()
         await driver.shutdown()
         webhookTask?.cancel()
