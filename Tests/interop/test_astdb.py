@@ -7,15 +7,20 @@ test_astdb_imports_the_json_store_and_survives_kill_9:
    (read with sqlite3) holds exactly that once the call has run;
 3. pbxd is killed with SIGKILL (a put is durable when it returns, no shutdown needed) and
    started again: a call to 721 reads the values written before the kill, and the renamed
-   file is not imported a second time."""
+   file is not imported a second time;
+4. AMI's DBGet reads the same table and DBPut writes a row into it."""
 from __future__ import annotations
 
 import json
+import socket
 import sqlite3
+import time
 
 import pytest
 
+import netutil
 from callhelpers import answered_call, running_pbxd, wait_log
+from test_ami import Raw, write_manager_conf
 
 EXTENSIONS = """\
 exten => 720,1,Answer()
@@ -33,9 +38,15 @@ LEGACY = {"families": {"cf": {"1002": "5550000"}, "night": {"mode": "on"}}}
 
 @pytest.fixture
 def astdb_pbxd(request, procs, artifacts):
+    prepared = []
+
     def prepare(inst):
         (inst.data_dir / "astdb.json").write_text(json.dumps(LEGACY))
+        write_manager_conf(inst)
+        prepared.append(inst)
     yield from running_pbxd(request, procs, artifacts, extensions=EXTENSIONS, prepare=prepare, stopped_by_test=True)
+    for inst in prepared:
+        netutil.release(inst.ami_port, inst.ami_port)
 
 
 def astdb_rows(pbxd) -> list[tuple[str, str, str]]:
@@ -74,4 +85,30 @@ def test_astdb_imports_the_json_store_and_survives_kill_9(astdb_pbxd, procs, art
     assert wait_log(pbxd, r"astdb restarted cf=5550000-seen night=0 old=5550000", 5), pbxd.log_tail(30)
     assert not (pbxd.data_dir / "astdb.json").exists()
     assert "imported astdb.json" not in pbxd.log_text()
+
+    manager = manager_session(pbxd)
+    manager.action("DBGet", Family="cf", Key="1001", ActionID="get")
+    reply = manager.response()
+    assert reply["Response"] == "Success", reply
+    item = manager.message()
+    assert (item.get("Event"), item.get("Val")) == ("DBGetResponse", "5550000-seen"), item
+    manager.action("DBPut", Family="cf", Key="1003", Val="via-ami", ActionID="put")
+    assert manager.response()["Response"] == "Success"
+    manager.close()
+    assert ("cf", "1003", "via-ami") in astdb_rows(pbxd)
     pbxd.stop()
+
+
+def manager_session(pbxd) -> Raw:
+    """An admin AMI session (events off) once the manager port is open."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", pbxd.ami_port), timeout=1).close()
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "manager port never opened\n" + pbxd.log_tail(30)
+            time.sleep(0.1)
+    manager = Raw(pbxd.ami_port)
+    assert manager.login(events="off")["Response"] == "Success"
+    return manager
