@@ -72,12 +72,13 @@ let package = Package(
         .target(
             name: "ACD",
             dependencies: [
-                "Dialplan", "PBXCore", "RTPMedia",
+                "Dialplan", "PBXCore", "RTPMedia", "Storage",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // DESIGN.md §6: owns pbxd.sqlite (WAL, synchronous=FULL) and its migrations; other
-        // subsystems add their tables through it. Imports nothing of the switch.
+        // subsystems (CDRBackends, ACD's queue_log, Webhooks' outbox) add their tables through
+        // it, and it keeps the astdb table. Imports nothing of the switch.
         .target(
             name: "Storage",
             dependencies: [
@@ -108,11 +109,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // CRM webhooks (issue 6): bus events → durable outbox → signed HTTP POSTs.
+        // CRM webhooks (issue 6): bus events → durable outbox (Storage) → signed HTTP POSTs.
         .target(
             name: "Webhooks",
             dependencies: [
-                "PBXCore",
+                "PBXCore", "Storage",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -181,7 +182,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ACDTests",
-            dependencies: ["ACD", "Dialplan", "PBXCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["ACD", "Dialplan", "PBXCore", "Storage", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "StorageTests",
@@ -212,7 +213,7 @@ let package = Package(
         .testTarget(
             name: "WebhooksTests",
             dependencies: [
-                "Webhooks", "PBXCore",
+                "Webhooks", "PBXCore", "Storage",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

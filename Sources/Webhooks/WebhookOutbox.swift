@@ -1,86 +1,83 @@
 import Foundation
+import Storage
 
 /// A webhook's durable queue (DESIGN.md §6: "a CRM that is down gets its webhooks later from an
-/// outbox, not never"), kept as two append-only files in its own directory:
+/// outbox, not never"): Storage's `DurableQueue` named `webhook:<name>` in pbxd.sqlite.
 ///
-/// - `outbox.jsonl`: one line per event, `{"seq":…,"id":…,"body":…}`, the exact body that is
-///   signed and sent; fsync'd before `append` returns, so an event accepted is never lost.
-/// - `delivered.log`: the ids delivered (or given up), one per line, fsync'd likewise.
-///
-/// On start the pending events are those of the first file not in the second, in `seq` order,
-/// so a restart resumes where delivery stopped; an event delivered just before a crash but not
-/// yet logged is sent again (at least once — the CRM drops it by its id). Once nothing is
-/// pending, both files are emptied. The Storage target's SQLite outbox replaces this when it
-/// lands (issue 6); the format is small enough to import.
+/// `append` returns once the event's row is committed and fsynced, so an event accepted is
+/// never lost, by a crash or a restart. Entries are delivered strictly in append order: the
+/// head stays until `markDelivered` removes it, so after a restart delivery resumes where it
+/// stopped; an event delivered just before a crash but not yet removed is sent again (at least
+/// once — the CRM drops it by its id).
 public actor WebhookOutbox {
-    public struct Entry: Sendable, Equatable, Codable {
-        public var seq: Int
+    public struct Entry: Sendable, Equatable {
+        /// The queue position: grows with append order, across restarts.
+        public var seq: Int64
         public var id: String
+        /// The exact body that is signed and sent.
         public var body: String
     }
 
-    public nonisolated let directory: String
-    private var pending: [Entry] = []
-    private var nextSeq = 1
-    private let outbox: FileHandle
-    private let delivered: FileHandle
-    private var waiters: [CheckedContinuation<Void, Never>] = []
+    /// What one queue row holds.
+    private struct Payload: Codable {
+        var id: String
+        var body: String
+    }
 
-    public init(directory: String) throws {
-        self.directory = directory
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let outboxPath = directory + "/outbox.jsonl", deliveredPath = directory + "/delivered.log"
-        for path in [outboxPath, deliveredPath] where !FileManager.default.fileExists(atPath: path) {
-            FileManager.default.createFile(atPath: path, contents: nil)
-        }
-        let done = Set(try String(contentsOfFile: deliveredPath, encoding: .utf8).split(separator: "\n").map(String.init))
-        var entries: [Entry] = []
-        for line in try String(contentsOfFile: outboxPath, encoding: .utf8).split(separator: "\n") {
-            // A line cut short by a crash mid-write was never acknowledged: skip it.
-            guard let entry = try? JSONDecoder().decode(Entry.self, from: Data(line.utf8)) else { continue }
-            entries.append(entry)
-        }
-        pending = entries.filter { !done.contains($0.id) }.sorted { $0.seq < $1.seq }
-        nextSeq = (entries.map(\.seq).max() ?? 0) + 1
-        outbox = try FileHandle(forWritingTo: URL(fileURLWithPath: outboxPath))
-        delivered = try FileHandle(forWritingTo: URL(fileURLWithPath: deliveredPath))
-        try outbox.seekToEnd()
-        try delivered.seekToEnd()
+    public nonisolated let queue: DurableQueue
+    private let storage: Storage
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+    /// Appends committed so far (this run), so `next` never sleeps past one.
+    private var appends = 0
+
+    /// Opens webhook `name`'s outbox; events still queued from the last run come first.
+    public init(name: String, storage: Storage) throws {
+        try storage.install(DurableQueue.schema)
+        self.storage = storage
+        queue = DurableQueue(name: "webhook:" + name)
     }
 
     /// Queues a body durably; returns once it is on disk.
-    public func append(id: String, body: [UInt8]) throws {
-        let entry = Entry(seq: nextSeq, id: id, body: String(decoding: body, as: UTF8.self))
-        nextSeq += 1
-        var line = try JSONEncoder().encode(entry)
-        line.append(UInt8(ascii: "\n"))
-        try outbox.write(contentsOf: line)
-        try outbox.synchronize()
-        pending.append(entry)
+    public func append(id: String, body: [UInt8]) async throws {
+        let payload = try JSONEncoder().encode(Payload(id: id, body: String(decoding: body, as: UTF8.self)))
+        try await storage.write { [queue] db in try queue.enqueue(payload, in: db) }
+        appends += 1
         for waiter in waiters { waiter.resume() }
         waiters.removeAll()
     }
 
-    /// The oldest pending entry, waiting for one if there is none.
-    public func next() async -> Entry {
-        while pending.isEmpty {
-            await withCheckedContinuation { waiters.append($0) }
-        }
-        return pending[0]
-    }
-
-    /// Records that `id` needs no more attempts; empties the files when nothing is pending.
-    public func markDelivered(_ id: String) throws {
-        try delivered.write(contentsOf: Data((id + "\n").utf8))
-        try delivered.synchronize()
-        pending.removeAll { $0.id == id }
-        if pending.isEmpty {
-            try outbox.truncate(atOffset: 0)
-            try delivered.truncate(atOffset: 0)
-            try outbox.synchronize()
-            try delivered.synchronize()
+    /// The oldest pending entry, waiting for one if there is none. A row that cannot be read
+    /// (not written by this code) is removed and reported, so it cannot block the queue.
+    public func next() async throws -> Entry {
+        while true {
+            let appendsBefore = appends
+            if let head = try await storage.read({ [queue] db in try queue.head(limit: 1, in: db).first }) {
+                guard let payload = try? JSONDecoder().decode(Payload.self, from: head.payload) else {
+                    try await storage.write { [queue] db in try queue.remove(through: head.id, in: db) }
+                    throw UnreadableEntry(queue: queue.name, seq: head.id)
+                }
+                return Entry(seq: head.id, id: payload.id, body: payload.body)
+            }
+            // An append that committed while the read ran may not be in its snapshot: look again.
+            if appends == appendsBefore {
+                await withCheckedContinuation { waiters.append($0) }
+            }
         }
     }
 
-    public var pendingCount: Int { pending.count }
+    /// A queue row that is not an outbox entry (edited by hand): dropped.
+    public struct UnreadableEntry: Error, CustomStringConvertible {
+        public var queue: String
+        public var seq: Int64
+        public var description: String { "unreadable entry \(seq) in \(queue), dropped" }
+    }
+
+    /// Removes `entry` (delivered, or given up): it is never sent again.
+    public func markDelivered(_ entry: Entry) async throws {
+        try await storage.write { [queue] db in try queue.remove(through: entry.seq, in: db) }
+    }
+
+    public func pendingCount() async throws -> Int {
+        try await storage.read { [queue] db in try queue.count(in: db) }
+    }
 }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import PBXCore
+import Storage
 
 /// Delivers the switch's events to CRMs: reads the event bus, maps events (`CallEventMapper`),
 /// queues each one a webhook wants in that webhook's `WebhookOutbox`, and runs one delivery
@@ -21,13 +22,13 @@ public final class WebhookService: Sendable {
     private let poster: HTTPPoster
     private let logger: Logger
 
-    /// Opens each webhook's outbox under `<directory>/<name>/` (events still pending from the
-    /// last run are delivered first).
+    /// Opens each webhook's outbox in `storage` (events still pending from the last run are
+    /// delivered first).
     public init(
-        configs: [WebhookConfig], directory: String, group: any EventLoopGroup, logger: Logger = Logger(label: "pbxd.webhooks")
+        configs: [WebhookConfig], storage: Storage, group: any EventLoopGroup, logger: Logger = Logger(label: "pbxd.webhooks")
     ) throws {
         self.configs = configs
-        self.outboxes = try configs.map { try WebhookOutbox(directory: (directory as NSString).appendingPathComponent($0.name)) }
+        self.outboxes = try configs.map { try WebhookOutbox(name: $0.name, storage: storage) }
         self.poster = HTTPPoster(group: group)
         self.logger = logger
     }
@@ -77,7 +78,14 @@ public final class WebhookService: Sendable {
     private func deliver(_ index: Int) async {
         let config = configs[index], outbox = outboxes[index]
         while !Task.isCancelled {
-            let entry = await outbox.next()
+            let entry: WebhookOutbox.Entry
+            do {
+                entry = try await outbox.next()
+            } catch {
+                logger.error("webhook outbox read failed", metadata: ["webhook": "\(config.name)", "error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+                continue
+            }
             var wait: Duration = .seconds(1)
             while !Task.isCancelled {
                 let outcome = await attempt(entry, config)
@@ -87,9 +95,11 @@ public final class WebhookService: Sendable {
             }
             guard !Task.isCancelled else { return }
             do {
-                try await outbox.markDelivered(entry.id)
+                try await outbox.markDelivered(entry)
             } catch {
+                // The entry stays at the head and is sent again (at least once).
                 logger.error("webhook outbox update failed", metadata: ["webhook": "\(config.name)", "error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
             }
         }
     }

@@ -60,9 +60,12 @@ final class PBXServer {
             eventLoop: signallingLoop, transport: transport, config: sip, media: media, registrar: registrar,
             events: events, channels: channels, logger: Logger(label: "pbxd.sip"))
         driver.musicOnHold = configuration.musicOnHold
-        // DB() values survive restarts in <datadir>/astdb.json; a corrupt file stops start-up
-        // rather than being silently replaced.
-        let astDB = try JSONFileAstDB(directory: URL(fileURLWithPath: configuration.dataDirectory))
+        // DB() values survive restarts in pbxd.sqlite's astdb table; an astdb.json left by an
+        // older pbxd is imported once (a corrupt one stops start-up rather than being lost).
+        let astDB = try AstDBStore(storage: storage)
+        if let imported = try astDB.importLegacyFile(directory: configuration.dataDirectory) {
+            logger.notice("imported astdb.json into pbxd.sqlite", metadata: ["keys": "\(imported)"])
+        }
         // The IVR's media applications (Playback, Background, WaitExten, Read, Say*, Record,
         // Echo, Milliwatt, MusicOnHold, SendDTMF) and its TIMEOUT() function join the standard
         // ones. Record's relative names go under <datadir>/recordings.
@@ -88,7 +91,10 @@ final class PBXServer {
         // the SIP peers from the event bus.
         let managerActions = ManagerActionRegistry()
         let commands = CLICommandRegistry()
-        let queueLog = try QueueLogFile(path: (configuration.dataDirectory as NSString).appendingPathComponent("queue_log"))
+        let queueLogFile = try QueueLogFile(path: (configuration.dataDirectory as NSString).appendingPathComponent("queue_log"))
+        // Every queue_log line also goes to pbxd.sqlite's queue_log table (realtime columns).
+        let queueLogTable = try QueueLogTable(storage: storage)
+        let queueLog = QueueLogSinks([queueLogFile, queueLogTable])
         let queueState = QueueStateStore(directory: configuration.dataDirectory)
         let queueEngine = QueueEngine(config: configuration.queues, bus: events, queueLog: queueLog, store: queueState)
         ACD.register(
@@ -111,10 +117,8 @@ final class PBXServer {
             Task { await liveDialplan.executor.run(channel: channel, context: context, exten: exten, variables: channel.dialplanVariables) }
         }
         // CRM webhooks: each [webhook NAME] of pbxd.conf gets the bus's events through its
-        // outbox under <datadir>/webhooks/NAME/.
-        let webhooks = try WebhookService(
-            configs: configuration.webhooks,
-            directory: (configuration.dataDirectory as NSString).appendingPathComponent("webhooks"), group: group)
+        // outbox in pbxd.sqlite (the durable queue webhook:NAME).
+        let webhooks = try WebhookService(configs: configuration.webhooks, storage: storage, group: group)
         let webhookTask = configuration.webhooks.isEmpty ? nil : Task { await webhooks.run(bus: events) }
         let qualify = QualifyService(driver: driver, peers: sip.peers, logger: Logger(label: "pbxd.sip.qualify"))
         driver.reachability = { qualify.reachability(of: $0) }
@@ -182,7 +186,8 @@ final class PBXServer {
         deviceStates.cancel()
         await queueEngine.saveNow()
         queueState.flush()
-        queueLog.flush()
+        queueLogFile.flush()
+        queueLogTable.flush()
         // Calls are ended: the CDR writer commits their last records, then the WAL is folded.
         cdr.shutdown()
         await cdrTask.value

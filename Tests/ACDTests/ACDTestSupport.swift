@@ -35,13 +35,17 @@ struct EngineFixture {
     let bus = EventBus()
     let subscription: EventSubscription
 
-    init(_ text: String, store: QueueStateStore? = nil, random: @escaping @Sendable (Int) -> Int = { _ in 0 }) throws {
-        self.init(config: try QueuesConfig(ConfigFile.parse(text, fileName: "queues.conf")), store: store, random: random)
+    /// `queueLog` gets the engine's entries too, after `log`.
+    init(_ text: String, store: QueueStateStore? = nil, queueLog: (any QueueLogSink)? = nil,
+         random: @escaping @Sendable (Int) -> Int = { _ in 0 }) throws {
+        self.init(config: try QueuesConfig(ConfigFile.parse(text, fileName: "queues.conf")), store: store, queueLog: queueLog, random: random)
     }
 
-    init(config: QueuesConfig, store: QueueStateStore? = nil, random: @escaping @Sendable (Int) -> Int = { _ in 0 }) {
+    init(config: QueuesConfig, store: QueueStateStore? = nil, queueLog: (any QueueLogSink)? = nil,
+         random: @escaping @Sendable (Int) -> Int = { _ in 0 }) {
         subscription = bus.subscribe(label: "test")
-        engine = QueueEngine(config: config, bus: bus, queueLog: log, store: store, clock: clock.read, random: random)
+        engine = QueueEngine(config: config, bus: bus, queueLog: QueueLogSinks([log] + (queueLog.map { [$0] } ?? [])), store: store,
+                             clock: clock.read, random: random)
     }
 
     /// Events published so far (ends the subscription).

@@ -3,16 +3,9 @@ import PBXCore
 import Testing
 @testable import Dialplan
 
-/// `DB()` over the in-memory and JSON-file AstDB, and `GROUP()`/`GROUP_COUNT()` across
+/// `DB()` over the in-memory AstDB (the SQLite one is tested in StorageTests), and `GROUP()`/`GROUP_COUNT()` across
 /// channels.
 struct AstDBAndGroupTests {
-    /// A fresh directory under the system temporary directory, removed by the caller.
-    static func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("pbxd-astdb-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
     /// Runs `plan` from 100@default with `astDB`, returning the caller ID names it set.
     static func names(_ plan: String, astDB: any AstDB, log: LogCapture = LogCapture()) async throws -> [String] {
         let executor = DialplanExecutor(dialplan: try loadDialplan(plan), dialer: FakeDialer(), astDB: astDB, logger: log.logger)
@@ -24,40 +17,24 @@ struct AstDBAndGroupTests {
         }
     }
 
-    @Test func valuesPersistAcrossTwoDatabasesOnOneDirectory() async throws {
-        let directory = try Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-
-        let first = try JSONFileAstDB(directory: directory)
+    @Test func valuesWrittenByOneCallAreReadByTheNext() async throws {
+        let db = InMemoryAstDB()
         _ = try await Self.names("""
             [default]
             exten => 100,1,Set(DB(night/mode)=on)
              same => n,Set(DB(cf/1001)=5551234)
              same => n,Set(DB(cf/1002)=5550000)
              same => n,Set(DB_DELETE(cf/1002)=)
-            """, astDB: first)
+            """, astDB: db)
 
-        // A second instance (a restarted pbxd) reads what the first one wrote.
-        let second = try JSONFileAstDB(directory: directory)
         let names = try await Self.names("""
             [default]
             exten => 100,1,Set(CALLERID(name)=${DB(night/mode)} ${DB_EXISTS(cf/1001)} ${DB_RESULT} ${DB_EXISTS(cf/1002)} [${DB(cf/9999)}])
              same => n,Set(CALLERID(name)=deleted ${DB_DELETE(cf/1001)} ${DB_RESULT} ${DB_EXISTS(cf/1001)})
-            """, astDB: second)
+            """, astDB: db)
         #expect(names == ["on 1 5551234 0 []", "deleted 5551234 5551234 0"])
-
-        let third = try JSONFileAstDB(directory: directory)
-        #expect(try await third.entries(family: "cf").isEmpty)
-        #expect(try await third.entries(family: "night").map(\.value) == ["on"])
-        // Atomic writes leave no temporary files behind.
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == [JSONFileAstDB.fileName])
-    }
-
-    @Test func aCorruptFileIsAnErrorNotAnEmptyDatabase() throws {
-        let directory = try Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        try Data("{ not json".utf8).write(to: directory.appendingPathComponent(JSONFileAstDB.fileName))
-        #expect(throws: DialplanError.self) { try JSONFileAstDB(directory: directory) }
+        #expect(try await db.entries(family: "cf").isEmpty)
+        #expect(try await db.entries(family: "night").map(\.value) == ["on"])
     }
 
     @Test func inMemoryDatabaseAndBadArguments() async throws {

@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import PBXCore
+import Storage
 import Testing
 @testable import Webhooks
 
@@ -89,7 +90,7 @@ final class ScriptedCRM: Sendable {
         defer { crm.close() }
         let bus = EventBus()
         let service = try WebhookService(
-            configs: [try config(port: crm.port)], directory: NSTemporaryDirectory() + "wh-\(UUID().uuidString)",
+            configs: [try config(port: crm.port)], storage: Storage(directory: NSTemporaryDirectory() + "wh-\(UUID().uuidString)"),
             group: MultiThreadedEventLoopGroup.singleton)
         let task = Task { await service.run(bus: bus) }
         defer { task.cancel() }

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import PBXCore
+import Storage
 import Testing
 @testable import Webhooks
 
@@ -92,28 +93,54 @@ import Testing
 }
 
 @Suite struct WebhookOutboxTests {
-    @Test func pendingEventsSurviveReopeningInOrder() async throws {
+    @Test func pendingEventsSurviveReopeningInOrderPerWebhook() async throws {
         let directory = NSTemporaryDirectory() + "outbox-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         do {
-            let outbox = try WebhookOutbox(directory: directory)
+            let storage = try Storage(directory: directory)
+            let outbox = try WebhookOutbox(name: "crm", storage: storage)
+            let other = try WebhookOutbox(name: "other", storage: storage)
             for n in 1...3 { try await outbox.append(id: "e\(n)", body: Array("{\"n\":\(n)}".utf8)) }
-            let first = await outbox.next()
-            #expect(first.id == "e1")
-            try await outbox.markDelivered("e1")
+            try await other.append(id: "o1", body: Array("{}".utf8))
+            let first = try await outbox.next()
+            #expect(first.id == "e1" && first.body == "{\"n\":1}")
+            #expect(try await outbox.next() == first, "the head stays until it is delivered")
+            try await outbox.markDelivered(first)
         }
-        // A write cut short by a crash leaves a partial line: ignored.
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/outbox.jsonl"))
-        try handle.seekToEnd()
-        try handle.write(contentsOf: Data("{\"seq\":9,\"id\":\"tor".utf8))
-        try handle.close()
-        let reopened = try WebhookOutbox(directory: directory)
-        #expect(await reopened.pendingCount == 2)
-        #expect(await reopened.next() == WebhookOutbox.Entry(seq: 2, id: "e2", body: "{\"n\":2}"))
-        try await reopened.markDelivered("e2")
-        try await reopened.markDelivered("e3")
-        #expect(await reopened.pendingCount == 0)
-        let size = try FileManager.default.attributesOfItem(atPath: directory + "/outbox.jsonl")[.size] as? Int
-        #expect(size == 0, "an empty outbox is compacted")
+        // A restarted pbxd: a new Storage on the same file.
+        let storage = try Storage(directory: directory)
+        let reopened = try WebhookOutbox(name: "crm", storage: storage)
+        #expect(try await reopened.pendingCount() == 2)
+        let second = try await reopened.next()
+        #expect(second.id == "e2" && second.body == "{\"n\":2}")
+        try await reopened.markDelivered(second)
+        let third = try await reopened.next()
+        #expect(third.id == "e3" && third.seq > second.seq)
+        try await reopened.markDelivered(third)
+        #expect(try await reopened.pendingCount() == 0)
+        // Each webhook has its own queue: delivering crm's left other's alone.
+        #expect(try await WebhookOutbox(name: "other", storage: storage).next().id == "o1")
+    }
+
+    @Test func nextWaitsForAnAppend() async throws {
+        let directory = NSTemporaryDirectory() + "outbox-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let outbox = try WebhookOutbox(name: "crm", storage: Storage(directory: directory))
+        let waiting = Task { try await outbox.next() }
+        try await Task.sleep(for: .milliseconds(50))
+        try await outbox.append(id: "late", body: Array("{}".utf8))
+        #expect(try await waiting.value.id == "late")
+    }
+
+    @Test func anUnreadableRowIsDroppedNotBlocking() async throws {
+        let directory = NSTemporaryDirectory() + "outbox-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let storage = try Storage(directory: directory)
+        let outbox = try WebhookOutbox(name: "crm", storage: storage)
+        try storage.writeNow { db in try outbox.queue.enqueue(Data("not json".utf8), in: db) }
+        try await outbox.append(id: "good", body: Array("{}".utf8))
+        await #expect(throws: WebhookOutbox.UnreadableEntry.self) { try await outbox.next() }
+        #expect(try await outbox.next().id == "good")
     }
 
     @Test func signatureIsHexHMACSHA256OfTheBody() {

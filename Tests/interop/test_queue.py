@@ -1,6 +1,6 @@
 """ACD queues over real calls: pbxd runs queues.conf queues; agents are SIPp UAS registered
 as 811-813 (some with the test's own socket as their RTP), callers are SIPp UACs. What is
-checked comes from the wire and from <datadir>/queue_log:
+checked comes from the wire and from <datadir>/queue_log (and its copy in pbxd.sqlite):
 - the caller's audio between the agent's answer and the bridge is the agent-id prompt and
   the agent's digits, byte for byte as sounds/en encodes to µ-law; then the agent's tone
   reaches the caller and the caller's the agent;
@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 import socket
+import sqlite3
 import time
 import wave
 from pathlib import Path
@@ -87,6 +88,31 @@ def wait_queue_log(pbxd, predicate, timeout: float) -> list[list[str]]:
         if predicate(lines) or time.monotonic() >= deadline:
             return lines
         time.sleep(0.1)
+
+
+def queue_log_table(pbxd) -> list[tuple]:
+    """The queue_log table of <datadir>/pbxd.sqlite (Asterisk's realtime columns), in order."""
+    db = sqlite3.connect(f"file:{pbxd.data_dir / 'pbxd.sqlite'}?mode=ro", uri=True, timeout=5)
+    try:
+        return db.execute("SELECT time, callid, queuename, agent, event, data1, data2, data3, data4, data5"
+                          " FROM queue_log ORDER BY id").fetchall()
+    finally:
+        db.close()
+
+
+def assert_table_matches_file(pbxd, lines: list[list[str]]) -> None:
+    """Every queue_log line is also a row: same fields, data split into data1..data5, and
+    `time` the line's second as local `YYYY-MM-DD HH:MM:SS.uuuuuu`."""
+    deadline = time.monotonic() + 5
+    while len(rows := queue_log_table(pbxd)) < len(lines) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(rows) == len(lines), (rows, lines)
+    for row, line in zip(rows, lines):
+        stamp = row[0]
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}", stamp), row
+        assert int(time.mktime(time.strptime(stamp[:19], "%Y-%m-%d %H:%M:%S"))) == int(line[0]), (row, line)
+        assert list(row[1:5]) == line[1:5], (row, line)
+        assert list(row[5:]) == (line[5:] + [""] * 5)[:5], (row, line)
 
 
 def events(lines, name):
@@ -273,6 +299,8 @@ def test_unanswered_agent_times_out_and_the_next_rings(three_agent_pbxd, procs, 
     rna = events(lines, "RINGNOANSWER")
     assert rna and rna[0][3] == "SIP/811" and 2500 <= int(rna[0][5]) <= 4500, lines
     assert [l[3] for l in events(lines, "CONNECT")] == ["SIP/812"], lines
+    assert [l[4] for l in lines] == ["ENTERQUEUE", "RINGNOANSWER", "CONNECT", "COMPLETEAGENT"], lines
+    assert_table_matches_file(pbxd, lines)
     a811.wait(abandon=True)
     a812.wait()
 

@@ -25,9 +25,11 @@ public struct QueueLogEntry: Sendable, Equatable {
     /// event without data ends with `|`.
     public var line: String {
         let epoch = Int64(time.timeIntervalSince1970.rounded(.down))
-        let fields = [String(epoch), callID, queue, agent, event] + (data.isEmpty ? [""] : data.map(Self.clean))
-        return fields.joined(separator: "|")
+        return ([String(epoch), callID, queue, agent, event] + dataFields).joined(separator: "|")
     }
+
+    /// The data part as written: at least one (possibly empty) field, values cleaned.
+    var dataFields: [String] { data.isEmpty ? [""] : data.map(Self.clean) }
 
     /// A `|` or newline inside a value would break the line's fields.
     private static func clean(_ value: String) -> String {
@@ -35,7 +37,7 @@ public struct QueueLogEntry: Sendable, Equatable {
     }
 }
 
-/// Where queue_log entries go: the file, the SQLite table when Storage lands, a test's list.
+/// Where queue_log entries go: the file, the SQLite table, both (`QueueLogSinks`), a test's list.
 public protocol QueueLogSink: Sendable {
     func write(_ entry: QueueLogEntry)
 }
@@ -73,5 +75,19 @@ public final class QueueLogFile: QueueLogSink, @unchecked Sendable {
     /// Waits until every line written so far is on disk (shutdown, tests).
     public func flush() {
         queue.sync { try? handle.synchronize() }
+    }
+}
+
+/// Several sinks fed the same entries in order: pbxd writes every line to the file and to the
+/// `queue_log` table.
+public struct QueueLogSinks: QueueLogSink {
+    public let sinks: [any QueueLogSink]
+
+    public init(_ sinks: [any QueueLogSink]) {
+        self.sinks = sinks
+    }
+
+    public func write(_ entry: QueueLogEntry) {
+        for sink in sinks { sink.write(entry) }
     }
 }

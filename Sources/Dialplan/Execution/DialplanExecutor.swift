@@ -29,7 +29,7 @@ public struct DialplanExecutor: Sendable {
     public var globals: GlobalVariables
     public var logger: Logger
     /// `DB()`, `DB_EXISTS()`, `DB_DELETE()` read and write here (in memory unless pbxd passes
-    /// a `JSONFileAstDB`).
+    /// its SQLite store).
     public var astDB: any AstDB
     /// `GROUP()` memberships; pbxd passes one instance to every executor so counts are
     /// process-wide and survive reloads.

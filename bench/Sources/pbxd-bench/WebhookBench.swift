@@ -4,10 +4,11 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import PBXCore
+import Storage
 import Webhooks
 
 /// `pbxd-bench webhooks [calls]`: webhook events delivered per second end to end — bus →
-/// mapper → outbox (fsync per event) → signed POST on a new connection → an in-process HTTP
+/// mapper → outbox (a pbxd.sqlite row, fsync per event) → signed POST on a new connection → an in-process HTTP
 /// server answering 200 on loopback. Each call is a Newchannel and a Hangup, giving
 /// `call.incoming` and `call.ended`.
 func runWebhookBench(arguments: [String]) {
@@ -30,7 +31,7 @@ func runWebhookBench(arguments: [String]) {
     try! "[webhook bench]\nurl=http://127.0.0.1:\(port)/hook\nsecret=bench\nevents=call.*\n".write(toFile: configFile, atomically: true, encoding: .utf8)
     let configs = try! WebhookConfig.all(in: ConfigFile.load(path: configFile)).configs
     let bus = EventBus()
-    let service = try! WebhookService(configs: configs, directory: directory, group: group)
+    let service = try! WebhookService(configs: configs, storage: Storage(directory: directory), group: group)
     let task = Task { await service.run(bus: bus) }
     while bus.subscriberCount == 0 { usleep(1000) }
 
