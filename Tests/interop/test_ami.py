@@ -561,15 +561,17 @@ def test_originate_failures_and_permission(ami, procs, artifacts):
 
 
 def test_originate_to_an_application(ami, procs, artifacts):
-    """Originate SIP/1001 with Application Wait(1): the phone answers, waits a second, and pbxd
-    hangs up (the callee's SIPp receives the BYE); OriginateResponse names the application."""
+    """Originate SIP/1001 with Application Wait(1) and a ChannelId: the phone answers, waits a
+    second, and pbxd hangs up (the callee's SIPp receives the BYE); OriginateResponse names the
+    application and carries the ChannelId as the channel's Uniqueid."""
     port = netutil.free_port()
     reg = register(ami, procs, artifacts, "1001", port)
     assert reg.rc == 0, reg.describe()
     phone = start_callee(ami, procs, artifacts, "1001", port)
     c = Raw(ami.ami_port)
     c.login(events="call")
-    c.action("Originate", Channel="SIP/1001", Application="Wait", Data="1", Async="true", ActionID="app")
+    c.action("Originate", Channel="SIP/1001", Application="Wait", Data="1", Async="true", ActionID="app",
+             ChannelId="crm-call-4711")
     assert c.response()["Message"] == "Originate successfully queued"
     deadline = time.monotonic() + 15
     event: dict = {}
@@ -578,6 +580,8 @@ def test_originate_to_an_application(ami, procs, artifacts):
     assert (event.get("Response"), event.get("Application"), event.get("Data"), event.get("Reason")) == \
         ("Success", "Wait", "1", "4"), event
     assert "Context" not in event and event["ActionID"] == "app"
+    # ChannelId: the CRM's own id is the originated channel's Uniqueid.
+    assert event["Uniqueid"] == "crm-call-4711", event
     result = phone.wait()
     assert result.rc == 0, "the originated phone was not hung up after the application\n" + result.describe()
 # -- the events of a real call -------------------------------------------------------------------

@@ -10,8 +10,8 @@ import PBXCore
 /// request's ActionID. Handled by the session (not the registry) because the application
 /// blacklist depends on the user's write classes.
 ///
-/// Not supported: `ChannelId`/`OtherChannelId` (the channel driver picks Uniqueids; the header
-/// is ignored with a log line), `Account`, `Codecs`, `EarlyMedia`, `PreDialGoSub`.
+/// `ChannelId` sets the originated channel's Uniqueid (a CRM's own call id). Not supported:
+/// `OtherChannelId`, `Account`, `Codecs`, `EarlyMedia`, `PreDialGoSub`.
 public struct Originator: Sendable {
     let dialer: any CallDialer
     let executor: DialplanExecutor
@@ -45,6 +45,7 @@ public struct Originator: Sendable {
         var callerID: CallerID?
         var variables: [String: String]
         var async: Bool
+        var channelID: String?
     }
 
     /// Parses and checks a request (errors worded as Asterisk's).
@@ -74,8 +75,9 @@ public struct Originator: Sendable {
             guard executor.hasExtension(context: context, exten: exten, callerID: nil) else { return .failure("Extension does not exist.") }
             destination = .dialplan(context: context, exten: exten, priority: priority)
         }
-        if nonEmpty(request["ChannelId"]) != nil {
-            logger.notice("Originate: ChannelId is not supported; the channel gets its own Uniqueid")
+        let channelID = nonEmpty(request["ChannelId"])
+        if let channelID, channelID.count > 149 || channelID.contains(where: { $0.isWhitespace }) {
+            return .failure("Uniqueid length exceeds maximum of 149")
         }
         var variables: [String: String] = [:]
         for header in request.values("Variable") {
@@ -87,7 +89,7 @@ public struct Originator: Sendable {
         let async = ["true", "yes", "1", "on", "y", "t"].contains((request["Async"] ?? "").lowercased())
         return .success(Request(target: target, destination: destination, timeout: timeout,
                                 callerID: nonEmpty(request["CallerID"]).flatMap(CallerID.init(parsing:)),
-                                variables: variables, async: async))
+                                variables: variables, async: async, channelID: channelID))
     }
 
     /// Runs an Originate. Sync: returns once the call is answered or failed. Async: returns the
@@ -118,7 +120,8 @@ public struct Originator: Sendable {
     }
 
     private func place(_ request: Request) async -> Outcome {
-        let options = PlaceOptions(callerID: request.callerID.map { ($0.number ?? "", $0.name ?? "") }, timeout: request.timeout)
+        let options = PlaceOptions(
+            callerID: request.callerID.map { ($0.number ?? "", $0.name ?? "") }, timeout: request.timeout, uniqueID: request.channelID)
         let placed: PlacedCall
         switch await dialer.place(request.target, for: nil, options: options) {
         case .failure(let failure):

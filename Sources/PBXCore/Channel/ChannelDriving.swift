@@ -112,10 +112,13 @@ public struct PlaceOptions: Sendable {
     public var callerID: (number: String, name: String)?
     /// Gives up ringing after this long (the progress stream then reports `.failed(.noAnswer)`).
     public var timeout: Duration?
+    /// The Uniqueid the new channel gets instead of the next one (AMI Originate's `ChannelId`).
+    public var uniqueID: String?
 
-    public init(callerID: (number: String, name: String)? = nil, timeout: Duration? = nil) {
+    public init(callerID: (number: String, name: String)? = nil, timeout: Duration? = nil, uniqueID: String? = nil) {
         self.callerID = callerID
         self.timeout = timeout
+        self.uniqueID = uniqueID
     }
 }
 

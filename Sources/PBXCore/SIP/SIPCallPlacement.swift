@@ -12,7 +12,7 @@ extension SIPDialer {
         let sipCaller = caller as? SIPChannel
         switch caller {
         case nil:
-            leg = await driver.makeOriginatedLeg(to: target.resource, callerID: options.callerID ?? ("", ""))
+            leg = await driver.makeOriginatedLeg(to: target.resource, callerID: options.callerID ?? ("", ""), uniqueID: options.uniqueID)
         case let caller as SIPChannel:
             leg = (try? await driver.eventLoop.submit {
                 self.driver.makeOutboundLeg(to: target.resource, caller: caller, callerID: options.callerID)

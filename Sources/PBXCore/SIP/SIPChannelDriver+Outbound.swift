@@ -15,7 +15,7 @@ extension SIPChannelDriver {
 
     /// Creates the channel for an originated call (AMI Originate): like a Dial() leg, but with a
     /// relay session of its own, since no caller's media is there to share.
-    func makeOriginatedLeg(to resource: String, callerID: (number: String, name: String)) async -> Result<SIPChannel, OutboundLegError> {
+    func makeOriginatedLeg(to resource: String, callerID: (number: String, name: String), uniqueID: String? = nil) async -> Result<SIPChannel, OutboundLegError> {
         let found: Result<OutboundTarget, OutboundLegError>
         do {
             found = try await eventLoop.submit { self.findTarget(resource) }.get()
@@ -34,7 +34,7 @@ extension SIPChannelDriver {
             try? await eventLoop.submit { self.releaseCallSlot(for: target.peer) }.get()
             return .failure(OutboundLegError(cause: .normalCircuitCongestion, description: "no RTP ports: \(error)"))
         }
-        return (try? await eventLoop.submit { .success(self.makeLeg(target, media: legMedia, linkedID: nil, callerID: callerID)) }.get())
+        return (try? await eventLoop.submit { .success(self.makeLeg(target, media: legMedia, linkedID: nil, callerID: callerID, uniqueID: uniqueID)) }.get())
             ?? .failure(OutboundLegError(cause: .destinationOutOfOrder, description: "pbxd is stopping"))
     }
 
@@ -58,10 +58,14 @@ extension SIPChannelDriver {
         return .success(OutboundTarget(peer: peer, uri: requestURI, address: target.address))
     }
 
-    private func makeLeg(_ target: OutboundTarget, media legMedia: LegMedia, linkedID: String?, callerID: (number: String, name: String)) -> SIPChannel {
+    private func makeLeg(
+        _ target: OutboundTarget, media legMedia: LegMedia, linkedID: String?, callerID: (number: String, name: String), uniqueID: String? = nil
+    ) -> SIPChannel {
+        var channelIdentity = identity.next(technology: "SIP", peer: target.peer.name)
+        if let uniqueID { channelIdentity.uniqueID = uniqueID }
         let invite = makeInvite(to: target.uri, peer: target.peer, callerID: callerID, destination: target.address, sdp: legMedia.localOfferBody())
         return SIPChannel(
-            direction: .outbound, peer: target.peer, identity: identity.next(technology: "SIP", peer: target.peer.name),
+            direction: .outbound, peer: target.peer, identity: channelIdentity,
             linkedID: linkedID, invite: invite, remoteAddress: target.address, media: legMedia, driver: self,
             callerNumber: callerID.number, callerName: callerID.name
         )
