@@ -228,6 +228,17 @@ import Testing
         #expect(stats.completed == 1 && stats.abandoned == 1)
     }
 
+    @Test func blindTransferOfTheCallerIsLoggedWithItsTarget() async throws {
+        let f = try EngineFixture(Self.queue("linear", members: ["811"]))
+        var c1 = try await f.join(1)
+        _ = await c1.ring()
+        f.clock.advance(3)
+        await f.serve(1, by: "SIP/811", talk: 40, reason: .transfer(exten: "1002", context: "internal"))
+        #expect(f.log.lines.last == "1795306694|1795306679.1|600|SIP/811|BLINDTRANSFER|1002|internal|3|40|1")
+        let complete = await f.events().last { $0.name == "AgentComplete" }
+        #expect(complete?["Reason"] == "transfer")
+    }
+
     @Test func connectEventsInAsteriskOrderWithBothChannelBlocks() async throws {
         let f = try EngineFixture(Self.queue("linear", members: ["811"]))
         var c1 = try await f.join(1)

@@ -53,7 +53,8 @@ write = originate,call
 """)
     # 4XXX answers and echoes: where Redirect and BlindTransfer send a caller (as in ami-06).
     ext = inst.config_dir / "extensions.conf"
-    ext.write_text(ext.read_text() + "exten => _4XXX,1,Answer()\n same => n,Echo()\n")
+    ext.write_text(ext.read_text() + "exten => _4XXX,1,Answer()\n same => n,Echo()\n"
+                   "exten => 600,1,Ringing()\n same => n,Wait(0.5)\n same => n,Queue(600,,,,30)\n")
     # One queue with a static member, for the queue actions ACD registers into the manager.
     (inst.config_dir / "queues.conf").write_text("[general]\npersistentmembers = no\n[600]\nstrategy = ringall\nmember => SIP/811\n")
 
@@ -786,6 +787,47 @@ def test_blind_transfer_of_the_caller_and_play_dtmf(ami, procs, artifacts):
     assert c.response()["Response"] == "Success"
     uac = caller.wait()
     assert uac.rc == 0, "the transferred caller did not end cleanly\n" + uac.describe()
+    c.close()
+
+
+def test_blind_transfer_of_a_queue_caller(ami, procs, artifacts):
+    """A caller in queue 600 talks to agent 811; BlindTransfer on the agent's leg sends the
+    caller to 4000 (Echo), hangs the agent up and logs BLINDTRANSFER in queue_log."""
+    from sipprunner import Sipp
+    port = netutil.free_port()
+    reg = register(ami, procs, artifacts, "811", port)
+    assert reg.rc == 0, reg.describe()
+    agent = start_callee(ami, procs, artifacts, "811", port)
+    host, sip_port = ami.addr
+    caller = Sipp(procs, artifacts, "uac_call_remote_bye.xml", local_port=netutil.free_port(), remote=ami.addr,
+                  service="600", auth=("1001", ami.users["1001"]), keys={"caller": "1001"},
+                  extra=["-auth_uri", f"600@{host}:{sip_port}"], timeout=30, tag="1001").start()
+    c = Raw(ami.ami_port)
+    c.login(events="off")
+    deadline = time.monotonic() + 15
+    names: dict[str, str] = {}
+    while time.monotonic() < deadline and len(names) < 2:
+        c.action("CoreShowChannels")
+        c.response()
+        names = {}
+        while (m := c.message()).get("Event") != "CoreShowChannelsComplete":
+            if m.get("BridgeId"):
+                names[m["Channel"].split("-")[0]] = m["Channel"]
+        time.sleep(0.2)
+    assert set(names) == {"SIP/1001", "SIP/811"}, names
+    c.action("BlindTransfer", Channel=names["SIP/811"], Exten="4000", Context="internal")
+    assert c.response()["Message"] == "Transfer succeeded"
+    assert wait_log(ami, r"Executing \[4000@internal:2\] Echo", 10), ami.log_tail(30)
+    assert agent.wait().rc == 0, "the agent was not hung up"
+    queue_log = ami.data_dir / "queue_log"
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and "BLINDTRANSFER" not in queue_log.read_text():
+        time.sleep(0.1)
+    line = next(l for l in queue_log.read_text().splitlines() if "|BLINDTRANSFER|" in l)
+    assert re.search(r"\|600\|SIP/811\|BLINDTRANSFER\|4000\|internal\|\d+\|\d+\|1$", line), line
+    c.action("Hangup", Channel=names["SIP/1001"])
+    c.response()
+    assert caller.wait().rc == 0
     c.close()
 
 

@@ -99,7 +99,7 @@ enum QueueApplication {
                 guard let context = settings.context else { return false }
                 return executor.hasExtension(context: context, exten: String(key), callerID: callerID)
             },
-            logger: execution.logger)
+            logger: execution.logger, transferTarget: execution.redirectTarget)
         switch await session.run(instructions: instructions) {
         case .completed(let reason):
             if reason == .agent, options.continueAfterAgent, !(await channel.isHungUp) {

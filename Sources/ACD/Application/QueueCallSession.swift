@@ -1,3 +1,4 @@
+import Dialplan
 import Foundation
 import Logging
 import PBXCore
@@ -23,6 +24,8 @@ struct QueueCallSession: Sendable {
     /// Whether a key is an extension of the queue's `context` (EXITWITHKEY).
     var exitKey: @Sendable (Character) -> Bool
     var logger: Logger
+    /// Where a redirect sends the caller out of the bridge (queue_log BLINDTRANSFER).
+    var transferTarget: @Sendable () -> DialplanLocation?
 
     enum Outcome: Sendable, Equatable {
         /// Bridged; the call is over. `.agent`: the member hung up first.
@@ -179,6 +182,10 @@ struct QueueCallSession: Sendable {
             await agent.hangup(cause: .normalClearing)
         case .calleeHungUp:
             reason = .agent
+        case .callerRedirected:
+            let target = transferTarget()
+            reason = .transfer(exten: target?.exten ?? "", context: target?.context ?? "")
+            await agent.hangup(cause: .normalClearing)
         case .refused(let why):
             logger.error("Queue: cannot bridge caller and member", metadata: ["member": "\(assignment.interface)", "reason": "\(why)"])
             reason = .agent

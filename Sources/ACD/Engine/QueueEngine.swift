@@ -285,11 +285,17 @@ public actor QueueEngine {
         queue.statistics.recordTalk(seconds: talk)
         let member = queue.members[m]
         queues[call.queue] = queue
-        log(QueueLogEntry(time: now, callID: caller.uniqueID, queue: call.queue, agent: member.name,
-                          event: reason == .caller ? "COMPLETECALLER" : "COMPLETEAGENT",
-                          data: [String(call.holdTime), String(talk), String(call.originalPosition)]))
+        let times = [String(call.holdTime), String(talk), String(call.originalPosition)]
+        switch reason {
+        case .caller, .agent:
+            log(QueueLogEntry(time: now, callID: caller.uniqueID, queue: call.queue, agent: member.name,
+                              event: reason == .caller ? "COMPLETECALLER" : "COMPLETEAGENT", data: times))
+        case .transfer(let exten, let context):
+            log(QueueLogEntry(time: now, callID: caller.uniqueID, queue: call.queue, agent: member.name,
+                              event: "BLINDTRANSFER", data: [exten, context] + times))
+        }
         publish(QueueEvents.agent("AgentComplete", caller: caller, agent: agent, queue: call.queue, member: member, [
-            .init("HoldTime", String(call.holdTime)), .init("TalkTime", String(talk)), .init("Reason", reason.rawValue),
+            .init("HoldTime", String(call.holdTime)), .init("TalkTime", String(talk)), .init("Reason", reason.eventReason),
         ], at: now))
         announceStatus(queue.settings, member)
         persist()

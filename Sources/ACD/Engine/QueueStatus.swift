@@ -32,9 +32,20 @@ public enum QueueExit: Sendable, Equatable {
 }
 
 /// Who ended a bridged queue call (COMPLETECALLER / COMPLETEAGENT, AgentComplete `Reason`).
-public enum CompletionReason: String, Sendable {
+public enum CompletionReason: Sendable, Equatable {
     case caller
     case agent
+    /// The caller was blind-transferred (AMI BlindTransfer/Redirect) to `exten@context`.
+    case transfer(exten: String, context: String)
+
+    /// AgentComplete's `Reason`.
+    var eventReason: String {
+        switch self {
+        case .caller: "caller"
+        case .agent: "agent"
+        case .transfer: "transfer"
+        }
+    }
 }
 
 /// Why a member change was refused (the manager actions' error messages).

@@ -44,6 +44,13 @@ public final class ChannelExecution {
     var pendingJump: DialplanLocation?
     /// This run as management sees it (nil for management's own views of the channel).
     var managed: ManagedExecution?
+
+    /// Reads where a pending redirect (AMI Redirect, BlindTransfer) will send this channel —
+    /// for an application that must record it before it returns (Queue's BLINDTRANSFER).
+    public var redirectTarget: @Sendable () -> DialplanLocation? {
+        let managed = self.managed
+        return { managed?.pendingTarget }
+    }
     /// Set by `returnedWithoutWaiting()` during the current application.
     var currentApplicationDidNotWait = false
     /// Gosub return addresses and their local variables, innermost last (app_stack's

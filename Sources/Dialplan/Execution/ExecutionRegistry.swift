@@ -113,6 +113,9 @@ public final class ManagedExecution: @unchecked Sendable {
         return DialplanLocation(context: context, exten: exten, priority: labeled)
     }
 
+    /// Where a redirect is about to send the channel (nil when none is pending).
+    var pendingTarget: DialplanLocation? { lock.withLock { pendingRedirect } }
+
     func beginRedirect(to target: DialplanLocation) {
         lock.withLock {
             pendingRedirect = target

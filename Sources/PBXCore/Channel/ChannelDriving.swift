@@ -156,6 +156,8 @@ public struct PlaceFailure: Error, Sendable, CustomStringConvertible {
 public enum BridgeEnd: Sendable, Equatable {
     case callerHungUp(HangupCause)
     case calleeHungUp(HangupCause)
+    /// An async goto (AMI Redirect, BlindTransfer) took the caller out; the callee is still up.
+    case callerRedirected
     /// The two channels can't be bridged (different technologies, or media that was not set up
     /// for each other); nothing was changed.
     case refused(String)

@@ -47,6 +47,15 @@ extension SIPDialer {
         driver.eventLoop.execute {
             caller.hangupFuture.whenSuccess { ended.succeed(.callerHungUp($0)) }
             callee.hangupFuture.whenSuccess { ended.succeed(.calleeHungUp($0)) }
+            caller.waitEnded.whenSuccess {
+                guard caller.isInterrupted, caller.hangupCause == nil else { return }
+                // Redirected: the caller leaves the bridge with its media back for the dialplan.
+                caller.bridge?.leave(caller)
+                caller.bridgedPeer = nil
+                callee.bridgedPeer = nil
+                driver.media.unbridge(caller: caller.media)
+                ended.succeed(.callerRedirected)
+            }
             guard caller.hangupCause == nil, callee.hangupCause == nil else { return }
             do {
                 try caller.answerOnLoop()
