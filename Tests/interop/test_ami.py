@@ -734,21 +734,22 @@ def test_channel_actions_during_a_call(ami, procs, artifacts):
     c.close()
 
 
-def test_blind_transfer_of_the_caller_and_play_dtmf(ami, procs, artifacts):
-    """While 1001 talks to 1002, BlindTransfer on 1002's leg sends the caller 1001 to 4000 (Echo)
-    and hangs 1002 up; PlayDTMF then sends a key to the caller (DTMFEnd, Direction Sent)."""
+def bridged_call(ami, procs, artifacts, callee_user: str, dialed: str):
+    """1001 calls `dialed`, which reaches `callee_user` (a SIPp phone that answers); returns the
+    callee's and caller's SIPp, a logged-in raw client, and the two bridged channel names by
+    peer (`SIP/1001`, `SIP/<callee_user>`)."""
     from sipprunner import Sipp
     port = netutil.free_port()
-    reg = register(ami, procs, artifacts, "1002", port)
+    reg = register(ami, procs, artifacts, callee_user, port)
     assert reg.rc == 0, reg.describe()
-    callee = start_callee(ami, procs, artifacts, "1002", port)
+    callee = start_callee(ami, procs, artifacts, callee_user, port)
     host, sip_port = ami.addr
     caller = Sipp(procs, artifacts, "uac_call_remote_bye.xml", local_port=netutil.free_port(), remote=ami.addr,
-                  service="1002", auth=("1001", ami.users["1001"]), keys={"caller": "1001"},
-                  extra=["-auth_uri", f"1002@{host}:{sip_port}"], timeout=30, tag="1001").start()
+                  service=dialed, auth=("1001", ami.users["1001"]), keys={"caller": "1001"},
+                  extra=["-auth_uri", f"{dialed}@{host}:{sip_port}"], timeout=30, tag="1001").start()
     c = Raw(ami.ami_port)
     c.login(events="off")
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 15
     names: dict[str, str] = {}
     while time.monotonic() < deadline and len(names) < 2:
         c.action("CoreShowChannels")
@@ -758,8 +759,14 @@ def test_blind_transfer_of_the_caller_and_play_dtmf(ami, procs, artifacts):
             if m.get("BridgeId"):
                 names[m["Channel"].split("-")[0]] = m["Channel"]
         time.sleep(0.2)
-    assert set(names) == {"SIP/1001", "SIP/1002"}, names
+    assert set(names) == {"SIP/1001", f"SIP/{callee_user}"}, names
+    return callee, caller, c, names
 
+
+def test_blind_transfer_of_the_caller_and_play_dtmf(ami, procs, artifacts):
+    """While 1001 talks to 1002, BlindTransfer on 1002's leg sends the caller 1001 to 4000 (Echo)
+    and hangs 1002 up; PlayDTMF then sends a key to the caller (DTMFEnd, Direction Sent)."""
+    callee, caller, c, names = bridged_call(ami, procs, artifacts, "1002", "1002")
     c.action("BlindTransfer", Channel=names["SIP/1002"], Exten="4000", Context="internal")
     assert c.response()["Message"] == "Transfer succeeded"
     assert wait_log(ami, r"Executing \[4000@internal:2\] Echo", 10), ami.log_tail(30)
@@ -793,28 +800,7 @@ def test_blind_transfer_of_the_caller_and_play_dtmf(ami, procs, artifacts):
 def test_blind_transfer_of_a_queue_caller(ami, procs, artifacts):
     """A caller in queue 600 talks to agent 811; BlindTransfer on the agent's leg sends the
     caller to 4000 (Echo), hangs the agent up and logs BLINDTRANSFER in queue_log."""
-    from sipprunner import Sipp
-    port = netutil.free_port()
-    reg = register(ami, procs, artifacts, "811", port)
-    assert reg.rc == 0, reg.describe()
-    agent = start_callee(ami, procs, artifacts, "811", port)
-    host, sip_port = ami.addr
-    caller = Sipp(procs, artifacts, "uac_call_remote_bye.xml", local_port=netutil.free_port(), remote=ami.addr,
-                  service="600", auth=("1001", ami.users["1001"]), keys={"caller": "1001"},
-                  extra=["-auth_uri", f"600@{host}:{sip_port}"], timeout=30, tag="1001").start()
-    c = Raw(ami.ami_port)
-    c.login(events="off")
-    deadline = time.monotonic() + 15
-    names: dict[str, str] = {}
-    while time.monotonic() < deadline and len(names) < 2:
-        c.action("CoreShowChannels")
-        c.response()
-        names = {}
-        while (m := c.message()).get("Event") != "CoreShowChannelsComplete":
-            if m.get("BridgeId"):
-                names[m["Channel"].split("-")[0]] = m["Channel"]
-        time.sleep(0.2)
-    assert set(names) == {"SIP/1001", "SIP/811"}, names
+    agent, caller, c, names = bridged_call(ami, procs, artifacts, "811", "600")
     c.action("BlindTransfer", Channel=names["SIP/811"], Exten="4000", Context="internal")
     assert c.response()["Message"] == "Transfer succeeded"
     assert wait_log(ami, r"Executing \[4000@internal:2\] Echo", 10), ami.log_tail(30)
