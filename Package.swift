@@ -2,7 +2,7 @@
 import PackageDescription
 
 /// Targets and their import direction follow DESIGN.md §1:
-/// pbxd → {ACD, AGI, Webhooks, CDRBackends} → IVR → Dialplan → PBXCore → {SIPStack, RTPMedia}.
+/// pbxd → {ACD, AGI, Webhooks, CDRBackends, HTTPServer} → IVR → Dialplan → PBXCore → {SIPStack, RTPMedia}.
 let package = Package(
     name: "pbxd",
     platforms: [.macOS(.v14)],
@@ -120,9 +120,22 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // pbxd's HTTP port (issue 6): /health and signed, expiring recording links for CRMs.
+        .target(
+            name: "HTTPServer",
+            dependencies: [
+                "PBXCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "pbxd",
             dependencies: [
+                "HTTPServer",
                 "ACD", "AGI", "IVR", "Webhooks", "Dialplan", "PBXCore", "SIPStack", "RTPMedia", "CDRBackends", "Storage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -191,6 +204,14 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "HTTPServerTests",
+            dependencies: [
+                "HTTPServer", "PBXCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .testTarget(

@@ -5,12 +5,16 @@ import PBXCore
 /// `MixMonitor` and `StopMixMonitor` (app_mixmonitor): records the call the channel is in, both
 /// directions mixed into one WAV, while the dialplan goes on.
 public enum MixMonitorApplications {
-    public static func all(recordingsDirectory: String) -> [Application] {
-        [mixMonitor(recordingsDirectory: recordingsDirectory), stopMixMonitor]
+    /// - Parameter cdrVariables: the CDR engine's per-channel store, where MixMonitor puts
+    ///   `recordingfile` (nil: CDRs are not kept, or a test).
+    public static func all(recordingsDirectory: String, cdrVariables: CDRVariableStore? = nil) -> [Application] {
+        [mixMonitor(recordingsDirectory: recordingsDirectory, cdrVariables: cdrVariables), stopMixMonitor]
     }
 
-    public static func register(into registry: inout ApplicationRegistry, recordingsDirectory: String) {
-        for application in all(recordingsDirectory: recordingsDirectory) { registry.register(application) }
+    public static func register(
+        into registry: inout ApplicationRegistry, recordingsDirectory: String, cdrVariables: CDRVariableStore? = nil
+    ) {
+        for application in all(recordingsDirectory: recordingsDirectory, cdrVariables: cdrVariables) { registry.register(application) }
     }
 
     /// `MixMonitor(filename.wav[,options])`.
@@ -23,10 +27,12 @@ public enum MixMonitorApplications {
     ///   bridged), volume (`v`, `V`, `W`), `i(var)` and the post-recording command are not
     ///   supported: logged and ignored. pbxd records what the phones send through its relay;
     ///   prompts pbxd itself plays are not in the recording.
-    /// - Sets `MIXMONITOR_FILENAME` to the mixed file's absolute path (CDR `recordingfile`).
+    /// - Sets `MIXMONITOR_FILENAME` to the mixed file's absolute path, and the channel's CDR
+    ///   `recordingfile` to the same path (what FreePBX's dialplan does with
+    ///   `Set(CDR(recordingfile)=…)`; a later `Set(CDR(recordingfile)=…)` still wins).
     /// - A channel that cannot be recorded, or a file that cannot be created, is logged and the
     ///   dialplan goes on, as in Asterisk.
-    public static func mixMonitor(recordingsDirectory: String) -> Application {
+    public static func mixMonitor(recordingsDirectory: String, cdrVariables: CDRVariableStore? = nil) -> Application {
         Application(name: "MixMonitor", isInstant: true) { execution, data in
             let arguments = ArgumentSplitter.split(data)
             let name = arguments[0].trimmingCharacters(in: .whitespaces)
@@ -60,6 +66,7 @@ public enum MixMonitorApplications {
                 return .proceed
             }
             execution.setVariable("MIXMONITOR_FILENAME", request.path)
+            cdrVariables?.set("recordingfile", request.path, channel: execution.channel.uniqueID)
             return .proceed
         }
     }

@@ -20,12 +20,15 @@ public final class WebhookService: Sendable {
     private let outboxes: [WebhookOutbox]
     private let poster: HTTPPoster
     private let logger: Logger
+    private let recordingLink: CallEventMapper.RecordingLink?
 
     /// Opens each webhook's outbox under `<directory>/<name>/` (events still pending from the
-    /// last run are delivered first).
+    /// last run are delivered first). `recordingLink` signs `call.ended`'s `recording_url`.
     public init(
-        configs: [WebhookConfig], directory: String, group: any EventLoopGroup, logger: Logger = Logger(label: "pbxd.webhooks")
+        configs: [WebhookConfig], directory: String, group: any EventLoopGroup,
+        recordingLink: CallEventMapper.RecordingLink? = nil, logger: Logger = Logger(label: "pbxd.webhooks")
     ) throws {
+        self.recordingLink = recordingLink
         self.configs = configs
         self.outboxes = try configs.map { try WebhookOutbox(directory: (directory as NSString).appendingPathComponent($0.name)) }
         self.poster = HTTPPoster(group: group)
@@ -47,7 +50,7 @@ public final class WebhookService: Sendable {
     /// Reads the bus; if the subscription is cut off (this reader fell too far behind), says so
     /// and subscribes again: the events in between are lost, the ones after are not.
     private func read(_ bus: EventBus) async {
-        var mapper = CallEventMapper()
+        var mapper = CallEventMapper(recordingLink: recordingLink)
         while !Task.isCancelled {
             let subscription = bus.subscribe(label: "webhooks", capacity: 50_000)
             await withTaskCancellationHandler {
