@@ -1,4 +1,5 @@
 import Dialplan
+import Foundation
 import PBXCore
 import Testing
 @testable import ACD
@@ -79,5 +80,14 @@ import Testing
         #expect(messages.contains { $0.contains("records wav only") })
         #expect(messages.contains { $0.contains("monitor-type Monitor is not supported") })
         #expect(other.warnings.allSatisfy { $0.location.line == 2 })
+    }
+
+    /// The sample conf/queues.conf records queue 600's calls.
+    @Test func sampleQueueRecordsItsCalls() throws {
+        let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../conf/queues.conf").path
+        let config = try QueuesConfig.load(path: sample)
+        let queue = try #require(config.queues.first { $0.name == "600" })
+        #expect(queue.monitorFormat == "wav" && queue.monitorType == .mixMonitor)
+        #expect(config.warnings.isEmpty, "\(config.warnings)")
     }
 }

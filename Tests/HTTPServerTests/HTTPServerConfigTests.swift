@@ -1,3 +1,4 @@
+import Foundation
 import PBXCore
 import Testing
 @testable import HTTPServer
@@ -37,5 +38,13 @@ import Testing
                     "[http]\nbindaddr="] {
             #expect(throws: ConfigError.self, "\(bad)") { try load(bad) }
         }
+    }
+
+    /// The sample conf/pbxd.conf turns the port on where Asterisk's http.conf has it.
+    @Test func sampleConfigurationServesOnLoopback8088() throws {
+        let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../conf/pbxd.conf").path
+        let (config, warnings) = try HTTPServerConfig.load(from: ConfigFile.load(path: sample))
+        #expect(config.enabled && config.bindAddress == "127.0.0.1" && config.port == 8088 && config.secret != nil)
+        #expect(config.linkBase == "http://127.0.0.1:8088" && warnings.isEmpty)
     }
 }
