@@ -56,6 +56,11 @@ public struct HTTPServerConfig: Sendable, Equatable {
                     warnings.append(ConfigWarning("unknown option '\(entry.key)' in pbxd.conf [http]; ignored", at: entry.location))
                 }
             }
+            if config.enabled && config.publicURL == nil && ["0.0.0.0", "::", "[::]"].contains(config.bindAddress) {
+                warnings.append(ConfigWarning(
+                    "[http] binds \(config.bindAddress) without publicurl: recording links will name that address, which no CRM can reach",
+                    at: section.location))
+            }
             if config.enabled && config.secret == nil {
                 warnings.append(ConfigWarning(
                     "[http] has no secret: recordings are not served and webhooks carry no recording links", at: section.location))

@@ -34,6 +34,9 @@ import Testing
         let (config, warnings) = try load("[http]\nenabled=yes\n")
         #expect(config.enabled && config.secret == nil)
         #expect(warnings.count == 1 && warnings[0].message.contains("no secret"))
+        let (_, wildcard) = try load("[http]\nenabled=yes\nsecret=x\nbindaddr=0.0.0.0\n")
+        #expect(wildcard.count == 1 && wildcard[0].message.contains("without publicurl"))
+        #expect(try load("[http]\nenabled=yes\nsecret=x\nbindaddr=0.0.0.0\npublicurl=http://pbx:8088\n").warnings.isEmpty)
         for bad in ["[http]\nport=0", "[http]\nport=http", "[http]\nlinkttl=0", "[http]\nenabled=maybe", "[http]\npublicurl=pbx.example.com",
                     "[http]\nbindaddr="] {
             #expect(throws: ConfigError.self, "\(bad)") { try load(bad) }
