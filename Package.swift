@@ -132,11 +132,23 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The manager port (DESIGN.md §1): AMI wire, login, permissions, its own actions.
+        .target(
+            name: "AMI",
+            dependencies: [
+                "Dialplan", "PBXCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .executableTarget(
             name: "pbxd",
             dependencies: [
                 "HTTPServer",
-                "ACD", "AGI", "IVR", "Webhooks", "Dialplan", "PBXCore", "SIPStack", "RTPMedia", "CDRBackends", "Storage",
+                "AMI", "ACD", "AGI", "IVR", "Webhooks", "Dialplan", "PBXCore", "SIPStack", "RTPMedia", "CDRBackends", "Storage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -192,6 +204,10 @@ let package = Package(
             name: "CDRTests",
             dependencies: ["PBXCore", "Storage", "CDRBackends"],
             resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "AMITests",
+            dependencies: ["AMI", "Dialplan", "PBXCore", .product(name: "NIOEmbedded", package: "swift-nio")]
         ),
         .testTarget(
             name: "IVRTests",

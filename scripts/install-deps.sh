@@ -77,6 +77,13 @@ if [[ $MODE == test ]]; then
         python3 -m pip install -q panoramisk==1.4 || die "pip install panoramisk failed"
         python3 -c 'import panoramisk.fast_agi' || die "panoramisk still not importable"
     fi
+    # test_ami.py drives three AMI client libraries: pyst2's manager and panoramisk (above) and
+    # asterisk-ami.
+    if ! python3 -c 'import asterisk.ami' 2>/dev/null; then
+        log "installing asterisk-ami (pip)"
+        python3 -m pip install -q asterisk-ami==0.1.7 || die "pip install asterisk-ami failed"
+        python3 -c 'import asterisk.ami' || die "asterisk-ami still not importable"
+    fi
     # baresip modules the driver loads
     for m in stdio g711 alsa aufile sndfile account menu uuid; do
         [[ -e /usr/lib/baresip/modules/$m.so ]] || die "baresip module $m.so missing (baresip-core broken?)"

@@ -1,5 +1,6 @@
 import Dialplan
 import PBXCore
+import RTPMedia
 
 /// `SayDigits`, `SayNumber`, `SayAlpha` (pbx_builtin): not interruptible, they don't answer,
 /// and they use the channel's `LANGUAGE()`.

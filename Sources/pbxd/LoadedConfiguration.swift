@@ -1,3 +1,4 @@
+import AMI
 import ACD
 import CDRBackends
 import Dialplan
@@ -16,6 +17,8 @@ struct LoadedConfiguration {
     var soundsDirectory: String
     /// musiconhold.conf (optional: no classes without it).
     var musicOnHold: MusicOnHoldConfig
+    /// manager.conf (optional: the manager port stays off without it).
+    var manager: ManagerConfig
     /// Where the files were read from (`dialplan reload` reads extensions.conf there again).
     var configDirectory: String
     /// queues.conf (optional: no queues without it).
@@ -42,6 +45,7 @@ struct LoadedConfiguration {
             let pbxd = try optional("pbxd.conf").map { path throws(ConfigError) in try PBXDConfig.load(path: path) } ?? PBXDConfig()
             let musicOnHold = try optional("musiconhold.conf").map { path throws(ConfigError) in try MusicOnHoldConfig.load(path: path) }
                 ?? MusicOnHoldConfig()
+            let manager = try optional("manager.conf").map { path throws(ConfigError) in try ManagerConfig.load(path: path) } ?? ManagerConfig()
             let queues = try optional("queues.conf").map { path throws(ConfigError) in try QueuesConfig.load(path: path) } ?? QueuesConfig()
             let webhooks = try optional("pbxd.conf").map { path throws(ConfigError) in
                 try WebhookConfig.all(in: try ConfigFile.load(path: path))
@@ -53,6 +57,8 @@ struct LoadedConfiguration {
             let cdr = try CDRConfig.load(directory: directory)
             var warnings = sip.warnings.map(\.description) + rtp.warnings.map(\.description)
             warnings += pbxd.warnings.map(\.description) + dialplanWarnings.map(\.description)
+            warnings += musicOnHold.warnings.map(\.description)
+            warnings += manager.warnings.map(\.description)
             warnings += musicOnHold.warnings.map(\.description) + queues.warnings.map(\.description)
             warnings += cdr.warnings
             warnings += webhooks.warnings.map(\.description)
@@ -62,6 +68,7 @@ struct LoadedConfiguration {
                 dataDirectory: dataDirectoryOverride ?? pbxd.dataDirectory,
                 soundsDirectory: pbxd.soundsDirectory ?? ((path("..") as NSString).appendingPathComponent("sounds") as NSString).standardizingPath,
                 musicOnHold: musicOnHold,
+                manager: manager,
                 configDirectory: directory,
                 queues: queues,
                 cdr: cdr,

@@ -1,3 +1,4 @@
+import AMI
 import ACD
 import AGI
 import CDRBackends
@@ -102,6 +103,10 @@ final class PBXServer {
             engine: queueEngine, musicOnHold: configuration.musicOnHold, queueLog: queueLog, applications: &applications,
             functions: &functions, managerActions: managerActions, commands: commands)
         functions.register(CDRFunction.make(store: cdr.variables))
+        // AMI MixMonitor/StopMixMonitor on live channels, named in the CDR as the application does.
+        MixMonitorManagerActions.register(
+            into: managerActions, recordingsDirectory: mediaSettings.recordingsDirectory,
+            lookup: { name in channels.channel(named: name) as? any CallRecording }, cdrVariables: cdr.variables)
         let executor = DialplanExecutor(
             dialplan: configuration.dialplan, dialer: SIPDialer(driver: driver), applications: applications,
             functions: functions, astDB: astDB,
@@ -164,6 +169,12 @@ final class PBXServer {
             registrar.start()
             qualify.start()
         }.get()
+        let manager = ManagerWiring.start(
+            ManagerWiring.Switch(
+                configuration: configuration, bus: events, actions: managerActions,
+                commands: commands, executor: executor, signallingLoop: signallingLoop, registrar: registrar,
+                qualify: qualify, driver: driver, system: system, channels: channels, executions: executions),
+            group: group, logger: logger)
         logger.info("pbxd \(PBXDCommand.version) ready",
             metadata: ["sip": "\(sip.general.udpBind)", "tcp": "\(sip.general.tcpEnabled ? sip.general.tcpBind.description : "off")",
                 "rtp": "\(configuration.rtp.portStart)-\(configuration.rtp.portEnd)", "peers": "\(sip.peers.count)"])
@@ -179,6 +190,7 @@ final class PBXServer {
 
         let signal = await SignalWaiter.waitForTermination()
         logger.notice("shutting down", metadata: ["signal": "\(signal)"])
+        manager?.stop()
         await controlSocket.stop()
         await httpListener?.stop()
         await driver.shutdown()

@@ -1,28 +1,16 @@
+import RTPMedia
+
 /// The prompt sequences app_queue plays, with Asterisk's sound names (`queue-thereare`,
 /// `queue-youarenext`, `digits/N`…). Pure functions, so the wording is tested without media.
 enum QueuePrompts {
     /// The agent's number spoken digit by digit: `811` → digits/8, digits/1, digits/1.
     static func digits(_ text: String) -> [String] {
-        text.compactMap { $0.isASCII && $0.isNumber ? "digits/\($0)" : nil }
+        NumberSpeech.digits(text.filter { $0.isASCII && $0.isNumber })
     }
 
-    /// A whole number below 1000 as Asterisk says it in English (115 → 1, hundred, 15);
-    /// larger numbers digit by digit (a queue position or minute count never gets there).
+    /// A count (position, minutes, seconds) as Asterisk says it in English: 115 → 1, hundred, 15.
     static func number(_ value: Int) -> [String] {
-        guard value >= 0, value < 1000 else { return digits(String(value)) }
-        if value == 0 { return ["digits/0"] }
-        var prompts: [String] = []
-        var rest = value
-        if rest >= 100 {
-            prompts += ["digits/\(rest / 100)", "digits/hundred"]
-            rest %= 100
-        }
-        if rest >= 20 {
-            prompts.append("digits/\(rest / 10 * 10)")
-            rest %= 10
-        }
-        if rest > 0 { prompts.append("digits/\(rest)") }
-        return prompts
+        NumberSpeech.english(value) ?? digits(String(value))
     }
 
     /// Before the bridge, to the caller: `agent-id-prompt` then the agent's digits.

@@ -1,5 +1,5 @@
 import Testing
-@testable import IVR
+import RTPMedia
 
 @Suite struct NumberSpeechTests {
     @Test(arguments: [

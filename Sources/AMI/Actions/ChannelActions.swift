@@ -1,0 +1,201 @@
+import Dialplan
+import Foundation
+import NIOConcurrencyHelpers
+import PBXCore
+
+/// The actions on live channels (ami.md §8.2–8.8; transcript ami-06): CoreShowChannels,
+/// Status, Hangup (name or /regex/), Getvar/Setvar on a channel, Redirect (+ExtraChannel) and
+/// AbsoluteTimeout — over the switch's channel registry and the dialplan runs in progress.
+struct ChannelActions {
+    let channels: ChannelRegistry
+    let executions: ExecutionRegistry
+    let globals: GlobalVariables
+    let bus: EventBus
+    let timeouts = AbsoluteTimeouts()
+
+    func register(into registry: ManagerActionRegistry) {
+        registry.register(ManagerAction(name: "CoreShowChannels", authority: [.system, .reporting]) { _ in
+            let items = await channels.list().map { live in
+                ManagerEvent(name: "CoreShowChannel", class: [], fields: live.snapshot.fields() + [
+                    .init("Application", live.application), .init("ApplicationData", live.applicationData),
+                    .init("Duration", live.duration()), .init("BridgeId", live.bridgeID),
+                ])
+            }
+            return .list(message: "Channels will follow", items: items, completeEvent: "CoreShowChannelsComplete")
+        })
+        registry.register(ManagerAction(name: "Status", authority: [.system, .call, .reporting]) { request in
+            await status(request)
+        })
+        registry.register(ManagerAction(name: "Hangup", authority: [.system, .call]) { request in
+            await hangup(request)
+        })
+        registry.register(ManagerAction(name: "Getvar", authority: [.call, .reporting]) { request in
+            await getvar(request)
+        })
+        registry.register(ManagerAction(name: "Setvar", authority: .call) { request in
+            await setvar(request)
+        })
+        registry.register(ManagerAction(name: "Redirect", authority: .call) { request in
+            await redirect(request)
+        })
+        registry.register(ManagerAction(name: "AbsoluteTimeout", authority: [.system, .call]) { request in
+            guard let name = nonEmpty(request["Channel"]) else { return .error("No channel specified") }
+            guard let seconds = Int(request["Timeout"] ?? ""), seconds >= 0 else { return .error("No timeout specified") }
+            guard let channel = channels.channel(named: name) else { return .error("No such channel") }
+            timeouts.set(seconds, on: channel, registry: channels)
+            return .success(message: "Timeout Set")
+        })
+    }
+
+    /// Status: one `Event: Status` (with `Privilege: Call`, as captured) per channel, ending in
+    /// StatusComplete with both `ListItems` and `Items`. The codec fields Asterisk also prints
+    /// (Nativeformats, Readformat…) are left out: the registry does not know them.
+    private func status(_ request: ManagerRequest) async -> ManagerReply {
+        var live: [LiveChannel]
+        if let name = nonEmpty(request["Channel"]) {
+            guard let one = await channels.describe(name) else { return .error("No such channel") }
+            live = [one]
+        } else {
+            live = await channels.list()
+        }
+        let wanted = (request["Variables"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        var items: [ManagerEvent] = []
+        for channel in live {
+            let snapshot = channel.snapshot
+            var fields = [ManagerEvent.Field("Privilege", "Call")] + snapshot.fields()
+            fields += [
+                .init("Type", String(snapshot.name.prefix { $0 != "/" })), .init("DNID", ""),
+                .init("EffectiveConnectedLineNum", snapshot.connectedLineNumber.isEmpty ? "<unknown>" : snapshot.connectedLineNumber),
+                .init("EffectiveConnectedLineName", snapshot.connectedLineName.isEmpty ? "<unknown>" : snapshot.connectedLineName),
+                .init("TimeToHangup", String(timeouts.remaining(on: snapshot.uniqueID))), .init("BridgeID", channel.bridgeID),
+                .init("Application", channel.application), .init("Data", channel.applicationData),
+                .init("Callgroup", "0"), .init("Pickupgroup", "0"), .init("Seconds", String(channel.seconds())),
+            ]
+            for name in wanted {
+                let value = (try? await executions.value(of: name, channel: snapshot.uniqueID)) ?? nil
+                fields.append(.init("Variable", "\(name)=\(value ?? "")"))
+            }
+            if let actionID = nonEmpty(request["ActionID"]) { fields.append(.init("ActionID", actionID)) }
+            items.append(ManagerEvent(name: "Status", class: [], fields: fields))
+        }
+        return .list(message: "Channel status will follow", items: items, completeEvent: "StatusComplete",
+                     completeFields: [.init("Items", String(items.count))])
+    }
+
+    private func hangup(_ request: ManagerRequest) async -> ManagerReply {
+        guard let pattern = nonEmpty(request["Channel"]) else { return .error("No channel specified") }
+        var cause = HangupCause.normalClearing
+        if let text = nonEmpty(request["Cause"]) {
+            guard let number = Int(text), let parsed = HangupCause(rawValue: number) else { return .error("Invalid cause") }
+            cause = parsed
+        }
+        let found: [any CallChannel]
+        do {
+            found = try channels.find(pattern)
+        } catch {
+            return .error("Invalid regex")
+        }
+        let isRegex = pattern.count >= 2 && pattern.hasPrefix("/") && pattern.hasSuffix("/")
+        guard isRegex else {
+            guard let channel = found.first else { return .error("No such channel") }
+            await channels.hangup(channel, cause: cause)
+            return .success(message: "Channel Hungup")
+        }
+        var items: [ManagerEvent] = []
+        for channel in found {
+            await channels.hangup(channel, cause: cause)
+            items.append(ManagerEvent(name: "ChannelHungup", class: [], fields: [.init("Channel", channel.name)]))
+        }
+        return .list(message: "Channels hung up will follow", items: items, completeEvent: "ChannelsHungupListComplete")
+    }
+
+    private func getvar(_ request: ManagerRequest) async -> ManagerReply {
+        guard let name = nonEmpty(request["Variable"]) else { return .error("No variable specified") }
+        guard let channel = nonEmpty(request["Channel"]) else {
+            guard !name.contains("(") else { return .error("GetVar of a function requires a Channel") }
+            return .success(message: nil, fields: [.init("Variable", name), .init("Value", globals[name] ?? "")])
+        }
+        do {
+            let value = try await executions.value(of: name, channel: channel)
+            return .success(message: nil, fields: [.init("Variable", name), .init("Value", value ?? "")])
+        } catch {
+            return .error("No such channel")
+        }
+    }
+
+    private func setvar(_ request: ManagerRequest) async -> ManagerReply {
+        guard let name = nonEmpty(request["Variable"]) else { return .error("No variable specified") }
+        let value = request["Value"] ?? ""
+        guard let channel = nonEmpty(request["Channel"]) else {
+            globals[name] = value
+            // A global VarSet has `Channel: none` and `Uniqueid: none` for the channel block.
+            bus.publish(ManagerEvent(name: "VarSet", class: .dialplan, fields: [
+                .init("Channel", "none"), .init("Uniqueid", "none"), .init("Variable", name), .init("Value", value),
+            ]))
+            return .success(message: "Variable Set")
+        }
+        do {
+            try await executions.assign(name, value: value, channel: channel)
+            return .success(message: "Variable Set")
+        } catch .noDialplan {
+            return .error("No such channel")
+        } catch {
+            return .error("Variable not set")
+        }
+    }
+
+    private func redirect(_ request: ManagerRequest) async -> ManagerReply {
+        guard let name = nonEmpty(request["Channel"]) else { return .error("Channel not specified") }
+        guard let exten = nonEmpty(request["Exten"]) else { return .error("Exten not specified") }
+        guard let context = nonEmpty(request["Context"]) else { return .error("Context not specified") }
+        guard let priority = nonEmpty(request["Priority"]) else { return .error("Priority not specified") }
+        guard channels.channel(named: name) != nil else { return .error("Channel does not exist: \(name)") }
+        let extra = nonEmpty(request["ExtraChannel"])
+        if let extra {
+            guard nonEmpty(request["ExtraExten"]) != nil, nonEmpty(request["ExtraPriority"]) != nil else {
+                return .error("ExtraChannel requires ExtraExten and ExtraPriority")
+            }
+            guard channels.channel(named: extra) != nil else { return .error("Channel does not exist: \(extra)") }
+        }
+        do {
+            try await executions.redirect(channel: name, context: context, exten: exten, priority: priority)
+        } catch .invalidPriority {
+            return .error("Priority is invalid")
+        } catch {
+            return .error("Redirect failed")
+        }
+        guard let extra else { return .success(message: "Redirect successful") }
+        do {
+            try await executions.redirect(channel: extra, context: nonEmpty(request["ExtraContext"]) ?? context,
+                                          exten: request["ExtraExten"] ?? "", priority: request["ExtraPriority"] ?? "")
+        } catch {
+            return .error("Secondary redirect failed")
+        }
+        return .success(message: "Dual Redirect successful")
+    }
+}
+
+/// AbsoluteTimeout's pending hangups, one per channel (a new one replaces the old; 0 cancels).
+final class AbsoluteTimeouts: Sendable {
+    private let pending = NIOLockedValueBox<[String: (task: Task<Void, Never>, deadline: Date)]>([:])
+
+    func set(_ seconds: Int, on channel: any CallChannel, registry: ChannelRegistry) {
+        let id = channel.uniqueID
+        let task: Task<Void, Never>? = seconds == 0 ? nil : Task {
+            try? await Task.sleep(for: .seconds(seconds))
+            guard !Task.isCancelled else { return }
+            await registry.hangup(channel, cause: .normalClearing)
+        }
+        let old = pending.withLockedValue { table in
+            let previous = table.removeValue(forKey: id)
+            if let task { table[id] = (task, Date().addingTimeInterval(TimeInterval(seconds))) }
+            return previous
+        }
+        old?.task.cancel()
+    }
+
+    /// Seconds left before the channel is hung up (Status `TimeToHangup`), 0 when none.
+    func remaining(on uniqueID: String) -> Int {
+        pending.withLockedValue { $0[uniqueID] }.map { max(0, Int($0.deadline.timeIntervalSinceNow.rounded(.up))) } ?? 0
+    }
+}
