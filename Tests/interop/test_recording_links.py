@@ -5,6 +5,10 @@
   exists; call.ended (to this test's HTTP receiver) carries recording_url, which fetches exactly
   that file (GET; HEAD gives its length and no body); a tampered, an unsigned, an expired
   (signed here with the same secret) and a `..` link get 403; POST gets 405; /health says OK.
+- test_ami_mixmonitor_records_and_names_the_cdr: AMI `MixMonitor` on the live channel of a call
+  to 705 (answered, 4 s), `StopMixMonitor` 1.5 s later while the caller keeps sending its tone:
+  the reply's MixMonitorID is the file, which holds about 1.5 s of the tone and is the CDR's
+  recordingfile.
 - test_queue_calls_are_recorded_with_both_parties: queue 600 with monitor-type = MixMonitor and
   monitor-format = wav; the caller sends 700 Hz, agent 811 sends 1000 Hz. The file is
   recordings/YYYY/MM/DD/<caller's uniqueid>.wav, holds both tones (measured) and is the CDR's
@@ -20,21 +24,25 @@ import sqlite3
 import threading
 import time
 import urllib.request
+import wave
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
 import netutil
 from callhelpers import answered_call, running_pbxd, wait_log
 from test_mixmonitor import drain, middle, tone_packets, tone_share
-from test_queue import agent, queue_log, queue_pbxd, queues_conf, tone, wait_queue_log, events
+from test_ami import Raw, write_manager_conf
+from test_queue import agent, queue_pbxd, queues_conf, tone, wait_queue_log, events
 from rtputil import rtp_packet
 
 SECRET = "link-s3cret-for-tests"
 DIALPLAN = """\
+exten => 705,1,Answer()
+ same => n,Wait(4)
+ same => n,Hangup()
 exten => 704,1,Answer()
  same => n,MixMonitor(link-${UNIQUEID})
  same => n,NoOp(REC=${MIXMONITOR_FILENAME})
@@ -99,7 +107,7 @@ def sign(path: str, expires: int) -> str:
     return hmac.new(SECRET.encode(), f"{path}\n{expires}".encode(), hashlib.sha256).hexdigest()
 
 
-def cdr_rows(pbxd, uniqueid: str, timeout: float = 8) -> list[dict]:
+def cdr_rows(pbxd, value: str, column: str = "uniqueid", timeout: float = 8) -> list[dict]:
     path = pbxd.data_dir / "pbxd.sqlite"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -107,7 +115,7 @@ def cdr_rows(pbxd, uniqueid: str, timeout: float = 8) -> list[dict]:
             db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
             db.row_factory = sqlite3.Row
             try:
-                rows = [dict(r) for r in db.execute("SELECT * FROM cdr WHERE uniqueid = ?", (uniqueid,))]
+                rows = [dict(r) for r in db.execute(f"SELECT * FROM cdr WHERE {column} = ?", (value,))]
             except sqlite3.OperationalError:
                 rows = []
             finally:
@@ -201,6 +209,66 @@ def test_recorded_call_is_in_the_cdr_and_its_link_serves_the_wav(link_pbxd, proc
         assert raw_get(HTTP_PORT, f"/recordings/{missing}?expires={fresh}&sig={sign(missing, fresh)}")[0] == 404
     finally:
         receiver.close()
+
+
+@pytest.fixture
+def ami_pbxd(request, procs, artifacts):
+    def prepare(inst):
+        write_manager_conf(inst)
+    gen = running_pbxd(request, procs, artifacts, extensions=DIALPLAN, prepare=prepare)
+    inst, cap = next(gen)
+    yield inst, cap
+    netutil.release(inst.ami_port, inst.ami_port)
+    yield from gen
+
+
+def test_ami_mixmonitor_records_and_names_the_cdr(ami_pbxd, procs, artifacts):
+    pbxd, cap = ami_pbxd
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            ami = Raw(pbxd.ami_port)
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "manager port never opened\n" + pbxd.log_tail(40)
+            time.sleep(0.1)
+    try:
+        assert ami.login()["Response"] == "Success"
+        uac, rtp, _, pbx_port = answered_call(pbxd, cap, procs, artifacts, "705", hold_ms=500)
+        try:
+            channel = None
+            while channel is None:
+                m = ami.message()
+                if m.get("Event") == "Newchannel" and m.get("Channel", "").startswith("SIP/1001-"):
+                    channel = m["Channel"]
+            ami.action("MixMonitor", Channel=channel, File=f"ami-{time.time_ns()}")
+            reply = ami.response()
+            assert reply["Response"] == "Success", reply
+            path = Path(reply["MixMonitorID"])
+            packets = tone_packets(1000, 0xE5, 150)
+            start = time.monotonic()
+            stopped = False
+            for i, pkt in enumerate(packets):
+                if not stopped and time.monotonic() - start >= 1.5:
+                    ami.action("StopMixMonitor", Channel=channel)
+                    assert ami.response()["Response"] == "Success"
+                    stopped = True
+                rtp.sendto(pkt, ("127.0.0.1", pbx_port))
+                drain(rtp)
+                time.sleep(max(0.0, start + (i + 1) * 0.02 - time.monotonic()))
+            assert stopped
+            assert uac.wait().rc == 0
+        finally:
+            rtp.close()
+    finally:
+        ami.close()
+    assert path.exists(), path
+    with wave.open(str(path)) as w:
+        seconds = w.getnframes() / 8000
+    assert 1.0 <= seconds <= 2.1, f"StopMixMonitor after 1.5 s left {seconds:.2f} s"
+    assert tone_share(middle(path, 0.5), 1000) > 0.8
+    rows = cdr_rows(pbxd, channel, column="channel")
+    assert rows and rows[0]["recordingfile"] == str(path), rows
 
 
 @pytest.fixture
