@@ -35,10 +35,16 @@ let package = Package(
             pkgConfig: "spandsp",
             providers: [.apt(["libspandsp-dev"])]
         ),
+        // MixMonitor's Ogg/Opus recordings: imported only by RTPMedia's OggOpusWriter.swift.
+        .systemLibrary(
+            name: "COpus",
+            pkgConfig: "opus",
+            providers: [.apt(["libopus-dev"])]
+        ),
         .target(
             name: "RTPMedia",
             dependencies: [
-                "CSpanDSP",
+                "CSpanDSP", "COpus",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -181,7 +187,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RTPMediaTests",
-            dependencies: ["RTPMedia", .product(name: "NIOEmbedded", package: "swift-nio")]
+            dependencies: ["RTPMedia", "COpus", .product(name: "NIOEmbedded", package: "swift-nio")]
         ),
         .testTarget(
             name: "PBXCoreTests",

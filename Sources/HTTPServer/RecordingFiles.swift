@@ -8,7 +8,7 @@ import Darwin
 import Foundation
 
 /// Opens a recording for serving: its real path (symbolic links resolved) must still be inside
-/// the recordings directory, it must be a regular `.wav` file, and it is opened without
+/// the recordings directory, it must be a regular `.wav`, `.ogg` or `.opus` file, and it is opened without
 /// following a link swapped in since. Blocking: run it off the event loop.
 struct RecordingFiles: Sendable {
     /// The recordings directory as given (its real path is taken at each open, so a directory
@@ -21,7 +21,7 @@ struct RecordingFiles: Sendable {
         var contentType: String
     }
 
-    static let contentTypes = ["wav": "audio/wav"]
+    static let contentTypes = ["wav": "audio/wav", "ogg": "audio/ogg", "opus": "audio/ogg"]
 
     /// The open file, or nil when there is no such servable file.
     func openServable(_ relative: String) -> OpenFile? {

@@ -1,6 +1,7 @@
 import Dialplan
 import Foundation
 import PBXCore
+import RTPMedia
 
 /// `MixMonitor` and `StopMixMonitor` (app_mixmonitor): records the call the channel is in, both
 /// directions mixed into one WAV, while the dialplan goes on.
@@ -20,8 +21,9 @@ public enum MixMonitorApplications {
     /// `MixMonitor(filename.wav[,options])`.
     ///
     /// - A relative name goes under `<recordings>/YYYY/MM/DD/` (the day the recording starts, in
-    ///   the dialplan's time zone), directories created; an absolute one is used as is. The only
-    ///   format is WAV (8 kHz 16-bit mono); a name not ending in `.wav` gets it appended.
+    ///   the dialplan's time zone), directories created; an absolute one is used as is. WAV (8 kHz
+    ///   16-bit mono), or Ogg/Opus (16 kbit/s) for a name ending in `.ogg` or `.opus`; any other
+    ///   name gets `.wav` appended.
     /// - Options: `r(file)` also records what this channel's phone sends, `t(file)` what it
     ///   hears, each to its own file (relative names as above). `a` (append), `b` (only while
     ///   bridged), volume (`v`, `V`, `W`), `i(var)` and the post-recording command are not
@@ -89,11 +91,13 @@ public enum MixMonitorApplications {
         return (recordings as NSString).appendingPathComponent(day)
     }
 
-    /// An absolute path ending in `.wav`: a name that ends otherwise (no extension, or a dot
-    /// that is part of the name, as in `${UNIQUEID}`) gets `.wav` appended.
+    /// An absolute path ending in `.wav`, `.ogg` or `.opus` (Ogg/Opus): a name that ends
+    /// otherwise (no extension, or a dot that is part of the name, as in `${UNIQUEID}`) gets
+    /// `.wav` appended.
     static func path(_ name: String, folder: String) -> String {
         var file = name.hasPrefix("/") ? name : (folder as NSString).appendingPathComponent(name)
-        if (file as NSString).pathExtension.lowercased() != "wav" { file += ".wav" }
+        let suffix = (file as NSString).pathExtension.lowercased()
+        if suffix != "wav" && !RecordingFormat.opusExtensions.contains(suffix) { file += ".wav" }
         return file
     }
 }

@@ -77,7 +77,7 @@ import Testing
         #expect(other.queues[0].monitorFormat == "wav" && other.queues[0].monitorType == .monitor)
         #expect(other.queues[1].monitorFormat == nil)
         let messages = other.warnings.map(\.message)
-        #expect(messages.contains { $0.contains("records wav only") })
+        #expect(messages.contains { $0.contains("records wav, ogg or opus") })
         #expect(messages.contains { $0.contains("monitor-type Monitor is not supported") })
         #expect(other.warnings.allSatisfy { $0.location.line == 2 })
     }

@@ -13,6 +13,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: recordings + "/2026/11/22", withIntermediateDirectories: true)
         FileManager.default.createFile(atPath: recordings + "/2026/11/22/call.wav", contents: Data((0..<5000).map { UInt8($0 % 251) }))
         FileManager.default.createFile(atPath: recordings + "/2026/11/22/notes.txt", contents: Data("x".utf8))
+        FileManager.default.createFile(atPath: recordings + "/2026/11/22/long.ogg", contents: Data("OggS".utf8))
         FileManager.default.createFile(atPath: root + "/secret.wav", contents: Data("secret".utf8))
         try FileManager.default.createSymbolicLink(atPath: recordings + "/2026/11/22/escape.wav", withDestinationPath: root + "/secret.wav")
         try FileManager.default.createDirectory(atPath: recordings + "/2026/11/22/dir.wav", withIntermediateDirectories: true)
@@ -24,6 +25,9 @@ import Testing
         let file = try #require(files.openServable("2026/11/22/call.wav"))
         close(file.descriptor)
         #expect(file.size == 5000 && file.contentType == "audio/wav")
+        let ogg = try #require(files.openServable("2026/11/22/long.ogg"))
+        close(ogg.descriptor)
+        #expect(ogg.size == 4 && ogg.contentType == "audio/ogg")
         for refused in ["2026/11/22/escape.wav", "2026/11/22/notes.txt", "2026/11/22/dir.wav", "2026/11/22/missing.wav", "../secret.wav"] {
             #expect(files.openServable(refused) == nil, "\(refused)")
         }

@@ -46,6 +46,8 @@ extension IVRFakeChannel: CallRecording {
         #expect(MixMonitorApplications.path("call-1795306812.12", folder: folder) == folder + "/call-1795306812.12.wav")
         #expect(MixMonitorApplications.path("x.WAV", folder: folder) == folder + "/x.WAV")
         #expect(MixMonitorApplications.path("/abs/y.wav", folder: folder) == "/abs/y.wav")
+        #expect(MixMonitorApplications.path("long.ogg", folder: folder) == folder + "/long.ogg")
+        #expect(MixMonitorApplications.path("long.OPUS", folder: folder) == folder + "/long.OPUS")
     }
 
     @Test func managerActionsStartAndStopByChannelName() async throws {

@@ -9,6 +9,9 @@
   to 705 (answered, 4 s), `StopMixMonitor` 1.5 s later while the caller keeps sending its tone:
   the reply's MixMonitorID is the file, which holds about 1.5 s of the tone and is the CDR's
   recordingfile.
+- test_mixmonitor_ogg_opus: MixMonitor(name.ogg) writes Ogg/Opus: opusdec (opus-tools) decodes
+  it to the caller's 1 kHz tone, it is under a fifth of the WAV's size, and the HTTP port
+  serves it as audio/ogg.
 - test_queue_calls_are_recorded_with_both_parties: queue 600 with monitor-type = MixMonitor and
   monitor-format = wav; the caller sends 700 Hz, agent 811 sends 1000 Hz. The file is
   recordings/YYYY/MM/DD/<caller's uniqueid>.wav, holds both tones (measured) and is the CDR's
@@ -21,6 +24,7 @@ import hmac
 import json
 import socket
 import sqlite3
+import subprocess
 import threading
 import time
 import urllib.request
@@ -40,6 +44,11 @@ from rtputil import rtp_packet
 
 SECRET = "link-s3cret-for-tests"
 DIALPLAN = """\
+exten => 706,1,Answer()
+ same => n,MixMonitor(opus-${UNIQUEID}.ogg)
+ same => n,NoOp(REC=${MIXMONITOR_FILENAME})
+ same => n,Wait(2)
+ same => n,Hangup()
 exten => 705,1,Answer()
  same => n,Wait(4)
  same => n,Hangup()
@@ -209,6 +218,46 @@ def test_recorded_call_is_in_the_cdr_and_its_link_serves_the_wav(link_pbxd, proc
         assert raw_get(HTTP_PORT, f"/recordings/{missing}?expires={fresh}&sig={sign(missing, fresh)}")[0] == 404
     finally:
         receiver.close()
+
+
+def test_mixmonitor_ogg_opus(link_pbxd, procs, artifacts):
+    pbxd, cap = link_pbxd
+    uac, rtp, _, pbx_port = answered_call(pbxd, cap, procs, artifacts, "706", hold_ms=500)
+    try:
+        m = wait_log(pbxd, r"REC=(\S+\.ogg)", 10)
+        assert m, pbxd.log_tail(40)
+        path = Path(m.group(1))
+        start = time.monotonic()
+        for i, pkt in enumerate(tone_packets(1000, 0xF6, 100)):
+            if uac.proc.poll() is not None:
+                break
+            try:
+                rtp.sendto(pkt, ("127.0.0.1", pbx_port))
+            except OSError:
+                break
+            drain(rtp)
+            time.sleep(max(0.0, start + (i + 1) * 0.02 - time.monotonic()))
+        assert uac.wait().rc == 0
+    finally:
+        rtp.close()
+    assert wait_log(pbxd, r"MixMonitor stopped", 10), pbxd.log_tail(40)
+    decoded = artifacts / "opus-decoded.wav"
+    out = subprocess.run(["opusdec", "--quiet", "--rate", "8000", str(path), str(decoded)], capture_output=True, timeout=30)
+    assert out.returncode == 0, out.stderr.decode()
+    with wave.open(str(decoded)) as w:
+        seconds = w.getnframes() / w.getframerate()
+    assert 1.5 <= seconds <= 2.6, f"{seconds:.2f} s decoded"
+    share = tone_share(middle(decoded, 0.5), 1000)
+    print(f"ogg/opus: {path.stat().st_size} bytes for {seconds:.2f} s (WAV: {int(44 + seconds * 16000)}); 1 kHz share {share:.2f}")
+    assert share > 0.8, f"the decoded Opus recording is not the caller's tone (share {share:.2f})"
+    assert path.stat().st_size * 5 < 44 + seconds * 16000
+    relative = str(path.relative_to(pbxd.data_dir / "recordings"))
+    fresh = int(time.time()) + 60
+    with socket.create_connection(("127.0.0.1", HTTP_PORT), timeout=5) as s:
+        s.sendall(f"HEAD /recordings/{relative}?expires={fresh}&sig={sign(relative, fresh)} HTTP/1.1\r\nHost: x\r\n"
+                  "Connection: close\r\n\r\n".encode())
+        head = s.recv(4096).decode()
+    assert head.startswith("HTTP/1.1 200") and "content-type: audio/ogg" in head.lower(), head
 
 
 @pytest.fixture

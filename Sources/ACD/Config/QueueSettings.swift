@@ -102,7 +102,7 @@ public struct QueueSettings: Sendable, Hashable {
     public var agentIDPrompt = "agent-id"
     public var members: [MemberDefinition] = []
     /// `monitor-format`: record every answered call of this queue, from the bridge on, in this
-    /// format (pbxd writes `wav` only); nil: no recording.
+    /// format (`wav`, or `ogg`/`opus` for Ogg/Opus); nil: no recording.
     public var monitorFormat: String?
     /// `monitor-type` (default from `[general]`): pbxd records with MixMonitor either way.
     public var monitorType: MonitorType = .monitor

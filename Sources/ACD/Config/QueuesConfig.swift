@@ -83,8 +83,9 @@ public struct QueuesConfig: Sendable {
                 warnings.append(ConfigWarning("timeoutrestart=yes is not applied yet: a member's ring timeout never restarts", at: entry.location))
             } else if entry.key.lowercased() == "monitor-format" {
                 monitorFormatAt = entry.location
-                if let format = queue.monitorFormat, format.lowercased() != "wav" {
-                    warnings.append(ConfigWarning("monitor-format=\(format): pbxd records wav only; queue '\(section.name)' is recorded as wav", at: entry.location))
+                if let format = queue.monitorFormat, !["wav", "ogg", "opus"].contains(format.lowercased()) {
+                    warnings.append(ConfigWarning(
+                        "monitor-format=\(format): pbxd records wav, ogg or opus; queue '\(section.name)' is recorded as wav", at: entry.location))
                     queue.monitorFormat = "wav"
                 }
             }
