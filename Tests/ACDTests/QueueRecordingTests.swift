@@ -80,6 +80,8 @@ import Testing
         #expect(messages.contains { $0.contains("records wav, ogg or opus") })
         #expect(messages.contains { $0.contains("monitor-type Monitor is not supported") })
         #expect(other.warnings.allSatisfy { $0.location.line == 2 })
+        let opus = try QueuesConfig(ConfigFile.parse("[q]\nmonitor-type = MixMonitor\nmonitor-format = ogg\n", fileName: "queues.conf"))
+        #expect(opus.queues[0].monitorFormat == "ogg" && opus.warnings.isEmpty)
     }
 
     /// The sample conf/queues.conf records queue 600's calls.
