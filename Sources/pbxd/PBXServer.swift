@@ -103,7 +103,8 @@ final class PBXServer {
             engine: queueEngine, musicOnHold: configuration.musicOnHold, queueLog: queueLog, applications: &applications,
             functions: &functions, managerActions: managerActions, commands: commands)
         functions.register(CDRFunction.make(store: cdr.variables))
-        // AMI MixMonitor/StopMixMonitor on live channels, named in the CDR as the application does.
+        // AMI MixMonitor/StopMixMonitor find their channel in the live-channel registry and name
+        // the file in the CDR as the application does.
         MixMonitorManagerActions.register(
             into: managerActions, recordingsDirectory: mediaSettings.recordingsDirectory,
             lookup: { name in channels.channel(named: name) as? any CallRecording }, cdrVariables: cdr.variables)

@@ -26,10 +26,6 @@ final class EventLog: Sendable {
 
 /// Loopback tests of local media on a leg (IVR): playback to a real UDP "phone", DTMF from it.
 @Suite struct LocalMediaTests {
-    static func relay(poolStart: Int) throws -> RTPRelay {
-        RTPRelay(group: MultiThreadedEventLoopGroup.singleton,
-                 portPool: try RTPPortPool(range: poolStart...(poolStart + 99)), bindHost: "127.0.0.1")
-    }
 
     final class Ignore: LocalMediaHandler {
         func receive(_ packet: RTPHeaderView) -> LocalMediaReceiveResult { .continue }
@@ -37,7 +33,7 @@ final class EventLog: Sendable {
 
     /// 1 s of a 1 kHz tone: 50 packets at 20 ms, one talkspurt, decodes to the tone.
     @Test func playsOneSecondPacedWithCorrectHeaders() async throws {
-        let relay = try Self.relay(poolStart: 42000)
+        let relay = try TestRelay.make()
         let session = try await relay.makeSession()
         let phone = try await TestPhone.make()
         await session.setRemote(.a, phone.address)
@@ -77,7 +73,7 @@ final class EventLog: Sendable {
 
     /// Stop mid-playback: once `stop()` returned, no packet leaves; what left before arrives.
     @Test func stopTakesEffectImmediately() async throws {
-        let relay = try Self.relay(poolStart: 42100)
+        let relay = try TestRelay.make()
         let session = try await relay.makeSession()
         let phone = try await TestPhone.make()
         await session.setRemote(.a, phone.address)
@@ -116,7 +112,7 @@ final class EventLog: Sendable {
     /// retransmitted later and audio in between: exactly two digits with their durations; an
     /// interruptible prompt stops on the first one.
     @Test func detectsRFC4733DigitsAndInterruptsPrompt() async throws {
-        let relay = try Self.relay(poolStart: 42200)
+        let relay = try TestRelay.make()
         let session = try await relay.makeSession()
         let phone = try await TestPhone.make()
         await session.setRemote(.a, phone.address)
@@ -160,7 +156,7 @@ final class EventLog: Sendable {
     /// `start()` detaches local media (playback ends as stopped) and bridging works as before;
     /// local media cannot be attached to a bridged session.
     @Test func bridgingDetachesLocalMediaAndStillRelays() async throws {
-        let relay = try Self.relay(poolStart: 42300)
+        let relay = try TestRelay.make()
         let session = try await relay.makeSession()
         let alice = try await TestPhone.make(), bob = try await TestPhone.make()
         await session.setRemote(.a, alice.address)
@@ -197,7 +193,7 @@ final class EventLog: Sendable {
 
     /// Detach, re-attach, and two legs playing at once on the one clock.
     @Test func detachAndBothLegsShareTheClock() async throws {
-        let relay = try Self.relay(poolStart: 42400)
+        let relay = try TestRelay.make()
         let session = try await relay.makeSession()
         let alice = try await TestPhone.make(), bob = try await TestPhone.make()
         await session.setRemote(.a, alice.address)

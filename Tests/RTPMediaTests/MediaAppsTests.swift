@@ -220,7 +220,7 @@ func temporaryPath(_ name: String) -> String {
     /// The phone's packets come back with their payloads, in pbxd's own stream; after the tap
     /// is removed nothing more is echoed.
     @Test func echoSendsPacketsBack() async throws {
-        let relay = try LocalMediaTests.relay(poolStart: 43500)
+        let relay = try TestRelay.make()
         let session = try await relay.makeSession()
         let phone = try await TestPhone.make()
         await session.setRemote(.a, phone.address)
@@ -249,7 +249,7 @@ func temporaryPath(_ name: String) -> String {
     /// One key: RFC 4733 packets paced on the clock, decoded by the phone as that key; the
     /// stream then goes on with the next sequence number.
     @Test func sendDTMFThenPlay() async throws {
-        let relay = try LocalMediaTests.relay(poolStart: 43600)
+        let relay = try TestRelay.make()
         let session = try await relay.makeSession()
         let phone = try await TestPhone.make()
         await session.setRemote(.a, phone.address)

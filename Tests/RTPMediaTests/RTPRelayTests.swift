@@ -5,13 +5,9 @@ import Testing
 
 /// Loopback tests: real UDP sockets, an in-process relay, two "phones" (STYLE.md §11).
 @Suite struct RTPRelayTests {
-    static func relay(poolStart: Int) throws -> RTPRelay {
-        RTPRelay(group: MultiThreadedEventLoopGroup.singleton,
-                 portPool: try RTPPortPool(range: poolStart...(poolStart + 99)), bindHost: "127.0.0.1")
-    }
 
     @Test func forwardsBothWaysWithRTCPAndCounters() async throws {
-        let relay = try Self.relay(poolStart: 41000)
+        let relay = try TestRelay.make()
         let session = try await relay.makeSession()
         let alice = try await TestPhone.make(), bob = try await TestPhone.make()
         let aliceRTCP = try await TestPhone.make(), bobRTCP = try await TestPhone.make()
@@ -52,7 +48,7 @@ import Testing
     /// Bob's phone sends telephone-event as 101, Alice's expects 96: rewritten A←B only; the
     /// marker bit survives; RTCP and unmapped PTs are not touched.
     @Test func rewritesPayloadType() async throws {
-        let relay = try Self.relay(poolStart: 41100)
+        let relay = try TestRelay.make()
         let session = try await relay.makeSession()
         let alice = try await TestPhone.make(), bob = try await TestPhone.make()
         await session.setRemote(.a, alice.address)
@@ -79,7 +75,7 @@ import Testing
     /// Symmetric RTP: the leg latches onto the real source (the SDP said another port, as with
     /// a phone behind NAT), then drops a third party; `setRemote` again re-arms the latch.
     @Test func latchesOnFirstSourceAndDropsOthers() async throws {
-        let relay = try Self.relay(poolStart: 41200)
+        let relay = try TestRelay.make()
         let session = try await relay.makeSession()
         let natted = try await TestPhone.make(), bob = try await TestPhone.make(), intruder = try await TestPhone.make()
         let sdpAddress = try SocketAddress(ipAddress: "127.0.0.1", port: 9)  // discard port: nothing listens
@@ -116,7 +112,7 @@ import Testing
     }
 
     @Test func notForwardedBeforeStart() async throws {
-        let relay = try Self.relay(poolStart: 41300)
+        let relay = try TestRelay.make()
         let session = try await relay.makeSession()
         let alice = try await TestPhone.make(), bob = try await TestPhone.make()
         await session.setRemote(.a, alice.address)
@@ -132,7 +128,7 @@ import Testing
     }
 
     @Test func closeReleasesPortsAndSessionsShareOneLoop() async throws {
-        let relay = try Self.relay(poolStart: 41400)
+        let relay = try TestRelay.make()
         #expect(relay.portPool.available == 50)
         let s1 = try await relay.makeSession()
         let s2 = try await relay.makeSession()

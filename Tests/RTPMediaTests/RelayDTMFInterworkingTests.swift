@@ -19,10 +19,6 @@ import Testing
         }
     }
 
-    static func relay(poolStart: Int) throws -> RTPRelay {
-        RTPRelay(group: MultiThreadedEventLoopGroup.singleton,
-                 portPool: try RTPPortPool(range: poolStart...(poolStart + 99)), bindHost: "127.0.0.1")
-    }
 
     static func telephoneEvents(_ digit: Character, pt: UInt8, seq: UInt16, timestamp: UInt32 = 8000) -> [[UInt8]] {
         var encoder = DTMFEventEncoder(
@@ -33,7 +29,7 @@ import Testing
     /// A's phone sends audio and DTMF as PT 101; with PT 101 intercepted on A, Bob gets the audio
     /// only and the detector gets the key once; Bob→Alice is untouched.
     @Test func interceptedPayloadTypeGoesToHandlerNotToPeer() async throws {
-        let relay = try Self.relay(poolStart: 41600)
+        let relay = try TestRelay.make()
         let session = try await relay.makeSession()
         let alice = try await TestPhone.make(), bob = try await TestPhone.make()
         await session.setRemote(.a, alice.address)
@@ -60,7 +56,7 @@ import Testing
     /// Interception and PT remapping share one table: a map set before or after keeps both, and
     /// ending the interception restores plain forwarding with the map.
     @Test func interceptionAndPayloadTypeMapCoexist() async throws {
-        let relay = try Self.relay(poolStart: 41700)
+        let relay = try TestRelay.make()
         let session = try await relay.makeSession()
         let alice = try await TestPhone.make(), bob = try await TestPhone.make()
         await session.setRemote(.a, alice.address)
@@ -85,7 +81,7 @@ import Testing
 
     /// pbxd's own packets go out of a bridged leg's socket to its phone; relaying goes on.
     @Test func injectSendsFromTheLegSocketWhileBridged() async throws {
-        let relay = try Self.relay(poolStart: 41800)
+        let relay = try TestRelay.make()
         let session = try await relay.makeSession()
         let alice = try await TestPhone.make(), bob = try await TestPhone.make()
         await session.setRemote(.a, alice.address)
@@ -113,7 +109,7 @@ import Testing
         final class Ignore: LocalMediaHandler {
             func receive(_ packet: RTPHeaderView) -> LocalMediaReceiveResult { .continue }
         }
-        let relay = try Self.relay(poolStart: 41900)
+        let relay = try TestRelay.make()
         let session = try await relay.makeSession()
         let phone = try await TestPhone.make()
         await session.setRemote(.a, phone.address)

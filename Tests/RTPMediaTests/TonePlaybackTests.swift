@@ -6,7 +6,7 @@ import Testing
 /// it, and leaves a prompt alone.
 @Suite struct TonePlaybackTests {
     @Test func tonesPlayUntilStoppedAndStopTonesSparesPrompts() async throws {
-        let relay = try LocalMediaTests.relay(poolStart: 42500)
+        let relay = try TestRelay.make()
         let session = try await relay.makeSession()
         let phone = try await TestPhone.make()
         await session.setRemote(.a, phone.address)

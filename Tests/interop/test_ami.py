@@ -51,6 +51,9 @@ secret = {CRM[1]}
 read = call
 write = originate,call
 """)
+    # 4XXX answers and echoes: where Redirect and BlindTransfer send a caller (as in ami-06).
+    ext = inst.config_dir / "extensions.conf"
+    ext.write_text(ext.read_text() + "exten => _4XXX,1,Answer()\n same => n,Echo()\n")
     # One queue with a static member, for the queue actions ACD registers into the manager.
     (inst.config_dir / "queues.conf").write_text("[general]\npersistentmembers = no\n[600]\nstrategy = ringall\nmember => SIP/811\n")
 
@@ -723,6 +726,62 @@ def test_channel_actions_during_a_call(ami, procs, artifacts):
     assert uac.rc == 0 and uas.rc == 0, "Hangup of the callee did not end the call cleanly\n" + both(uac, uas)
     c.action("Hangup", Channel=caller_name)
     assert c.response()["Message"] == "No such channel"
+    c.close()
+
+
+def test_blind_transfer_of_the_caller_and_play_dtmf(ami, procs, artifacts):
+    """While 1001 talks to 1002, BlindTransfer on 1002's leg sends the caller 1001 to 4000 (Echo)
+    and hangs 1002 up; PlayDTMF then sends a key to the caller (DTMFEnd, Direction Sent)."""
+    from sipprunner import Sipp
+    port = netutil.free_port()
+    reg = register(ami, procs, artifacts, "1002", port)
+    assert reg.rc == 0, reg.describe()
+    callee = start_callee(ami, procs, artifacts, "1002", port)
+    host, sip_port = ami.addr
+    caller = Sipp(procs, artifacts, "uac_call_remote_bye.xml", local_port=netutil.free_port(), remote=ami.addr,
+                  service="1002", auth=("1001", ami.users["1001"]), keys={"caller": "1001"},
+                  extra=["-auth_uri", f"1002@{host}:{sip_port}"], timeout=30, tag="1001").start()
+    c = Raw(ami.ami_port)
+    c.login(events="off")
+    deadline = time.monotonic() + 10
+    names: dict[str, str] = {}
+    while time.monotonic() < deadline and len(names) < 2:
+        c.action("CoreShowChannels")
+        c.response()
+        names = {}
+        while (m := c.message()).get("Event") != "CoreShowChannelsComplete":
+            if m.get("BridgeId"):
+                names[m["Channel"].split("-")[0]] = m["Channel"]
+        time.sleep(0.2)
+    assert set(names) == {"SIP/1001", "SIP/1002"}, names
+
+    c.action("BlindTransfer", Channel=names["SIP/1002"], Exten="4000", Context="internal")
+    assert c.response()["Message"] == "Transfer succeeded"
+    assert wait_log(ami, r"Executing \[4000@internal:2\] Echo", 10), ami.log_tail(30)
+    uas = callee.wait()
+    assert uas.rc == 0, "the transferer (1002) was not hung up\n" + uas.describe()
+    c.action("BlindTransfer", Channel=names["SIP/1001"], Exten="4000")
+    assert c.response()["Message"].startswith("Transfer failed"), "a channel alone is not bridged"
+
+    c.action("Events", EventMask="dtmf")
+    c.response()
+    c.action("PlayDTMF", Channel=names["SIP/1001"], Digit="5", Duration="200")
+    assert c.response()["Message"] == "DTMF successfully queued"
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        m = c.message()
+        if m.get("Event") == "DTMFEnd":
+            assert (m["Channel"], m["Digit"], m["Direction"]) == (names["SIP/1001"], "5", "Sent"), m
+            break
+    else:
+        pytest.fail("no DTMFEnd for PlayDTMF")
+    c.action("PlayDTMF", Channel=names["SIP/1001"], Digit="x")
+    assert c.response()["Message"] == "No digit specified"
+
+    c.action("Hangup", Channel=names["SIP/1001"])
+    assert c.response()["Response"] == "Success"
+    uac = caller.wait()
+    assert uac.rc == 0, "the transferred caller did not end cleanly\n" + uac.describe()
     c.close()
 
 

@@ -38,6 +38,12 @@ struct ChannelActions {
         registry.register(ManagerAction(name: "Redirect", authority: .call) { request in
             await redirect(request)
         })
+        registry.register(ManagerAction(name: "PlayDTMF", authority: .call) { request in
+            await playDTMF(request)
+        })
+        registry.register(ManagerAction(name: "BlindTransfer", authority: .call) { request in
+            await blindTransfer(request)
+        })
         registry.register(ManagerAction(name: "AbsoluteTimeout", authority: [.system, .call]) { request in
             guard let name = nonEmpty(request["Channel"]) else { return .error("No channel specified") }
             guard let seconds = Int(request["Timeout"] ?? ""), seconds >= 0 else { return .error("No timeout specified") }
@@ -172,6 +178,51 @@ struct ChannelActions {
             return .error("Secondary redirect failed")
         }
         return .success(message: "Dual Redirect successful")
+    }
+}
+
+extension ChannelActions {
+    /// PlayDTMF: sends one digit to the channel's phone (RFC 4733, or INFO as its peer wants),
+    /// `Duration` ms long (Asterisk's default 250 ms when absent).
+    func playDTMF(_ request: ManagerRequest) async -> ManagerReply {
+        guard let name = nonEmpty(request["Channel"]) else { return .error("Channel not specified") }
+        guard let digit = nonEmpty(request["Digit"]), digit.count == 1, "0123456789*#ABCDabcd".contains(digit) else {
+            return .error("No digit specified")
+        }
+        guard let channel = channels.channel(named: name) else { return .error("Channel not found") }
+        let milliseconds = Int(request["Duration"] ?? "") ?? 250
+        guard await channel.sendDTMF(digit, duration: .milliseconds(max(40, milliseconds)), gap: .zero) else {
+            return .error("Could not play DTMF")
+        }
+        return .success(message: "DTMF successfully queued")
+    }
+
+    /// BlindTransfer: the party bridged with `Channel` (the transferer) goes to Exten@Context and
+    /// the transferer is hung up — a CRM's "transfer this caller to 1002". The transferee must be
+    /// running a dialplan (the caller of a Dial); a leg that Dial created has none to continue in.
+    func blindTransfer(_ request: ManagerRequest) async -> ManagerReply {
+        guard let name = nonEmpty(request["Channel"]) else { return .error("No channel specified") }
+        guard let exten = nonEmpty(request["Exten"]) else { return .error("No extension specified") }
+        guard let transferer = await channels.describe(name) else { return .error("No such channel") }
+        guard !transferer.bridgeID.isEmpty,
+              let transferee = await channels.list().first(where: {
+                  $0.bridgeID == transferer.bridgeID && $0.snapshot.uniqueID != transferer.snapshot.uniqueID
+              })
+        else { return .error("Transfer failed: \(transferer.snapshot.name) is not bridged") }
+        let context = nonEmpty(request["Context"]) ?? transferee.snapshot.context
+        do {
+            try await executions.redirect(channel: transferee.snapshot.name, context: context, exten: exten, priority: "1")
+        } catch .noDialplan {
+            return .error("Transfer failed: \(transferee.snapshot.name) runs no dialplan to continue in (a dialed leg)")
+        } catch .invalidPriority {
+            return .error("Transfer failed: no extension \(exten)@\(context)")
+        } catch {
+            return .error("Transfer failed")
+        }
+        if let channel = channels.channel(named: transferer.snapshot.name) {
+            await channels.hangup(channel, cause: .normalClearing)
+        }
+        return .success(message: "Transfer succeeded")
     }
 }
 

@@ -71,6 +71,8 @@ final class DialAttempt: @unchecked Sendable {
             return
         }
         caller.hangupFuture.whenSuccess { [self] _ in callerHungUp() }
+        // An async goto (AMI Redirect, BlindTransfer) ends the Dial without ending the caller.
+        caller.waitEnded.whenSuccess { [self] in if caller.isInterrupted { callerRedirected() } }
         if let timeout = request.timeout {
             timeoutTimer = driver.timers.schedule(in: .nanoseconds(timeout.nanoseconds)) { [self] in timedOut() }
         }
@@ -148,6 +150,26 @@ final class DialAttempt: @unchecked Sendable {
         if let winner {
             winner.hangupOnLoop(cause: .normalClearing)
             finish(DialResult(status: .answer, cause: .normalClearing, answeredChannelName: winner.name))
+        } else {
+            finish(DialResult(status: .cancel, cause: .normalClearing))
+            for leg in legs {
+                endLeg(leg, .cancel)
+                leg.hangupOnLoop(cause: .normalClearing)
+            }
+        }
+    }
+
+    /// The caller is sent elsewhere in the dialplan: the callee (or the legs still ringing) is
+    /// hung up, and the caller leaves the bridge with its media back for the dialplan.
+    private func callerRedirected() {
+        guard completion != nil, caller.hangupCause == nil else { return }
+        caller.logger.info("Dial: caller redirected")
+        if let winner {
+            finish(DialResult(status: .answer, cause: .normalClearing, answeredChannelName: winner.name))
+            caller.bridge?.leave(caller)
+            caller.bridgedPeer = nil
+            driver.media.unbridge(caller: caller.media)
+            winner.hangupOnLoop(cause: .normalClearing)
         } else {
             finish(DialResult(status: .cancel, cause: .normalClearing))
             for leg in legs {
