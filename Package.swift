@@ -2,7 +2,7 @@
 import PackageDescription
 
 /// Targets and their import direction follow DESIGN.md §1:
-/// pbxd → {ACD, AGI, Webhooks, CDRBackends} → IVR → Dialplan → PBXCore → {SIPStack, RTPMedia}.
+/// pbxd → {ACD, AGI, Webhooks, CDRBackends, HTTPServer} → IVR → Dialplan → PBXCore → {SIPStack, RTPMedia}.
 let package = Package(
     name: "pbxd",
     platforms: [.macOS(.v14)],
@@ -35,10 +35,16 @@ let package = Package(
             pkgConfig: "spandsp",
             providers: [.apt(["libspandsp-dev"])]
         ),
+        // MixMonitor's Ogg/Opus recordings: imported only by RTPMedia's OggOpusWriter.swift.
+        .systemLibrary(
+            name: "COpus",
+            pkgConfig: "opus",
+            providers: [.apt(["libopus-dev"])]
+        ),
         .target(
             name: "RTPMedia",
             dependencies: [
-                "CSpanDSP",
+                "CSpanDSP", "COpus",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -121,6 +127,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // pbxd's HTTP port (issue 6): /health and signed, expiring recording links for CRMs.
+        .target(
+            name: "HTTPServer",
+            dependencies: [
+                "PBXCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The manager port (DESIGN.md §1): AMI wire, login, permissions, its own actions.
         .target(
             name: "AMI",
@@ -136,6 +154,7 @@ let package = Package(
         .executableTarget(
             name: "pbxd",
             dependencies: [
+                "HTTPServer",
                 "AMI", "ACD", "AGI", "IVR", "Webhooks", "Dialplan", "PBXCore", "SIPStack", "RTPMedia", "CDRBackends", "Storage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -169,7 +188,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RTPMediaTests",
-            dependencies: ["RTPMedia", .product(name: "NIOEmbedded", package: "swift-nio")]
+            dependencies: ["RTPMedia", "COpus", .product(name: "NIOEmbedded", package: "swift-nio")]
         ),
         .testTarget(
             name: "PBXCoreTests",
@@ -208,6 +227,14 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "HTTPServerTests",
+            dependencies: [
+                "HTTPServer", "PBXCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .testTarget(

@@ -12,18 +12,21 @@ set -euo pipefail
 MODE=${1:-run}
 
 # SwiftPM's own needs on Debian 12 (Swift itself is preinstalled at /opt/swift), and the C
-# libraries pbxd links (libspandsp-dev: in-band DTMF, CSpanDSP).
-RUN_PKGS=(git ca-certificates binutils libc6-dev libstdc++-12-dev libcurl4 libxml2 libspandsp-dev
+# libraries pbxd links (libspandsp-dev: in-band DTMF, CSpanDSP; libopus-dev: Ogg/Opus
+# recordings, COpus).
+RUN_PKGS=(git ca-certificates binutils libc6-dev libstdc++-12-dev libcurl4 libxml2 libspandsp-dev libopus-dev
           libsqlite3-0 libedit2 zlib1g-dev pkg-config tzdata)
 # The peers the interop suite drives, the tools it measures with, and a C compiler
 # (make unit builds bench/malloc-count.c for the relay allocation tests).
 TEST_PKGS=(sip-tester baresip-core linphone-cli sox libsox-fmt-base tcpdump iproute2 python3 gcc)
 # The CDR tests start their own PostgreSQL server (initdb/pg_ctl in a temp dir) and query it with psql.
 TEST_PKGS+=(postgresql postgresql-client sqlite3)
+# opusdec decodes MixMonitor's Ogg/Opus recordings for measuring.
+TEST_PKGS+=(opus-tools)
 BENCH_PKGS=(gcc libc6-dev util-linux sip-tester iproute2 python3)
 # Commands that must exist afterwards (a package can be "installed" but broken).
 RUN_CMDS=(git pkg-config)
-TEST_CMDS=(sipp baresip linphonec sox soxi tcpdump ss python3 cc psql)
+TEST_CMDS=(sipp baresip linphonec sox soxi tcpdump ss python3 cc psql opusdec)
 
 log() { printf '[install-deps] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }

@@ -1,32 +1,40 @@
 import Dialplan
 import Foundation
 import PBXCore
+import RTPMedia
 
 /// `MixMonitor` and `StopMixMonitor` (app_mixmonitor): records the call the channel is in, both
 /// directions mixed into one WAV, while the dialplan goes on.
 public enum MixMonitorApplications {
-    public static func all(recordingsDirectory: String) -> [Application] {
-        [mixMonitor(recordingsDirectory: recordingsDirectory), stopMixMonitor]
+    /// - Parameter cdrVariables: the CDR engine's per-channel store, where MixMonitor puts
+    ///   `recordingfile` (nil: CDRs are not kept, or a test).
+    public static func all(recordingsDirectory: String, cdrVariables: CDRVariableStore? = nil) -> [Application] {
+        [mixMonitor(recordingsDirectory: recordingsDirectory, cdrVariables: cdrVariables), stopMixMonitor]
     }
 
-    public static func register(into registry: inout ApplicationRegistry, recordingsDirectory: String) {
-        for application in all(recordingsDirectory: recordingsDirectory) { registry.register(application) }
+    public static func register(
+        into registry: inout ApplicationRegistry, recordingsDirectory: String, cdrVariables: CDRVariableStore? = nil
+    ) {
+        for application in all(recordingsDirectory: recordingsDirectory, cdrVariables: cdrVariables) { registry.register(application) }
     }
 
     /// `MixMonitor(filename.wav[,options])`.
     ///
     /// - A relative name goes under `<recordings>/YYYY/MM/DD/` (the day the recording starts, in
-    ///   the dialplan's time zone), directories created; an absolute one is used as is. The only
-    ///   format is WAV (8 kHz 16-bit mono); a name not ending in `.wav` gets it appended.
+    ///   the dialplan's time zone), directories created; an absolute one is used as is. WAV (8 kHz
+    ///   16-bit mono), or Ogg/Opus (16 kbit/s) for a name ending in `.ogg` or `.opus`; any other
+    ///   name gets `.wav` appended.
     /// - Options: `r(file)` also records what this channel's phone sends, `t(file)` what it
     ///   hears, each to its own file (relative names as above). `a` (append), `b` (only while
     ///   bridged), volume (`v`, `V`, `W`), `i(var)` and the post-recording command are not
     ///   supported: logged and ignored. pbxd records what the phones send through its relay;
     ///   prompts pbxd itself plays are not in the recording.
-    /// - Sets `MIXMONITOR_FILENAME` to the mixed file's absolute path (CDR `recordingfile`).
+    /// - Sets `MIXMONITOR_FILENAME` to the mixed file's absolute path, and the channel's CDR
+    ///   `recordingfile` to the same path (what FreePBX's dialplan does with
+    ///   `Set(CDR(recordingfile)=…)`; a later `Set(CDR(recordingfile)=…)` still wins).
     /// - A channel that cannot be recorded, or a file that cannot be created, is logged and the
     ///   dialplan goes on, as in Asterisk.
-    public static func mixMonitor(recordingsDirectory: String) -> Application {
+    public static func mixMonitor(recordingsDirectory: String, cdrVariables: CDRVariableStore? = nil) -> Application {
         Application(name: "MixMonitor", isInstant: true) { execution, data in
             let arguments = ArgumentSplitter.split(data)
             let name = arguments[0].trimmingCharacters(in: .whitespaces)
@@ -60,6 +68,7 @@ public enum MixMonitorApplications {
                 return .proceed
             }
             execution.setVariable("MIXMONITOR_FILENAME", request.path)
+            cdrVariables?.set("recordingfile", request.path, channel: execution.channel.uniqueID)
             return .proceed
         }
     }
@@ -82,11 +91,13 @@ public enum MixMonitorApplications {
         return (recordings as NSString).appendingPathComponent(day)
     }
 
-    /// An absolute path ending in `.wav`: a name that ends otherwise (no extension, or a dot
-    /// that is part of the name, as in `${UNIQUEID}`) gets `.wav` appended.
+    /// An absolute path ending in `.wav`, `.ogg` or `.opus` (Ogg/Opus): a name that ends
+    /// otherwise (no extension, or a dot that is part of the name, as in `${UNIQUEID}`) gets
+    /// `.wav` appended.
     static func path(_ name: String, folder: String) -> String {
         var file = name.hasPrefix("/") ? name : (folder as NSString).appendingPathComponent(name)
-        if (file as NSString).pathExtension.lowercased() != "wav" { file += ".wav" }
+        let suffix = (file as NSString).pathExtension.lowercased()
+        if suffix != "wav" && !RecordingFormat.opusExtensions.contains(suffix) { file += ".wav" }
         return file
     }
 }

@@ -6,15 +6,16 @@ import PBXCore
 /// pbxd provides from its registry of live channels.
 ///
 /// Unlike the application, the action cannot set `MIXMONITOR_FILENAME` (channel variables live
-/// with the channel's dialplan run); the reply's `MixMonitorID` is the mixed file's path.
+/// with the channel's dialplan run); the reply's `MixMonitorID` is the mixed file's path, and
+/// the channel's CDR `recordingfile` is set to it as the application does.
 public enum MixMonitorManagerActions {
     public typealias ChannelLookup = @Sendable (_ name: String) async -> (any CallRecording)?
 
     public static func register(
         into registry: ManagerActionRegistry, recordingsDirectory: String, lookup: @escaping ChannelLookup,
-        clock: @escaping @Sendable () -> Date = { Date() }
+        cdrVariables: CDRVariableStore? = nil, clock: @escaping @Sendable () -> Date = { Date() }
     ) {
-        registry.register(mixMonitor(recordingsDirectory: recordingsDirectory, lookup: lookup, clock: clock))
+        registry.register(mixMonitor(recordingsDirectory: recordingsDirectory, lookup: lookup, cdrVariables: cdrVariables, clock: clock))
         registry.register(stopMixMonitor(lookup: lookup))
     }
 
@@ -22,7 +23,8 @@ public enum MixMonitorManagerActions {
     /// optional `Options` (`r(file)`, `t(file)` as in the application). Class `system`, as in
     /// Asterisk.
     static func mixMonitor(
-        recordingsDirectory: String, lookup: @escaping ChannelLookup, clock: @escaping @Sendable () -> Date
+        recordingsDirectory: String, lookup: @escaping ChannelLookup, cdrVariables: CDRVariableStore?,
+        clock: @escaping @Sendable () -> Date
     ) -> ManagerAction {
         ManagerAction(name: "MixMonitor", authority: .system) { request in
             guard let name = request["Channel"], !name.isEmpty else { return .error("No channel specified") }
@@ -42,6 +44,9 @@ public enum MixMonitorManagerActions {
                 try await channel.startMixMonitor(monitor)
             } catch {
                 return .error("Could not start monitoring channel")
+            }
+            if let uniqueID = (channel as? any CallChannel)?.uniqueID {
+                cdrVariables?.set("recordingfile", monitor.path, channel: uniqueID)
             }
             return .success(message: nil, fields: [.init("MixMonitorID", monitor.path)])
         }

@@ -8,7 +8,9 @@ import PBXCore
 /// - `call.ringing` — an agent's phone rings (`DialBegin`, `AgentCalled`).
 /// - `call.answered` — an agent answered (`DialEnd` ANSWER, `AgentConnect`); only the first.
 /// - `call.ended` — the caller's channel hung up: duration, billsec, disposition (ANSWERED,
-///   NO ANSWER, BUSY, FAILED as in CDRs), the hangup cause and the MixMonitor file.
+///   NO ANSWER, BUSY, FAILED as in CDRs), the hangup cause, the MixMonitor file
+///   (`recording_file`) and, when pbxd's HTTP port serves recordings, a signed, expiring link
+///   to it (`recording_url`).
 /// - `agent.state` — `QueueMemberStatus`, `QueueMemberPause`, `QueueMemberAdded`,
 ///   `QueueMemberRemoved`.
 /// - `ami.<Event>` — any manager event as it is (fields as strings), for webhooks that ask.
@@ -32,7 +34,13 @@ public struct CallEventMapper {
     /// grow memory without bound).
     static let maximumCalls = 100_000
 
-    public init() {}
+    /// Makes the signed link to a recording file; nil when recordings are not served.
+    public typealias RecordingLink = @Sendable (_ file: String) -> String?
+    private let recordingLink: RecordingLink?
+
+    public init(recordingLink: RecordingLink? = nil) {
+        self.recordingLink = recordingLink
+    }
 
     /// The CRM events `event` gives, in order (often none); with `raw`, first its `ami.` form.
     public mutating func map(_ event: ManagerEvent, raw includeRaw: Bool = false) -> [WebhookEvent] {
@@ -99,6 +107,7 @@ public struct CallEventMapper {
             "duration": .number(Int((event.timestamp - call.start).rounded(.down))),
             "billsec": .number(call.answered.map { Int((event.timestamp - $0).rounded(.down)) } ?? 0),
             "disposition": .string(disposition), "cause": .number(cause), "recording_file": .text(call.recording),
+            "recording_url": .text(call.recording.flatMap { recordingLink?($0) }),
         ])
     }
 

@@ -21,12 +21,15 @@ public final class WebhookService: Sendable {
     private let outboxes: [WebhookOutbox]
     private let poster: HTTPPoster
     private let logger: Logger
+    private let recordingLink: CallEventMapper.RecordingLink?
 
     /// Opens each webhook's outbox in `storage` (events still pending from the last run are
-    /// delivered first).
+    /// delivered first). `recordingLink` signs `call.ended`'s `recording_url`.
     public init(
-        configs: [WebhookConfig], storage: Storage, group: any EventLoopGroup, logger: Logger = Logger(label: "pbxd.webhooks")
+        configs: [WebhookConfig], storage: Storage, group: any EventLoopGroup,
+        recordingLink: CallEventMapper.RecordingLink? = nil, logger: Logger = Logger(label: "pbxd.webhooks")
     ) throws {
+        self.recordingLink = recordingLink
         self.configs = configs
         self.outboxes = try configs.map { try WebhookOutbox(name: $0.name, storage: storage) }
         self.poster = HTTPPoster(group: group)
@@ -48,7 +51,7 @@ public final class WebhookService: Sendable {
     /// Reads the bus; if the subscription is cut off (this reader fell too far behind), says so
     /// and subscribes again: the events in between are lost, the ones after are not.
     private func read(_ bus: EventBus) async {
-        var mapper = CallEventMapper()
+        var mapper = CallEventMapper(recordingLink: recordingLink)
         while !Task.isCancelled {
             let subscription = bus.subscribe(label: "webhooks", capacity: 50_000)
             await withTaskCancellationHandler {

@@ -3,6 +3,7 @@ import ACD
 import CDRBackends
 import Dialplan
 import Foundation
+import HTTPServer
 import PBXCore
 import Webhooks
 
@@ -26,6 +27,8 @@ struct LoadedConfiguration {
     var cdr: CDRConfig
     /// pbxd.conf's `[webhook NAME]` sections.
     var webhooks: [WebhookConfig]
+    /// pbxd.conf's `[http]` (off without it).
+    var http: HTTPServerConfig
     var warnings: [String]
 
     static func load(directory: String, dataDirectoryOverride: String?) throws(StartupError) -> LoadedConfiguration {
@@ -48,6 +51,9 @@ struct LoadedConfiguration {
             let webhooks = try optional("pbxd.conf").map { path throws(ConfigError) in
                 try WebhookConfig.all(in: try ConfigFile.load(path: path))
             } ?? (configs: [], warnings: [])
+            let http = try optional("pbxd.conf").map { path throws(ConfigError) in
+                try HTTPServerConfig.load(from: try ConfigFile.load(path: path))
+            } ?? (config: HTTPServerConfig(), warnings: [])
             let (dialplan, dialplanWarnings) = try Dialplan.load(path: path("extensions.conf"))
             let cdr = try CDRConfig.load(directory: directory)
             var warnings = sip.warnings.map(\.description) + rtp.warnings.map(\.description)
@@ -57,6 +63,7 @@ struct LoadedConfiguration {
             warnings += musicOnHold.warnings.map(\.description) + queues.warnings.map(\.description)
             warnings += cdr.warnings
             warnings += webhooks.warnings.map(\.description)
+            warnings += http.warnings.map(\.description)
             return LoadedConfiguration(
                 sip: sip, rtp: rtp, pbxd: pbxd, dialplan: dialplan,
                 dataDirectory: dataDirectoryOverride ?? pbxd.dataDirectory,
@@ -67,6 +74,7 @@ struct LoadedConfiguration {
                 queues: queues,
                 cdr: cdr,
                 webhooks: webhooks.configs,
+                http: http.config,
                 warnings: warnings)
         } catch {
             throw StartupError(description: error.description)

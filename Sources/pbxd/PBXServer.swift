@@ -5,6 +5,7 @@ import CDRBackends
 import Dialplan
 import IVR
 import Foundation
+import HTTPServer
 import Logging
 import NIOCore
 import NIOPosix
@@ -30,6 +31,11 @@ final class PBXServer {
         let configuration = try LoadedConfiguration.load(directory: configDirectory, dataDirectoryOverride: dataDirectory)
         for warning in configuration.warnings { logger.warning("\(warning)") }
         return PBXServer(configuration: configuration, logger: logger)
+    }
+
+    /// call.ended's `recording_url` from the HTTP port's signer.
+    private static func linkMaker(_ signer: RecordingLinkSigner) -> CallEventMapper.RecordingLink {
+        { file in signer.link(toFile: file) }
     }
 
     func run() async throws {
@@ -74,8 +80,10 @@ final class PBXServer {
             recordingsDirectory: (configuration.dataDirectory as NSString).appendingPathComponent("recordings"),
             musicOnHold: configuration.musicOnHold)
         IVRApplications.register(into: &applications, settings: mediaSettings)
-        // MixMonitor/StopMixMonitor: recordings under <datadir>/recordings/YYYY/MM/DD.
-        MixMonitorApplications.register(into: &applications, recordingsDirectory: mediaSettings.recordingsDirectory)
+        // MixMonitor/StopMixMonitor: recordings under <datadir>/recordings/YYYY/MM/DD, named in
+        // the CDR's recordingfile.
+        MixMonitorApplications.register(
+            into: &applications, recordingsDirectory: mediaSettings.recordingsDirectory, cdrVariables: cdr.variables)
         // AGI(): FastAGI servers and local scripts (<datadir>/agi-bin unless pbxd.conf agidir=).
         AGIApplication.register(
             into: &applications,
@@ -101,10 +109,11 @@ final class PBXServer {
             engine: queueEngine, musicOnHold: configuration.musicOnHold, queueLog: queueLog, applications: &applications,
             functions: &functions, managerActions: managerActions, commands: commands)
         functions.register(CDRFunction.make(store: cdr.variables))
-        // AMI MixMonitor/StopMixMonitor find their channel in the live-channel registry.
+        // AMI MixMonitor/StopMixMonitor find their channel in the live-channel registry and name
+        // the file in the CDR as the application does.
         MixMonitorManagerActions.register(
             into: managerActions, recordingsDirectory: mediaSettings.recordingsDirectory,
-            lookup: { name in channels.channel(named: name) as? any CallRecording })
+            lookup: { name in channels.channel(named: name) as? any CallRecording }, cdrVariables: cdr.variables)
         let executor = DialplanExecutor(
             dialplan: configuration.dialplan, dialer: SIPDialer(driver: driver), applications: applications,
             functions: functions, astDB: astDB,
@@ -116,9 +125,16 @@ final class PBXServer {
         driver.startCall = { channel, context, exten in
             Task { await liveDialplan.executor.run(channel: channel, context: context, exten: exten, variables: channel.dialplanVariables) }
         }
+        // Signed links to recordings, when pbxd.conf [http] serves them (and has a secret).
+        let http = configuration.http
+        let recordingLinks = http.enabled ? http.secret.map {
+            RecordingLinkSigner(
+                secret: $0, recordingsDirectory: mediaSettings.recordingsDirectory, base: http.linkBase, ttlSeconds: http.linkTTLSeconds)
+        } : nil
         // CRM webhooks: each [webhook NAME] of pbxd.conf gets the bus's events through its
-        // outbox in pbxd.sqlite (the durable queue webhook:NAME).
-        let webhooks = try WebhookService(configs: configuration.webhooks, storage: storage, group: group)
+        // outbox in pbxd.sqlite (the durable queue webhook:NAME); call.ended carries its recording's link.
+        let webhooks = try WebhookService(
+            configs: configuration.webhooks, storage: storage, group: group, recordingLink: recordingLinks.map(Self.linkMaker))
         let webhookTask = configuration.webhooks.isEmpty ? nil : Task { await webhooks.run(bus: events) }
         let qualify = QualifyService(driver: driver, peers: sip.peers, logger: Logger(label: "pbxd.sip.qualify"))
         driver.reachability = { qualify.reachability(of: $0) }
@@ -168,12 +184,20 @@ final class PBXServer {
             metadata: ["sip": "\(sip.general.udpBind)", "tcp": "\(sip.general.tcpEnabled ? sip.general.tcpBind.description : "off")",
                 "rtp": "\(configuration.rtp.portStart)-\(configuration.rtp.portEnd)", "peers": "\(sip.peers.count)"])
 
+        // pbxd.conf [http]: /health and the recordings behind the webhooks' links.
+        let httpListener = http.enabled
+            ? try await HTTPListener.start(
+                host: http.bindAddress, port: http.port, recordingsDirectory: mediaSettings.recordingsDirectory,
+                signer: recordingLinks, group: group)
+            : nil
+
         system.announceBooted()
 
         let signal = await SignalWaiter.waitForTermination()
         logger.notice("shutting down", metadata: ["signal": "\(signal)"])
         manager?.stop()
         await controlSocket.stop()
+        await httpListener?.stop()
         await driver.shutdown()
         webhookTask?.cancel()
         // After the calls' Hangup events, before AMI (when it exists) closes its sockets.

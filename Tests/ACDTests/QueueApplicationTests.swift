@@ -16,7 +16,8 @@ import Testing
     }
 
     static func run(queues: String, members: [String: MemberBehaviour], dialplan: String = "exten => 600,1,Queue(600,,,,3)\n same => n,ACDProbe(${QUEUESTATUS})\n",
-                    agentHangsUp: Bool = false, caller configure: @escaping @Sendable (FakeQueueChannel) async -> Void = { _ in }) async throws -> Run {
+                    agentHangsUp: Bool = false, extra: [Application] = [],
+                    caller configure: @escaping @Sendable (FakeQueueChannel) async -> Void = { _ in }) async throws -> Run {
         let config = try QueuesConfig(ConfigFile.parse(queues, fileName: "queues.conf"))
         let queueLog = CapturedQueueLog()
         let engine = QueueEngine(config: config, queueLog: queueLog)
@@ -29,6 +30,7 @@ import Testing
             await log.add("probe \(data)")
             return .proceed
         })
+        for application in extra { applications.register(application) }
         let dialer = FakeQueueDialer(log: log, members: members, agentHangsUp: agentHangsUp)
         let executor = DialplanExecutor(dialplan: try Dialplan.parse("[queues]\n" + dialplan).dialplan, dialer: dialer,
                                         applications: applications, functions: functions)

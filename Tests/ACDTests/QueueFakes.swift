@@ -16,7 +16,7 @@ actor FakeQueueChannel: CallChannel {
     nonisolated let name: String
     nonisolated let uniqueID: String
     nonisolated let linkedID: String
-    private let log: CallLog
+    let log: CallLog
     private let label: String
     private(set) var state: ChannelState = .up
     private(set) var isHungUp = false

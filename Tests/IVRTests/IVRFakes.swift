@@ -21,6 +21,7 @@ enum IVREvent: Equatable, CustomStringConvertible {
     case echo(terminators: String)
     case continuous(ContinuousSound, Duration?)
     case sendDTMF(String, duration: Duration, gap: Duration)
+    case mixMonitor(MixMonitorRequest)
 
     var description: String {
         switch self {
@@ -35,6 +36,7 @@ enum IVREvent: Equatable, CustomStringConvertible {
         case .echo(let terminators): "echo(\(terminators))"
         case .continuous(let sound, let duration): "continuous(\(sound),\(String(describing: duration)))"
         case .sendDTMF(let digits, let duration, let gap): "sendDTMF(\(digits),\(duration),\(gap))"
+        case .mixMonitor(let request): "mixMonitor(\(request.path))"
         }
     }
 }
@@ -230,7 +232,8 @@ let testProbe = Application(name: "TestProbe", isInstant: true) { execution, dat
 /// Runs `channel` through `text` from `exten@default` with the IVR applications registered as
 /// pbxd registers them, and returns what the channel saw.
 func runIVR(_ text: String, exten: String = "s", channel: IVRFakeChannel = IVRFakeChannel(),
-            log: IVRLog = IVRLog(), settings: MediaApplicationSettings? = nil) async throws -> [IVREvent] {
+            log: IVRLog = IVRLog(), settings: MediaApplicationSettings? = nil,
+            extra: [Application] = []) async throws -> [IVREvent] {
     var applications = ApplicationRegistry.standard
     if let settings {
         IVRApplications.register(into: &applications, settings: settings)
@@ -238,6 +241,7 @@ func runIVR(_ text: String, exten: String = "s", channel: IVRFakeChannel = IVRFa
         IVRApplications.register(into: &applications)
     }
     applications.register(testProbe)
+    for application in extra { applications.register(application) }
     var functions = FunctionRegistry.standard
     IVRApplications.register(into: &functions)
     let dialplan = try Dialplan.parse(text, fileName: "extensions.conf").dialplan

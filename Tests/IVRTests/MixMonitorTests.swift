@@ -24,6 +24,12 @@ actor RecordingFakeChannel: CallRecording {
     }
 }
 
+/// The IVR fake channel records MixMonitor requests as events (and never refuses one).
+extension IVRFakeChannel: CallRecording {
+    func startMixMonitor(_ request: MixMonitorRequest) async throws(MixMonitorError) { record(.mixMonitor(request)) }
+    func stopMixMonitor() async -> Bool { false }
+}
+
 @Suite struct MixMonitorTests {
     let recordings = NSTemporaryDirectory() + "mixmon-\(UUID().uuidString)"
 
@@ -40,6 +46,8 @@ actor RecordingFakeChannel: CallRecording {
         #expect(MixMonitorApplications.path("call-1795306812.12", folder: folder) == folder + "/call-1795306812.12.wav")
         #expect(MixMonitorApplications.path("x.WAV", folder: folder) == folder + "/x.WAV")
         #expect(MixMonitorApplications.path("/abs/y.wav", folder: folder) == "/abs/y.wav")
+        #expect(MixMonitorApplications.path("long.ogg", folder: folder) == folder + "/long.ogg")
+        #expect(MixMonitorApplications.path("long.OPUS", folder: folder) == folder + "/long.OPUS")
     }
 
     @Test func managerActionsStartAndStopByChannelName() async throws {
@@ -74,5 +82,55 @@ actor RecordingFakeChannel: CallRecording {
             Issue.record("second stop"); return
         }
         #expect(await channel.stops == 1)
+    }
+}
+
+@Suite struct MixMonitorCDRTests {
+    /// The application names the mixed file in MIXMONITOR_FILENAME and the channel's CDR
+    /// `recordingfile`; a later `Set(CDR(recordingfile)=…)` replaces it.
+    @Test func applicationSetsTheCDRRecordingFile() async throws {
+        let recordings = NSTemporaryDirectory() + "mixmon-cdr-\(UUID().uuidString)"
+        let store = CDRVariableStore()
+        let channel = IVRFakeChannel(state: .up)
+        let events = try await runIVR(
+            """
+            [default]
+            exten => s,1,MixMonitor(call-${UNIQUEID})
+             same => n,TestProbe(${MIXMONITOR_FILENAME})
+            """, channel: channel, extra: MixMonitorApplications.all(recordingsDirectory: recordings, cdrVariables: store))
+        let path = try #require(probes(events).first)
+        #expect(path.hasPrefix(recordings + "/") && path.hasSuffix("/call-1732200000.1.wav"))
+        #expect(events.contains(.mixMonitor(MixMonitorRequest(path: path))))
+        #expect(store.value("recordingfile", channel: channel.uniqueID) == path)
+    }
+
+    /// A file that cannot be created (its folder is a regular file) leaves `recordingfile` unset.
+    @Test func failedStartLeavesNoRecordingFile() async throws {
+        let blocker = NSTemporaryDirectory() + "mixmon-file-\(UUID().uuidString)"
+        FileManager.default.createFile(atPath: blocker, contents: Data())
+        let store = CDRVariableStore()
+        let events = try await runIVR(
+            """
+            [default]
+            exten => s,1,MixMonitor(\(blocker)/sub/x.wav)
+             same => n,TestProbe(${MIXMONITOR_FILENAME})
+            """, channel: IVRFakeChannel(state: .up),
+            extra: MixMonitorApplications.all(recordingsDirectory: NSTemporaryDirectory(), cdrVariables: store))
+        #expect(probes(events) == [""])
+        #expect(store.count == 0)
+    }
+
+    /// The AMI action names the file in the CDR too (the channel found is a `CallChannel`).
+    @Test func managerActionSetsTheCDRRecordingFile() async throws {
+        let recordings = NSTemporaryDirectory() + "mixmon-cdr-\(UUID().uuidString)"
+        let store = CDRVariableStore()
+        let channel = IVRFakeChannel(state: .up)
+        let registry = ManagerActionRegistry()
+        MixMonitorManagerActions.register(
+            into: registry, recordingsDirectory: recordings, lookup: { _ in channel }, cdrVariables: store)
+        let action = try #require(registry.action(named: "MixMonitor"))
+        let reply = await action.handler(ManagerRequest(headers: [.init("Channel", channel.name), .init("File", "ami")]))
+        guard case .success(_, let fields) = reply else { Issue.record("start: \(reply)"); return }
+        #expect(store.value("recordingfile", channel: channel.uniqueID) == fields.first?.value)
     }
 }

@@ -100,7 +100,11 @@ enum QueueApplication {
                 return executor.hasExtension(context: context, exten: String(key), callerID: callerID)
             },
             logger: execution.logger, transferTarget: execution.redirectTarget)
-        switch await session.run(instructions: instructions) {
+        let format = settings.monitorFormat
+        let outcome = await session.run(instructions: instructions) {
+            if let format { await QueueRecording.start(execution, format: format) }
+        }
+        switch outcome {
         case .completed(let reason):
             if reason == .agent, options.continueAfterAgent, !(await channel.isHungUp) {
                 execution.setVariable("QUEUESTATUS", QueueStatus.continue.rawValue)

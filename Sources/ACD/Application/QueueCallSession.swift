@@ -43,7 +43,9 @@ struct QueueCallSession: Sendable {
         case key(Character)
     }
 
-    func run(instructions: AsyncStream<QueueInstruction>) async -> Outcome {
+    /// - Parameter recordBridge: runs once a member is connected, just before the bridge
+    ///   (queue recording); on the caller's own task, so it may use the dialplan run.
+    func run(instructions: AsyncStream<QueueInstruction>, recordBridge: () async -> Void = {}) async -> Outcome {
         let (events, sink) = AsyncStream<Event>.makeStream()
         let legs = MemberLegs()
         let media = CallerMedia()
@@ -74,7 +76,8 @@ struct QueueCallSession: Sendable {
                     guard await engine.answered(queue: settings.name, caller: channel.uniqueID, interface: assignment.interface) else {
                         continue
                     }
-                    outcome = await connect(assignment, placed, ringStarted: started, media: media, legs: legs, joinedAt: joinedAt)
+                    outcome = await connect(assignment, placed, ringStarted: started, media: media, legs: legs, joinedAt: joinedAt,
+                                            recordBridge: recordBridge)
                 case .ringEnded:
                     if options.noRetry, await legs.isEmpty { outcome = .exited(.timeout) }
                 case .callerHungUp:
@@ -148,7 +151,8 @@ struct QueueCallSession: Sendable {
     /// Announces and bridges; nil when the member dropped before the bridge (the caller waits
     /// on, other members still ringing).
     private func connect(_ assignment: RingAssignment, _ placed: PlacedCall, ringStarted: ContinuousClock.Instant,
-                         media: CallerMedia, legs: MemberLegs, joinedAt: ContinuousClock.Instant) async -> Outcome? {
+                         media: CallerMedia, legs: MemberLegs, joinedAt: ContinuousClock.Instant,
+                         recordBridge: () async -> Void) async -> Outcome? {
         let agent = placed.channel
         let holdSeconds = Int(joinedAt.duration(to: .now).components.seconds)
         await media.stop(on: channel)
@@ -174,6 +178,7 @@ struct QueueCallSession: Sendable {
         await engine.connected(queue: settings.name, caller: callerSnapshot, interface: assignment.interface,
                                agent: await agent.snapshot, ringTime: ringStarted.duration(to: .now))
         await legs.cancelAll(except: assignment.interface)
+        await recordBridge()
         let end = await dialer.bridge(channel, with: agent)
         let reason: CompletionReason
         switch end {

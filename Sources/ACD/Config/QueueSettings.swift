@@ -103,8 +103,20 @@ public struct QueueSettings: Sendable, Hashable {
     public var members: [MemberDefinition] = []
     /// The queuerules.conf rule a caller follows unless Queue() names one (`defaultrule`).
     public var defaultRule: String?
+    /// `monitor-format`: record every answered call of this queue, from the bridge on, in this
+    /// format (`wav`, or `ogg`/`opus` for Ogg/Opus); nil: no recording.
+    public var monitorFormat: String?
+    /// `monitor-type` (default from `[general]`): pbxd records with MixMonitor either way.
+    public var monitorType: MonitorType = .monitor
 
     public init(name: String) { self.name = name }
+
+    /// app_queue's `monitor-type`: `MixMonitor`, or anything else for res_monitor's Monitor.
+    public enum MonitorType: Sendable, Hashable {
+        case monitor, mixMonitor
+
+        init(_ value: String) { self = value.lowercased() == "mixmonitor" ? .mixMonitor : .monitor }
+    }
 
     public enum PositionAnnouncement: String, Sendable, Hashable {
         case yes, no, limit, more

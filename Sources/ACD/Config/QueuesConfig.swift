@@ -41,6 +41,11 @@ public struct QueuesConfig: Sendable {
     }
 
     public init(_ file: ConfigFile) throws(ConfigError) {
+        // [general] monitor-type is every queue's default, wherever the section is.
+        var monitorType = QueueSettings.MonitorType.monitor
+        for section in file.sections where section.name.lowercased() == "general" {
+            for entry in section.entries where entry.key.lowercased() == "monitor-type" { monitorType = .init(entry.value) }
+        }
         for section in file.sections {
             switch section.name.lowercased() {
             case "general":
@@ -59,7 +64,7 @@ public struct QueuesConfig: Sendable {
                 guard !queues.contains(where: { $0.name == section.name }) else {
                     throw ConfigError("queue '\(section.name)' is defined twice", at: section.location)
                 }
-                queues.append(try parseQueue(section))
+                queues.append(try parseQueue(section, monitorType: monitorType))
             }
         }
         let names = Set(queues.map(\.name))
@@ -79,8 +84,10 @@ public struct QueuesConfig: Sendable {
         "negative_penalty_invokes_empty", "keepstats", "log_restricted_caller_id",
     ]
 
-    private mutating func parseQueue(_ section: ConfigSection) throws(ConfigError) -> QueueSettings {
+    private mutating func parseQueue(_ section: ConfigSection, monitorType: QueueSettings.MonitorType) throws(ConfigError) -> QueueSettings {
         var queue = QueueSettings(name: section.name)
+        queue.monitorType = monitorType
+        var monitorFormatAt = section.location
         for entry in section.entries {
             if entry.key.lowercased() == "defaultrule", !entry.value.isEmpty {
                 ruleReferences.append((entry.value, entry.location))
@@ -90,7 +97,20 @@ public struct QueuesConfig: Sendable {
             } else if entry.key.lowercased() == "timeoutrestart", queue.timeoutRestart {
                 // The dialer reports no busy/ringing restarts to the queue yet.
                 warnings.append(ConfigWarning("timeoutrestart=yes is not applied yet: a member's ring timeout never restarts", at: entry.location))
+            } else if entry.key.lowercased() == "monitor-format" {
+                monitorFormatAt = entry.location
+                if let format = queue.monitorFormat, !["wav", "ogg", "opus"].contains(format.lowercased()) {
+                    warnings.append(ConfigWarning(
+                        "monitor-format=\(format): pbxd records wav, ogg or opus; queue '\(section.name)' is recorded as wav", at: entry.location))
+                    queue.monitorFormat = "wav"
+                }
             }
+        }
+        if queue.monitorFormat != nil, queue.monitorType == .monitor {
+            // res_monitor's Monitor (two files mixed afterwards) is not in pbxd; the result a
+            // site wants — one file of the whole conversation — is what MixMonitor writes.
+            warnings.append(ConfigWarning(
+                "queue '\(section.name)': monitor-type Monitor is not supported; its calls are recorded with MixMonitor", at: monitorFormatAt))
         }
         return queue
     }
@@ -146,6 +166,8 @@ public struct QueuesConfig: Sendable {
             queue.agentIDPrompt = entry.value
         case "member": queue.members.append(try member(entry, in: queue))
         case "defaultrule": queue.defaultRule = entry.value.isEmpty ? nil : entry.value
+        case "monitor-format": queue.monitorFormat = entry.value.isEmpty ? nil : entry.value
+        case "monitor-type": queue.monitorType = .init(entry.value)
         default: return false
         }
         return true

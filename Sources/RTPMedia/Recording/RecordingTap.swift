@@ -2,7 +2,8 @@ import Dispatch
 import NIOConcurrencyHelpers
 import NIOCore
 
-/// The disk side of a recording: a `WAVStreamWriter` on its own serial queue, fed with chunks of
+/// The disk side of a recording: a `RecordingFileWriter` (WAV, or Ogg/Opus for `.ogg`/`.opus`
+/// names) on its own serial queue, fed with chunks of
 /// samples. The event loop only hands chunks over (`enqueue` never blocks on disk); at most
 /// `maxPendingChunks` may wait, beyond that a chunk is dropped and counted (a stalled disk must
 /// not grow memory without bound).
@@ -10,7 +11,7 @@ public final class RecordingSink: @unchecked Sendable {
     // @unchecked: `writer` and `failure` are only touched on `queue` (enqueue, finish and the
     // initialiser's synchronous hop); the counters are behind `state`'s lock.
     private let queue: DispatchQueue
-    private var writer: WAVStreamWriter?
+    private var writer: (any RecordingFileWriter)?
     private var failure: (any Error)?
     private let state = NIOLockedValueBox((pending: 0, dropped: 0))
     public let path: String
@@ -21,7 +22,7 @@ public final class RecordingSink: @unchecked Sendable {
         self.path = path
         self.maxPendingChunks = maxPendingChunks
         self.queue = DispatchQueue(label: "pbxd.recording")
-        self.writer = try WAVStreamWriter(path: path, sampleRate: sampleRate)
+        self.writer = try RecordingFormat.writer(path: path, sampleRate: sampleRate)
     }
 
     /// Hands a chunk to the writer; false when it was dropped (too many pending).
