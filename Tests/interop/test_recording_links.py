@@ -368,3 +368,11 @@ def test_queue_calls_are_recorded_with_both_parties(recorded_queue_pbxd, procs, 
     assert shares[0] > 0.3 and shares[1] > 0.3, f"the queue recording lacks a party: shares (caller, agent) = {shares}"
     rows = cdr_rows(pbxd, uniqueid)
     assert rows and all(r["recordingfile"] == str(path) for r in rows), rows
+    # The queue call's record as Asterisk writes it: the caller's leg, the agent as dstchannel,
+    # Queue as the last application, answered, with talk time.
+    answered = [r for r in rows if r["disposition"] == "ANSWERED"]
+    assert len(answered) == 1, rows
+    row = answered[0]
+    assert (row["dst"], row["lastapp"]) == ("600", "Queue"), row
+    assert row["channel"].startswith("SIP/1001-") and row["dstchannel"].startswith("SIP/811-"), row
+    assert row["src"] == "1001" and row["linkedid"] == uniqueid and int(row["billsec"]) >= 2, row
