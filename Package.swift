@@ -188,7 +188,10 @@ let package = Package(
         ),
         .testTarget(
             name: "RTPMediaTests",
-            dependencies: ["RTPMedia", "COpus", .product(name: "NIOEmbedded", package: "swift-nio")]
+            dependencies: [
+                "RTPMedia", "COpus", .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "PBXCoreTests",

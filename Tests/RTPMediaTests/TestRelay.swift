@@ -1,11 +1,19 @@
+import NIOConcurrencyHelpers
 import NIOPosix
 import RTPMedia
 
-/// A relay on loopback for one test, with 100 ports of its own picked at random so that tests
-/// running at once (or two test runs on one machine) don't fight over the same ports.
+/// A relay on loopback for one test, with 100 ports of its own: blocks are handed out in turn
+/// from a random starting block, so tests running at once in this process never share ports
+/// and two test runs on one machine are unlikely to.
 enum TestRelay {
+    private static let nextBlock = NIOLockedValueBox(Int.random(in: 0..<80))
+
     static func make() throws -> RTPRelay {
-        let start = 50_000 + Int.random(in: 0..<80) * 100
+        let block = nextBlock.withLockedValue { block -> Int in
+            defer { block = (block + 1) % 80 }
+            return block
+        }
+        let start = 50_000 + block * 100
         return RTPRelay(group: MultiThreadedEventLoopGroup.singleton,
                         portPool: try RTPPortPool(range: start...(start + 99)), bindHost: "127.0.0.1")
     }
