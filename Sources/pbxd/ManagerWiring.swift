@@ -78,4 +78,9 @@ struct ManagerWiring {
     func stop() {
         server.stop()
     }
+
+    /// Ends the client sessions (after the Shutdown event went out).
+    func closeSessions() async {
+        await server.closeSessions()
+    }
 }

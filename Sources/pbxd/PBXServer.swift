@@ -200,8 +200,9 @@ final class PBXServer {
         await httpListener?.stop()
         await driver.shutdown()
         webhookTask?.cancel()
-        // After the calls' Hangup events, before AMI (when it exists) closes its sockets.
+        // After the calls' Hangup events, before the manager closes its client sessions.
         system.announceShutdown()
+        await manager?.closeSessions()
         try? await signallingLoop.submit {
             qualify.stop()
             registrar.stop()

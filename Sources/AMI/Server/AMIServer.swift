@@ -18,6 +18,8 @@ public final class AMIServer: Sendable {
     private let limits: AMIWireLimits
     private let unauthenticated = NIOLockedValueBox(0)
     private let listener = NIOLockedValueBox<(any Channel)?>(nil)
+    /// Open client connections, so shutdown can close them while the event loops still run.
+    private let connections = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
 
     public init(context: ManagerContext, group: any EventLoopGroup, limits: AMIWireLimits = AMIWireLimits()) {
         self.context = context
@@ -52,9 +54,18 @@ public final class AMIServer: Sendable {
         }
     }
 
-    /// Stops accepting connections (sessions already open end when their clients leave).
+    /// Stops accepting connections (sessions already open end when their clients leave, or at
+    /// `closeSessions`).
     public func stop() {
         listener.withLockedValue { $0 }?.close(promise: nil)
+    }
+
+    /// Closes every client connection: the last step of a shutdown, after the Shutdown event.
+    /// The sessions get a moment to write what they hold first (Shutdown included).
+    public func closeSessions(grace: Duration = .milliseconds(200)) async {
+        try? await Task.sleep(for: grace)
+        let open = connections.withLockedValue { Array($0.values) }
+        for channel in open { try? await channel.close() }
     }
 
     private func serve(_ connection: NIOAsyncChannel<AMIInbound, Never>) async {
@@ -72,6 +83,9 @@ public final class AMIServer: Sendable {
             try? await channel.close()
             return
         }
+        let key = ObjectIdentifier(channel)
+        connections.withLockedValue { $0[key] = channel }
+        defer { _ = connections.withLockedValue { $0.removeValue(forKey: key) } }
         let endpoints = SessionEndpoints(
             localHost: channel.localAddress?.ipAddress ?? "0.0.0.0", localPort: channel.localAddress?.port ?? 0,
             remoteHost: remoteHost, remotePort: channel.remoteAddress?.port ?? 0)
