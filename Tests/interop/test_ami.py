@@ -62,7 +62,17 @@ write = originate,call
 @pytest.fixture
 def ami(request, procs, artifacts):
     """A running pbxd with the manager port open; yields the pbxd (with .ami_port)."""
-    gen = running_pbxd(request, procs, artifacts, prepare=write_manager_conf)
+    yield from manager_pbxd(request, procs, artifacts)
+
+
+@pytest.fixture
+def ami_stopped_by_test(request, procs, artifacts):
+    """As `ami`, for a test that stops pbxd itself."""
+    yield from manager_pbxd(request, procs, artifacts, stopped_by_test=True)
+
+
+def manager_pbxd(request, procs, artifacts, stopped_by_test: bool = False):
+    gen = running_pbxd(request, procs, artifacts, prepare=write_manager_conf, stopped_by_test=stopped_by_test)
     inst, _cap = next(gen)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -731,6 +741,23 @@ def test_channel_actions_during_a_call(ami, procs, artifacts):
     assert uac.rc == 0 and uas.rc == 0, "Hangup of the callee did not end the call cleanly\n" + both(uac, uas)
     c.action("Hangup", Channel=caller_name)
     assert c.response()["Message"] == "No such channel"
+    c.close()
+
+
+def test_shutdown_event_then_the_session_closes(ami_stopped_by_test):
+    """SIGTERM: a logged-in client gets `Event: Shutdown` and then the end of the connection,
+    and pbxd stops without errors."""
+    ami = ami_stopped_by_test
+    c = Raw(ami.ami_port)
+    assert c.login()["Response"] == "Success"
+    code, killed = ami.stop()
+    assert (code, killed) == (0, False), ami.log_tail(30)
+    seen = []
+    with contextlib.suppress(EOFError):
+        while True:
+            seen.append(c.message().get("Event"))
+    assert "Shutdown" in seen, seen
+    assert "ERROR" not in ami.log_text(), ami.log_tail(30)
     c.close()
 
 
