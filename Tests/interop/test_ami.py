@@ -881,7 +881,9 @@ def queue_lists_with_asterisk_ami(port: int) -> dict[str, list[dict]]:
             deadline = time.monotonic() + 5
             while time.monotonic() < deadline and not any(i["Event"] == done for i in items):
                 time.sleep(0.05)
-            out[action] = [{"Response": reply.status, **reply.keys}] + [dict(i) for i in items if i["Event"] != "SuccessfulAuth"]
+            # The login's own events (SuccessfulAuth, FullyBooted) may still be arriving.
+            out[action] = [{"Response": reply.status, **reply.keys}] + [
+                dict(i) for i in items if i["Event"] not in ("SuccessfulAuth", "FullyBooted")]
         pause = client.send_action(SimpleAction("QueuePause", Queue="600", Interface="SIP/811", Paused="true", Reason="lunch"))
         out["QueuePause"] = [{"Response": pause.response.status, **pause.response.keys}]
         return out
