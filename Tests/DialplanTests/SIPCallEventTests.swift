@@ -118,7 +118,7 @@ import Testing
     @Test func basicCallPublishesAsterisksChannelEventsInOrder() async throws {
         let caller = try await TestPhone.bind()
         let callee = try await TestPhone.bind()
-        let pbx = try await Switch.start(caller: caller, callee: callee, rtpPorts: 47600...47699)
+        let pbx = try await Switch.start(caller: caller, callee: callee, rtpPorts: 30600...30699)
         let recorder = EventRecorder(pbx.bus)
         let callID = "basic-\(Int.random(in: 1...1_000_000))@test"
         let local = "127.0.0.1"
@@ -249,7 +249,7 @@ import Testing
             return result == .hungUp ? .hangup(nil) : .proceed
         })
         let pbx = try await Switch.start(
-            caller: caller, callee: callee, rtpPorts: 47700...47799,
+            caller: caller, callee: callee, rtpPorts: 30700...30799,
             dialplan: """
                 [internal]
                 exten => 2000,1,Answer()
@@ -333,7 +333,7 @@ import Testing
     @Test func registrationAndQualifyPublishPeerStatus() async throws {
         let phone = try await TestPhone.bind()
         let unused = try await TestPhone.bind()
-        let pbx = try await Switch.start(caller: unused, callee: unused, rtpPorts: 47800...47809, extraPeers: """
+        let pbx = try await Switch.start(caller: unused, callee: unused, rtpPorts: 30800...30809, extraPeers: """
             [1003]
             type=friend
             host=dynamic
