@@ -138,10 +138,16 @@ import Testing
         await s1.close()
         await s1.close()  // idempotent
         #expect(relay.portPool.available == 48)
-        // The released ports are bindable again (sockets really closed).
-        let again = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: ports[0]).get()
-        try await again.close()
+        // The released ports are bindable again (sockets really closed) — within a moment: under
+        // a full parallel test run the kernel may take a little while to let go of the port.
+        var again: (any Channel)?
+        for _ in 0..<40 where again == nil {
+            again = try? await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .bind(host: "127.0.0.1", port: ports[0]).get()
+            if again == nil { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        let rebound = try #require(again, "port \(ports[0]) still in use after close")
+        try await rebound.close()
         await s2.close()
         #expect(relay.portPool.available == 50)
     }

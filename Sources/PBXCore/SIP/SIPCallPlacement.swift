@@ -48,7 +48,9 @@ extension SIPDialer {
             caller.hangupFuture.whenSuccess { ended.succeed(.callerHungUp($0)) }
             callee.hangupFuture.whenSuccess { ended.succeed(.calleeHungUp($0)) }
             caller.waitEnded.whenSuccess {
-                guard caller.isInterrupted, caller.hangupCause == nil else { return }
+                // Only while this bridge lasts: a later redirect of the caller is not ours.
+                guard caller.isInterrupted, caller.hangupCause == nil, callee.hangupCause == nil,
+                      caller.bridgedPeer === callee else { return }
                 // Redirected: the caller leaves the bridge with its media back for the dialplan.
                 caller.bridge?.leave(caller)
                 caller.bridgedPeer = nil
