@@ -147,31 +147,38 @@ def link_pbxd(request, procs, artifacts):
     yield from running_pbxd(request, procs, artifacts, extensions=DIALPLAN, prepare=prepare)
 
 
+def record_tone_call(pbxd, cap, procs, artifacts, exten: str, extension: str, ssrc: int) -> Path:
+    """Calls `exten` (which logs REC=<file> and runs MixMonitor), sends 2 s of a 1000 Hz tone,
+    waits for the hangup and the recording's end; returns the recording's path."""
+    uac, rtp, _, pbx_port = answered_call(pbxd, cap, procs, artifacts, exten, hold_ms=500)
+    try:
+        m = wait_log(pbxd, rf"REC=(\S+\.{extension})", 10)
+        assert m, pbxd.log_tail(40)
+        path = Path(m.group(1))
+        start = time.monotonic()
+        for i, pkt in enumerate(tone_packets(1000, ssrc, 100)):
+            if uac.proc.poll() is not None:
+                break
+            try:
+                rtp.sendto(pkt, ("127.0.0.1", pbx_port))
+            except OSError:
+                break
+            drain(rtp)
+            time.sleep(max(0.0, start + (i + 1) * 0.02 - time.monotonic()))
+        assert uac.wait().rc == 0
+    finally:
+        rtp.close()
+    assert wait_log(pbxd, r"MixMonitor stopped", 10), pbxd.log_tail(40)
+    return path
+
+
 def test_recorded_call_is_in_the_cdr_and_its_link_serves_the_wav(link_pbxd, procs, artifacts):
     pbxd, cap = link_pbxd
     receiver = Receiver(HOOK_PORT)
     try:
         status, body = raw_get(HTTP_PORT, "/health")
         assert (status, body) == (200, b"OK\n")
-        uac, rtp, _, pbx_port = answered_call(pbxd, cap, procs, artifacts, "704", hold_ms=500)
-        try:
-            m = wait_log(pbxd, r"REC=(\S+\.wav)", 10)
-            assert m, pbxd.log_tail(40)
-            path = Path(m.group(1))
-            start = time.monotonic()
-            for i, pkt in enumerate(tone_packets(1000, 0xD4, 100)):
-                if uac.proc.poll() is not None:
-                    break
-                try:
-                    rtp.sendto(pkt, ("127.0.0.1", pbx_port))
-                except OSError:
-                    break
-                drain(rtp)
-                time.sleep(max(0.0, start + (i + 1) * 0.02 - time.monotonic()))
-            assert uac.wait().rc == 0
-        finally:
-            rtp.close()
-        assert wait_log(pbxd, r"MixMonitor stopped", 10), pbxd.log_tail(40)
+        path = record_tone_call(pbxd, cap, procs, artifacts, "704", "wav", ssrc=0xD4)
         assert path.exists() and path.stat().st_size > 44 + 8000, path
         uniqueid = path.stem[len("link-"):]
 
@@ -222,25 +229,7 @@ def test_recorded_call_is_in_the_cdr_and_its_link_serves_the_wav(link_pbxd, proc
 
 def test_mixmonitor_ogg_opus(link_pbxd, procs, artifacts):
     pbxd, cap = link_pbxd
-    uac, rtp, _, pbx_port = answered_call(pbxd, cap, procs, artifacts, "706", hold_ms=500)
-    try:
-        m = wait_log(pbxd, r"REC=(\S+\.ogg)", 10)
-        assert m, pbxd.log_tail(40)
-        path = Path(m.group(1))
-        start = time.monotonic()
-        for i, pkt in enumerate(tone_packets(1000, 0xF6, 100)):
-            if uac.proc.poll() is not None:
-                break
-            try:
-                rtp.sendto(pkt, ("127.0.0.1", pbx_port))
-            except OSError:
-                break
-            drain(rtp)
-            time.sleep(max(0.0, start + (i + 1) * 0.02 - time.monotonic()))
-        assert uac.wait().rc == 0
-    finally:
-        rtp.close()
-    assert wait_log(pbxd, r"MixMonitor stopped", 10), pbxd.log_tail(40)
+    path = record_tone_call(pbxd, cap, procs, artifacts, "706", "ogg", ssrc=0xF6)
     decoded = artifacts / "opus-decoded.wav"
     out = subprocess.run(["opusdec", "--quiet", "--rate", "8000", str(path), str(decoded)], capture_output=True, timeout=30)
     assert out.returncode == 0, out.stderr.decode()
