@@ -43,7 +43,7 @@ extension SIPChannel {
     /// Waits for a buffered digit (one of `matching`, when given; others stay buffered).
     func receiveDigit(timeout: Duration, matching: String?) async -> Character? {
         guard await localMediaEndpoint() != nil else { return nil }
-        let nanos = Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+        let nanos = timeout.nanoseconds
         let promise = eventLoop.makePromise(of: Character?.self)
         eventLoop.execute {
             guard !self.isInterrupted else { return promise.succeed(nil) }

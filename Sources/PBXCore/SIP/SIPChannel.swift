@@ -270,7 +270,7 @@ public final class SIPChannel: CallChannel, ChannelEventSource, InterruptibleCha
     }
 
     public func waitForHangup(timeout: Duration) async -> Bool {
-        let nanos = Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+        let nanos = timeout.nanoseconds
         let outcome = eventLoop.makePromise(of: Bool.self)
         eventLoop.execute {
             guard self.hangupCause == nil, !self.isInterrupted else { return outcome.succeed(true) }
