@@ -4,7 +4,7 @@ import NIOConcurrencyHelpers
 import PBXCore
 
 /// The actions on live channels (ami.md §8.2–8.8; transcript ami-06): CoreShowChannels,
-/// Status, Hangup (name or /regex/), Getvar/Setvar on a channel, Redirect (+ExtraChannel) and
+/// Status (StatusAction.swift), Hangup (name or /regex/), Getvar/Setvar on a channel, Redirect (+ExtraChannel) and
 /// AbsoluteTimeout — over the switch's channel registry and the dialplan runs in progress.
 struct ChannelActions {
     let channels: ChannelRegistry
@@ -23,9 +23,7 @@ struct ChannelActions {
             }
             return .list(message: "Channels will follow", items: items, completeEvent: "CoreShowChannelsComplete")
         })
-        registry.register(ManagerAction(name: "Status", authority: [.system, .call, .reporting]) { request in
-            await status(request)
-        })
+        StatusAction(channels: channels, executions: executions, timeouts: timeouts).register(into: registry)
         registry.register(ManagerAction(name: "Hangup", authority: [.system, .call]) { request in
             await hangup(request)
         })
@@ -51,41 +49,6 @@ struct ChannelActions {
             timeouts.set(seconds, on: channel, registry: channels)
             return .success(message: "Timeout Set")
         })
-    }
-
-    /// Status: one `Event: Status` (with `Privilege: Call`, as captured) per channel, ending in
-    /// StatusComplete with both `ListItems` and `Items`. The codec fields Asterisk also prints
-    /// (Nativeformats, Readformat…) are left out: the registry does not know them.
-    private func status(_ request: ManagerRequest) async -> ManagerReply {
-        var live: [LiveChannel]
-        if let name = nonEmpty(request["Channel"]) {
-            guard let one = await channels.describe(name) else { return .error("No such channel") }
-            live = [one]
-        } else {
-            live = await channels.list()
-        }
-        let wanted = (request["Variables"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        var items: [ManagerEvent] = []
-        for channel in live {
-            let snapshot = channel.snapshot
-            var fields = [ManagerEvent.Field("Privilege", "Call")] + snapshot.fields()
-            fields += [
-                .init("Type", String(snapshot.name.prefix { $0 != "/" })), .init("DNID", ""),
-                .init("EffectiveConnectedLineNum", snapshot.connectedLineNumber.isEmpty ? "<unknown>" : snapshot.connectedLineNumber),
-                .init("EffectiveConnectedLineName", snapshot.connectedLineName.isEmpty ? "<unknown>" : snapshot.connectedLineName),
-                .init("TimeToHangup", String(timeouts.remaining(on: snapshot.uniqueID))), .init("BridgeID", channel.bridgeID),
-                .init("Application", channel.application), .init("Data", channel.applicationData),
-                .init("Callgroup", "0"), .init("Pickupgroup", "0"), .init("Seconds", String(channel.seconds())),
-            ]
-            for name in wanted {
-                let value = (try? await executions.value(of: name, channel: snapshot.uniqueID)) ?? nil
-                fields.append(.init("Variable", "\(name)=\(value ?? "")"))
-            }
-            if let actionID = nonEmpty(request["ActionID"]) { fields.append(.init("ActionID", actionID)) }
-            items.append(ManagerEvent(name: "Status", class: [], fields: fields))
-        }
-        return .list(message: "Channel status will follow", items: items, completeEvent: "StatusComplete",
-                     completeFields: [.init("Items", String(items.count))])
     }
 
     private func hangup(_ request: ManagerRequest) async -> ManagerReply {

@@ -120,7 +120,8 @@ public final class ChannelRegistry: Sendable {
     private static func describe(_ entry: Entry) async -> LiveChannel {
         LiveChannel(
             snapshot: await entry.channel.snapshot, createdAt: entry.createdAt, dialedNumber: entry.dialedNumber,
-            application: entry.application, applicationData: entry.applicationData, bridgeID: entry.bridgeID)
+            application: entry.application, applicationData: entry.applicationData, bridgeID: entry.bridgeID,
+            formats: await (entry.channel as? any MediaFormatReporting)?.formats)
     }
 
     private func entriesInCreationOrder() -> [Entry] {
@@ -154,10 +155,12 @@ public struct LiveChannel: Sendable {
     public var applicationData: String
     /// Empty when not bridged.
     public var bridgeID: String
+    /// Status `Nativeformats`/`Readformat`…; nil for a channel that can't tell.
+    public var formats: ChannelFormats?
 
     public init(
         snapshot: ChannelSnapshot, createdAt: Date, dialedNumber: String = "", application: String, applicationData: String,
-        bridgeID: String
+        bridgeID: String, formats: ChannelFormats? = nil
     ) {
         self.snapshot = snapshot
         self.createdAt = createdAt
@@ -165,6 +168,7 @@ public struct LiveChannel: Sendable {
         self.application = application
         self.applicationData = applicationData
         self.bridgeID = bridgeID
+        self.formats = formats
     }
 
     /// Whole seconds since the channel was created (Status `Seconds`).
