@@ -48,7 +48,10 @@ struct ManagerWiring {
                                      userAgent: $0.userAgent, expiresAt: $0.expiresAt)
                 }
             },
-            reachability: { name in (try? await loop.submit { qualify.reachability(of: name) }.get()) ?? .unknown })
+            reachability: { name in (try? await loop.submit { qualify.reachability(of: name) }.get()) ?? .unknown },
+            deviceState: { [driver = pbx.driver] name in
+                (try? await driver.eventLoop.submit { driver.deviceState(ofPeer: name) }.get()) ?? .unknown
+            })
         let managerConf = (pbx.configuration.configDirectory as NSString).appendingPathComponent("manager.conf")
         let reloadManager = ReloadableModule(name: "manager") {
             do throws(ConfigError) {

@@ -51,7 +51,7 @@ struct SessionFixture {
         let actions = ManagerActionRegistry()
         context = ManagerContext(config: config, bus: bus, actions: actions, commands: CLICommandRegistry(), throttle: throttle,
                                  failedLoginDelay: .zero, system: SystemStatus(events: bus))
-        let peers = SIPPeerDirectory(peers: [], registration: { _ in nil }, reachability: { _ in .unmonitored })
+        let peers = SIPPeerDirectory(peers: [], registration: { _ in nil }, reachability: { _ in .unmonitored }, deviceState: { _ in .invalid })
         ManagerActions.register(into: actions, context: context, environment: ManagerEnvironment(
             dialplan: Dialplan(), globals: GlobalVariables(["GREETING": "hello"]), astDB: InMemoryAstDB(), peers: peers,
             channels: ChannelRegistry(events: bus), executions: ExecutionRegistry(), reloadableModules: modules))

@@ -22,7 +22,7 @@ import Testing
                 name == "1001" ? PeerRegistration(host: "127.0.0.1", port: 7601, contact: "sip:1001@127.0.0.1:7601",
                                                   userAgent: "functional-check", expiresAt: Date().addingTimeInterval(126)) : nil
             },
-            reachability: { _ in .unmonitored })
+            reachability: { _ in .unmonitored }, deviceState: { _ in .notInUse })
     }
 
     func value(_ fields: [ManagerEvent.Field], _ key: String) -> String? { fields.first { $0.key == key }?.value }
@@ -50,17 +50,39 @@ import Testing
         #expect(!fields.contains { $0.value == "pw" })
     }
 
-    @Test func extensionStateFollowsRegistrationAndLiveChannels() async {
-        #expect(await ExtensionStateAction.state(of: "SIP/1001", peers: directory, live: []) == .idle)
-        #expect(await ExtensionStateAction.state(of: "SIP/811", peers: directory, live: []) == .unavailable)
-        #expect(await ExtensionStateAction.state(of: "SIP/811&SIP/loadgen", peers: directory, live: []) == .idle)
-        func channel(_ name: String, _ state: ChannelState) -> ChannelSnapshot {
-            ChannelSnapshot(name: name, state: state, uniqueID: "1.1", linkedID: "1.1")
+    /// A directory whose peers are in the given device states.
+    func directory(in states: [String: DeviceState]) -> SIPPeerDirectory {
+        var copy = directory
+        copy.deviceState = { states[$0] ?? .unknown }
+        return copy
+    }
+
+    @Test func extensionStateMapsDeviceStatesAsAsteriskDoes() async {
+        let cases: [(DeviceState, ExtensionState, String)] = [
+            (.notInUse, .idle, "Idle"), (.unknown, .idle, "Idle"), (.inUse, .inUse, "InUse"), (.busy, .busy, "Busy"),
+            (.unavailable, .unavailable, "Unavailable"), (.invalid, .unavailable, "Unavailable"),
+            (.ringing, .ringing, "Ringing"), (.ringInUse, .inUseRinging, "InUse&Ringing"), (.onHold, .onHold, "Hold"),
+        ]
+        for (device, expected, text) in cases {
+            let state = await ExtensionStateAction.state(of: "SIP/1001", peers: directory(in: ["1001": device]))
+            #expect(state == expected && state.text == text, "\(device)")
         }
-        #expect(await ExtensionStateAction.state(of: "SIP/1001", peers: directory, live: [channel("SIP/1001-00000001", .up)]) == .inUse)
-        #expect(await ExtensionStateAction.state(of: "SIP/1001", peers: directory, live: [channel("SIP/1001-00000002", .ringing)]) == .ringing)
-        #expect(await ExtensionStateAction.state(of: "SIP/1001", peers: directory, live: [channel("SIP/10010-00000002", .up)]) == .idle)
-        #expect(await ExtensionStateAction.state(of: "SIP/811&SIP/1001", peers: directory,
-                                                 live: [channel("SIP/811-00000003", .ringing), channel("SIP/1001-00000004", .up)]) == .inUse)
+        #expect([ExtensionState.inUse, .busy, .unavailable, .ringing, .inUseRinging, .onHold].map(\.rawValue) == [1, 2, 4, 8, 9, 16])
+    }
+
+    @Test func severalDevicesCombineAsAstDevstateAggregate() async {
+        func state(_ hint: String, _ states: [String: DeviceState]) async -> ExtensionState {
+            await ExtensionStateAction.state(of: hint, peers: directory(in: states))
+        }
+        #expect(await state("SIP/811&SIP/1001", ["811": .ringing, "1001": .inUse]) == .inUseRinging)
+        #expect(await state("SIP/811&SIP/1001", ["811": .ringing, "1001": .onHold]) == .inUseRinging)
+        #expect(await state("SIP/811&SIP/1001", ["811": .unavailable, "1001": .notInUse]) == .idle)
+        #expect(await state("SIP/811&SIP/1001", ["811": .onHold, "1001": .inUse]) == .inUse)
+        #expect(await state("SIP/811&SIP/1001", ["811": .onHold, "1001": .notInUse]) == .onHold)
+        #expect(await state("SIP/811&SIP/1001", ["811": .busy, "1001": .inUse]) == .busy)
+        // A device no driver knows is Invalid: alone it shows as Unavailable.
+        #expect(await state("PJSIP/200", [:]) == .unavailable)
+        #expect(await state("SIP/nobody", [:]) == .unavailable)
+        #expect(await state("SIP/nobody&SIP/1001", ["1001": .notInUse]) == .idle)
     }
 }

@@ -11,6 +11,24 @@ import Testing
         #expect(DeviceState.of(registered: true, reachable: true, calls: 2, ringing: 1, callLimit: nil) == .ringInUse)
         #expect(DeviceState.of(registered: true, reachable: true, calls: 1, ringing: 0, callLimit: 1) == .busy)
         #expect(DeviceState.of(registered: true, reachable: true, calls: 1, ringing: 1, callLimit: 1) == .ringing)
+        // chan_sip's order: hold first, then ringing, then call-limit.
+        #expect(DeviceState.of(registered: true, reachable: true, calls: 1, ringing: 0, onHold: 1, callLimit: nil) == .onHold)
+        #expect(DeviceState.of(registered: true, reachable: true, calls: 2, ringing: 1, onHold: 1, callLimit: 2) == .onHold)
+        #expect(DeviceState.of(registered: true, reachable: true, calls: 2, ringing: 1, callLimit: 2) == .ringInUse)
+        #expect(DeviceState.of(registered: true, reachable: true, calls: 2, ringing: 0, callLimit: 2) == .busy)
+        #expect(DeviceState.of(registered: true, reachable: true, calls: 1, ringing: 0, callLimit: 2) == .inUse)
+        #expect(DeviceState.of(registered: false, reachable: true, calls: 1, ringing: 0, onHold: 1, callLimit: nil) == .unavailable)
+    }
+
+    @Test func devicesAggregateAsAsterisk() {
+        #expect(DeviceState.aggregate([]) == .invalid)
+        #expect(DeviceState.aggregate([.unavailable, .notInUse]) == .notInUse)
+        #expect(DeviceState.aggregate([.ringing, .onHold]) == .ringInUse)
+        #expect(DeviceState.aggregate([.busy, .ringing]) == .ringInUse)
+        #expect(DeviceState.aggregate([.onHold, .notInUse]) == .onHold)
+        #expect(DeviceState.aggregate([.onHold, .inUse]) == .inUse)
+        #expect(DeviceState.aggregate([.inUse, .busy]) == .busy)
+        #expect(DeviceState.aggregate([.invalid, .unknown]) == .unknown)
     }
 
     @Test func numbersAndTokensAreAsterisks() {

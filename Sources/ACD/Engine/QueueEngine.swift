@@ -406,7 +406,7 @@ public actor QueueEngine {
         for member in queue.members {
             let state = device(of: member)
             if conditions.contains(.paused), member.paused { continue }
-            if conditions.contains(.inUse), state == .inUse || state == .busy || member.inCall { continue }
+            if conditions.contains(.inUse), state == .inUse || state == .busy || state == .onHold || member.inCall { continue }
             if conditions.contains(.ringing), state == .ringing { continue }
             if conditions.contains(.unavailable), state == .unavailable { sawUnavailable = true; continue }
             if conditions.contains(.invalid), state == .invalid { sawUnavailable = true; continue }

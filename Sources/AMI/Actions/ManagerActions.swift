@@ -35,7 +35,8 @@ public enum ManagerActions {
         ChannelActions(channels: environment.channels, executions: environment.executions, globals: environment.globals, bus: context.bus)
             .register(into: registry)
         SIPPeerActions.register(into: registry, directory: environment.peers)
-        ExtensionStateAction.register(into: registry, dialplan: environment.dialplan, peers: environment.peers, channels: environment.channels)
+        ExtensionStateAction.register(into: registry, dialplan: environment.dialplan, peers: environment.peers)
+        HintMonitor(dialplan: environment.dialplan, peers: environment.peers, bus: context.bus).start()
         ManagerCLICommands.register(into: context.commands, context: context)
     }
 }

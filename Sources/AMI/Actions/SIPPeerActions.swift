@@ -25,12 +25,17 @@ public struct SIPPeerDirectory: Sendable {
     /// The current registration of a peer (lower-case name), if any.
     public var registration: @Sendable (_ peer: String) async -> PeerRegistration?
     public var reachability: @Sendable (_ peer: String) async -> PeerReachability
+    /// The peer's device state (`SIP/<peer>`) as the channel driver derives it: registration,
+    /// qualify, live and ringing calls against `call-limit`, hold.
+    public var deviceState: @Sendable (_ peer: String) async -> DeviceState
 
     public init(peers: [SIPPeer], registration: @escaping @Sendable (String) async -> PeerRegistration?,
-                reachability: @escaping @Sendable (String) async -> PeerReachability) {
+                reachability: @escaping @Sendable (String) async -> PeerReachability,
+                deviceState: @escaping @Sendable (String) async -> DeviceState) {
         self.peers = peers
         self.registration = registration
         self.reachability = reachability
+        self.deviceState = deviceState
     }
 
     func peer(named name: String) -> SIPPeer? { peers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame } }

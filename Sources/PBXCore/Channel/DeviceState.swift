@@ -50,18 +50,40 @@ public enum DeviceState: Int, Sendable, Hashable, Codable, CaseIterable {
     /// as idle: a device nobody reports on is still tried).
     public var isIdle: Bool { self == .notInUse || self == .unknown }
 
-    /// A SIP peer's state as chan_sip derives it: unregistered or unreachable (qualify) →
-    /// UNAVAILABLE; otherwise from its live calls, against its call-limit when it has one.
-    public static func of(registered: Bool, reachable: Bool, calls: Int, ringing: Int, callLimit: Int?) -> DeviceState {
+    /// A SIP peer's state as chan_sip's `sip_devicestate` derives it: unregistered or
+    /// unreachable (qualify) → UNAVAILABLE; a call the phone put on hold → ONHOLD; then ringing
+    /// legs (RINGING, or RINGINUSE beside a talking one); at its `call-limit` → BUSY; else
+    /// INUSE or NOT_INUSE from its live calls.
+    public static func of(registered: Bool, reachable: Bool, calls: Int, ringing: Int, onHold: Int = 0, callLimit: Int?) -> DeviceState {
         guard registered, reachable else { return .unavailable }
-        let talking = calls - ringing
-        if let callLimit, calls >= callLimit, talking > 0 { return .busy }
-        switch (talking > 0, ringing > 0) {
-        case (true, true): return .ringInUse
-        case (false, true): return .ringing
-        case (true, false): return .inUse
-        case (false, false): return .notInUse
+        if onHold > 0 { return .onHold }
+        if ringing > 0 { return calls > ringing ? .ringInUse : .ringing }
+        if let callLimit, calls >= callLimit { return .busy }
+        return calls > 0 ? .inUse : .notInUse
+    }
+
+    /// Several devices as one (a hint `SIP/1001&SIP/1002`), as Asterisk's
+    /// `ast_devstate_aggregate` combines them: a ringing device beside one in use, on hold or
+    /// busy makes RINGINUSE; otherwise the state ranked highest in
+    /// INVALID < UNKNOWN < UNAVAILABLE < NOT_INUSE < ONHOLD < RINGING < INUSE < BUSY < RINGINUSE.
+    public static func aggregate(_ states: [DeviceState]) -> DeviceState {
+        let rank: [DeviceState: Int] = [
+            .invalid: 0, .unknown: 1, .unavailable: 2, .notInUse: 3, .onHold: 4, .ringing: 5, .inUse: 6, .busy: 7,
+            .ringInUse: 8,
+        ]
+        var result = DeviceState.invalid
+        var ringing = false
+        var inUse = false
+        for state in states {
+            if state == .ringing { ringing = true }
+            if state == .inUse || state == .onHold || state == .busy { inUse = true }
+            if ringing && inUse {
+                result = .ringInUse
+            } else if rank[state, default: 0] > rank[result, default: 0] {
+                result = state
+            }
         }
+        return result
     }
 }
 

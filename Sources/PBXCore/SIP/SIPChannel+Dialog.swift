@@ -60,6 +60,7 @@ extension SIPChannel {
         onHold = holding
         logger.info(holding ? "put on hold" : "taken off hold")
         publishEvent { holding ? .hold($0) : .unhold($0) }
+        driver.leg(self, isOnHold: holding)
     }
 
     private func respondWithCurrentSession(to request: SIPRequest, transaction: ServerTransactionHandle) {

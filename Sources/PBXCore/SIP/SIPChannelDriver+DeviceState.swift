@@ -21,7 +21,7 @@ extension SIPChannelDriver {
         }
         return DeviceState.of(
             registered: contactTarget(for: peer) != nil, reachable: reachable, calls: inUse(peer: peer.name),
-            ringing: deviceStates.ringing(peer.name), callLimit: peer.callLimit)
+            ringing: deviceStates.ringing(peer.name), onHold: deviceStates.onHold(peer.name), callLimit: peer.callLimit)
     }
 
     /// Starts publishing `DeviceStateChange` events on `bus`: every peer's state now, then each
@@ -63,6 +63,19 @@ extension SIPChannelDriver {
         deviceStateMayHaveChanged(peer: channel.peer.name)
     }
 
+    /// Notes that the phone of a leg put its call on hold or took it off (re-INVITE
+    /// sendonly/inactive, then sendrecv) → ONHOLD, as chan_sip's `sip_peer_hold` counts it.
+    func leg(_ channel: SIPChannel, isOnHold held: Bool) {
+        deviceStates.setOnHold(channel.uniqueID, peer: channel.peer.name, held)
+        deviceStateMayHaveChanged(peer: channel.peer.name)
+    }
+
+    /// Forgets an ended leg's ringing and hold (before its call slot is released).
+    func forgetLegState(_ channel: SIPChannel) {
+        deviceStates.setRinging(channel.uniqueID, peer: channel.peer.name, false)
+        deviceStates.setOnHold(channel.uniqueID, peer: channel.peer.name, false)
+    }
+
     private var peerNames: [String] { config.peers.map(\.name) }
 
     private func sweepDeviceStates() {
@@ -70,21 +83,31 @@ extension SIPChannelDriver {
     }
 }
 
-/// The driver's memory of what it last published per peer, and which legs ring.
+/// The driver's memory of what it last published per peer, and which legs ring or are held.
 /// Only touched on the driver's event loop (it is a stored property of the driver).
 final class DeviceStateTracker {
     var bus: EventBus?
     var sweep: RepeatedTask?
     private var published: [String: DeviceState] = [:]
     private var ringingLegs: [String: Set<String>] = [:]
+    private var heldLegs: [String: Set<String>] = [:]
 
     func ringing(_ peer: String) -> Int { ringingLegs[peer]?.count ?? 0 }
+    func onHold(_ peer: String) -> Int { heldLegs[peer]?.count ?? 0 }
 
     func setRinging(_ leg: String, peer: String, _ ringing: Bool) {
-        if ringing {
-            ringingLegs[peer, default: []].insert(leg)
+        Self.mark(leg, of: peer, ringing, in: &ringingLegs)
+    }
+
+    func setOnHold(_ leg: String, peer: String, _ held: Bool) {
+        Self.mark(leg, of: peer, held, in: &heldLegs)
+    }
+
+    private static func mark(_ leg: String, of peer: String, _ present: Bool, in table: inout [String: Set<String>]) {
+        if present {
+            table[peer, default: []].insert(leg)
         } else {
-            ringingLegs[peer]?.remove(leg)
+            table[peer]?.remove(leg)
         }
     }
 

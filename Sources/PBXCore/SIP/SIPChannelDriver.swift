@@ -292,7 +292,7 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
     func channelEnded(_ channel: SIPChannel) {
         if let id = channel.dialogID, channelsByDialog[id] === channel { channelsByDialog[id] = nil }
         if let transaction = channel.serverTransaction { channelsByInvite[transaction] = nil }
-        deviceStates.setRinging(channel.uniqueID, peer: channel.peer.name, false)
+        forgetLegState(channel)
         releaseCallSlot(for: channel.peer)
         media.release(channel.media)
     }
