@@ -18,6 +18,10 @@ import Testing
         #expect(DeviceState.of(registered: true, reachable: true, calls: 2, ringing: 0, callLimit: 2) == .busy)
         #expect(DeviceState.of(registered: true, reachable: true, calls: 1, ringing: 0, callLimit: 2) == .inUse)
         #expect(DeviceState.of(registered: false, reachable: true, calls: 1, ringing: 0, onHold: 1, callLimit: nil) == .unavailable)
+        // busylevel: busy below the call-limit, only when there is one (chan_sip).
+        #expect(DeviceState.of(registered: true, reachable: true, calls: 2, ringing: 0, callLimit: 5, busyLevel: 2) == .busy)
+        #expect(DeviceState.of(registered: true, reachable: true, calls: 1, ringing: 0, callLimit: 5, busyLevel: 2) == .inUse)
+        #expect(DeviceState.of(registered: true, reachable: true, calls: 2, ringing: 0, callLimit: nil, busyLevel: 2) == .inUse)
     }
 
     @Test func devicesAggregateAsAsterisk() {

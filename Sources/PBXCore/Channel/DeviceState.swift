@@ -52,13 +52,16 @@ public enum DeviceState: Int, Sendable, Hashable, Codable, CaseIterable {
 
     /// A SIP peer's state as chan_sip's `sip_devicestate` derives it: unregistered or
     /// unreachable (qualify) → UNAVAILABLE; a call the phone put on hold → ONHOLD; then ringing
-    /// legs (RINGING, or RINGINUSE beside a talking one); at its `call-limit` → BUSY; else
-    /// INUSE or NOT_INUSE from its live calls.
-    public static func of(registered: Bool, reachable: Bool, calls: Int, ringing: Int, onHold: Int = 0, callLimit: Int?) -> DeviceState {
+    /// legs (RINGING, or RINGINUSE beside a talking one); at its `call-limit` (or, with one, at
+    /// its `busylevel`) → BUSY; else INUSE or NOT_INUSE from its live calls.
+    public static func of(
+        registered: Bool, reachable: Bool, calls: Int, ringing: Int, onHold: Int = 0, callLimit: Int?, busyLevel: Int? = nil
+    ) -> DeviceState {
         guard registered, reachable else { return .unavailable }
         if onHold > 0 { return .onHold }
         if ringing > 0 { return calls > ringing ? .ringInUse : .ringing }
         if let callLimit, calls >= callLimit { return .busy }
+        if callLimit != nil, let busyLevel, busyLevel > 0, calls >= busyLevel { return .busy }
         return calls > 0 ? .inUse : .notInUse
     }
 

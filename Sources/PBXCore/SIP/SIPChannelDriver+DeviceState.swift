@@ -21,7 +21,8 @@ extension SIPChannelDriver {
         }
         return DeviceState.of(
             registered: contactTarget(for: peer) != nil, reachable: reachable, calls: inUse(peer: peer.name),
-            ringing: deviceStates.ringing(peer.name), onHold: deviceStates.onHold(peer.name), callLimit: peer.callLimit)
+            ringing: deviceStates.ringing(peer.name), onHold: deviceStates.onHold(peer.name), callLimit: peer.callLimit,
+            busyLevel: peer.busyLevel)
     }
 
     /// Starts publishing `DeviceStateChange` events on `bus`: every peer's state now, then each
