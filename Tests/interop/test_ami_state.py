@@ -179,7 +179,8 @@ def test_extension_state_shows_hold_then_in_use_after_unhold(ami, procs, artifac
 
 def test_extension_state_shows_busy_for_a_peer_at_its_call_limit(ami_limited, procs, artifacts):
     """1002 has call-limit=1: on its one answered call it is Busy (2), while 1001, without a
-    limit, is InUse (1); both are Idle again after the call."""
+    limit, is InUse (1) — in ExtensionState and in ExtensionStateList; both are Idle again
+    after the call."""
     ami = ami_limited
     c = base.Raw(ami.ami_port)
     c.login(events="off")
@@ -189,6 +190,15 @@ def test_extension_state_shows_busy_for_a_peer_at_its_call_limit(ami_limited, pr
     wait_bridged_status(c)
     assert extension_state(c, "1002") == (2, "Busy")
     assert extension_state(c, "1001") == (1, "InUse")
+    c.action("ExtensionStateList", ActionID="esl")
+    start = c.response()
+    assert (start["Message"], start["EventList"]) == ("Extension Statuses will follow", "start"), start
+    listed = []
+    while (m := c.message()).get("Event") == "ExtensionStatus":
+        assert list(m)[:2] == ["Event", "ActionID"] and m["ActionID"] == "esl", m
+        listed.append((m["Exten"], m["Context"], m["Hint"], m["Status"], m["StatusText"]))
+    assert (m["Event"], m["ListItems"]) == ("ExtensionStateListComplete", str(len(listed))), m
+    assert listed == [("1001", "hints", "SIP/1001", "1", "InUse"), ("1002", "hints", "SIP/1002", "2", "Busy")], listed
     uac = caller.wait()
     uas = callee.wait(abandon=uac.rc != 0)
     assert uac.rc == 0 and uas.rc == 0, both(uac, uas)

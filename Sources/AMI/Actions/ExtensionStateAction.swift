@@ -2,11 +2,12 @@ import Dialplan
 import Foundation
 import PBXCore
 
-/// ExtensionState (ami.md §8.9): the state of an extension's hint, from the device state of
-/// each SIP device it names (the channel driver's: Unavailable unregistered, Ringing, InUse,
-/// Busy at `call-limit`, OnHold after a hold re-INVITE), combined as Asterisk's
-/// `ast_devstate_aggregate` does (`SIP/1001&SIP/1002`). A device of another technology is
-/// Invalid, as Asterisk reports a device no driver knows.
+/// ExtensionState and ExtensionStateList (ami.md §8.9): the state of an extension's hint (of
+/// every literal hint, for the list), from the device state of each SIP device it names (the
+/// channel driver's: Unavailable unregistered, Ringing, InUse, Busy at `call-limit`, OnHold
+/// after a hold re-INVITE), combined as Asterisk's `ast_devstate_aggregate` does
+/// (`SIP/1001&SIP/1002`). A device of another technology is Invalid, as Asterisk reports a
+/// device no driver knows.
 enum ExtensionStateAction {
     static func register(into registry: ManagerActionRegistry, dialplan: Dialplan, peers: SIPPeerDirectory) {
         registry.register(ManagerAction(name: "ExtensionState", authority: [.call, .reporting]) { request in
@@ -19,6 +20,14 @@ enum ExtensionStateAction {
                 .init("Exten", exten), .init("Context", context), .init("Hint", hint ?? ""),
                 .init("Status", String(state.rawValue)), .init("StatusText", state.text),
             ])
+        })
+        registry.register(ManagerAction(name: "ExtensionStateList", authority: [.call, .reporting]) { _ in
+            var items: [ManagerEvent] = []
+            for hint in HintMonitor.hints(in: dialplan) {
+                let state = await self.state(of: hint.devices, peers: peers)
+                items.append(ExtensionState.statusEvent(exten: hint.exten, context: hint.context, hint: hint.devices, state: state))
+            }
+            return .list(message: "Extension Statuses will follow", items: items, completeEvent: "ExtensionStateListComplete")
         })
     }
 

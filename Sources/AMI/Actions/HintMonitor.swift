@@ -21,14 +21,19 @@ struct HintMonitor {
     let bus: EventBus
 
     init(dialplan: Dialplan, peers: SIPPeerDirectory, bus: EventBus) {
-        self.hints = dialplan.contexts.keys.sorted().flatMap { name in
+        self.hints = Self.hints(in: dialplan)
+        self.peers = peers
+        self.bus = bus
+    }
+
+    /// The literal extensions with a hint, by context name, in search order within each.
+    static func hints(in dialplan: Dialplan) -> [Hint] {
+        dialplan.contexts.keys.sorted().flatMap { name in
             dialplan.contexts[name]!.extensions.compactMap { entry in
                 guard let hint = entry.hint, !entry.pattern.isPattern else { return nil }
                 return Hint(context: name, exten: entry.pattern.text, devices: hint)
             }
         }
-        self.peers = peers
-        self.bus = bus
     }
 
     /// Starts watching (for as long as the bus lives); nothing to do without hints.

@@ -56,6 +56,7 @@ let actionSynopses: [String: String] = [
     "SIPpeers": "List SIP peers (text format).",
     "SIPshowpeer": "show SIP peer (text format).",
     "ExtensionState": "Check Extension Status.",
+    "ExtensionStateList": "List the current known extension states.",
     "CoreShowChannels": "List currently active channels.",
     "Status": "List channel status.",
     "Hangup": "Hangup channel.",
