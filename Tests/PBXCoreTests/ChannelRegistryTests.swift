@@ -14,10 +14,12 @@ import Testing
         let uniqueID: String
         let linkedID: String
         let hungUpWith = NIOLockedValueBox<HangupCause?>(nil)
-        init(_ name: String, _ uniqueID: String) {
+        let codec: String?
+        init(_ name: String, _ uniqueID: String, codec: String? = nil) {
             self.name = name
             self.uniqueID = uniqueID
             self.linkedID = uniqueID
+            self.codec = codec
         }
         var callerIDNumber: String { get async { "1001" } }
         var callerIDName: String { get async { "Alice" } }
@@ -111,6 +113,15 @@ import Testing
         #expect(events.first?["Channel"] == "SIP/1001-00000001")
         #expect(channel.hungUpWith.withLockedValue { $0 } == .callRejected)
     }
+
+    @Test func listingsCarryTheCodecAChannelReports() async {
+        let registry = ChannelRegistry()
+        registry.register(StubChannel("SIP/1001-00000001", "1795306664.1", codec: "alaw"))
+        registry.register(StubChannel("SIP/1002-00000002", "1795306664.2"))
+        #expect(await registry.describe("SIP/1001-00000001")?.formats == ChannelFormats(codec: "alaw"))
+        #expect(await registry.describe("SIP/1002-00000002")?.formats == nil)
+        #expect(await registry.list().map(\.formats?.nativeDescription) == ["(alaw)", nil])
+    }
 }
 
 /// `core show channels` against the Asterisk 18 capture (transcripts/ami-06-actions-lists.txt).
@@ -147,4 +158,8 @@ import Testing
         #expect(await console.run("core show channels count") == CLIResult(lines: ["1 active channel", "1 active call", "3 calls processed"]))
         #expect(await console.run("core show channels verbose").succeeded == false)
     }
+}
+
+extension ChannelRegistryTests.StubChannel: MediaFormatReporting {
+    var formats: ChannelFormats? { get async { codec.map(ChannelFormats.init(codec:)) } }
 }
