@@ -25,7 +25,7 @@ extension LegMedia {
 }
 
 extension ChannelFormats {
-    /// Nil for a codec Asterisk would not name the way pbxd configures it (none today).
+    /// Asterisk's name (`ulaw`, `alaw`, `g722`, `opus`) for a codec pbxd negotiates; nil for any other.
     init?(sdpCodec codec: Codec) {
         guard let name = CodecName.allCases.first(where: { $0.sdpCodec.matches(codec) }) else { return nil }
         self.init(codec: name.rawValue)
