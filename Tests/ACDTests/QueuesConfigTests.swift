@@ -42,7 +42,7 @@ import Testing
 
     @Test func readsEveryOption() throws {
         let config = try QueuesConfig(ConfigFile.parse(Self.sample, fileName: "queues.conf"))
-        #expect(config.warnings.map(\.description) == ["queues.conf:19: timeoutrestart=yes is not applied yet: a member's ring timeout never restarts"])
+        #expect(config.warnings.isEmpty)
         let q = try #require(config.queues.first)
         #expect(q.name == "600" && q.strategy == .leastrecent && q.memberTimeout == 20 && q.retry == 3)
         #expect(q.wrapupTime == 10 && q.maxLength == 5 && q.weight == 2 && q.serviceLevel == 60)

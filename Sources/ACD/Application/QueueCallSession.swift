@@ -112,20 +112,25 @@ struct QueueCallSession: Sendable {
         let started = ContinuousClock.now
         let callerSnapshot = await channel.snapshot
         guard let target = CallTarget(assignment.interface) else {
-            await engine.ringNoAnswer(queue: settings.name, caller: callerSnapshot, interface: assignment.interface, agent: nil, ringTime: .zero)
+            await engine.ringNoAnswer(queue: settings.name, caller: callerSnapshot, interface: assignment.interface, agent: nil, ringTime: .zero,
+                                      cause: .invalidNumberFormat)
             return
         }
-        let placement = await dialer.place(target, for: channel, options: PlaceOptions(timeout: .seconds(assignment.timeout)))
+        let placement = await dialer.place(target, for: channel, options: PlaceOptions(timeout: assignment.timeout))
         guard case .success(let placed) = placement else {
+            var cause = HangupCause.normalCircuitCongestion
             if case .failure(let failure) = placement {
+                cause = failure.cause
                 logger.info("Queue: cannot call member", metadata: ["member": "\(assignment.interface)", "reason": "\(failure)"])
             }
-            await engine.ringNoAnswer(queue: settings.name, caller: callerSnapshot, interface: assignment.interface, agent: nil, ringTime: .zero)
+            await engine.ringNoAnswer(queue: settings.name, caller: callerSnapshot, interface: assignment.interface, agent: nil, ringTime: .zero,
+                                      cause: cause)
             sink.yield(.ringEnded)
             return
         }
         await legs.add(assignment.interface, placed.channel)
         await engine.agentCalled(queue: settings.name, caller: callerSnapshot, interface: assignment.interface, agent: await placed.channel.snapshot)
+        var cause = HangupCause.noAnswer
         for await progress in placed.progress {
             switch progress {
             case .ringing:
@@ -133,8 +138,8 @@ struct QueueCallSession: Sendable {
             case .answered:
                 sink.yield(.answered(assignment, placed, started))
                 return
-            case .failed:
-                break
+            case .failed(let failure):
+                cause = failure
             }
         }
         // Failed, timed out, or stopped by us — or the caller's stay is over (cancelled): then
@@ -142,7 +147,7 @@ struct QueueCallSession: Sendable {
         guard !Task.isCancelled, await !legs.wasCancelled(assignment.interface) else { return }
         await legs.remove(assignment.interface)
         await engine.ringNoAnswer(queue: settings.name, caller: await channel.snapshot, interface: assignment.interface,
-                                  agent: await placed.channel.snapshot, ringTime: started.duration(to: .now))
+                                  agent: await placed.channel.snapshot, ringTime: started.duration(to: .now), cause: cause)
         sink.yield(.ringEnded)
     }
 

@@ -81,8 +81,9 @@ public struct QueueSettings: Sendable, Hashable {
     public var announce: String?
     /// Tell the member how long the caller waited (`reportholdtime`).
     public var reportHoldTime = false
-    /// A ringing member's timeout restarts when it reports busy/ringing (`timeoutrestart`).
-    /// Read, but not applied yet (the loader warns).
+    /// `timeoutrestart`: when a member refuses (busy, congestion), the next member rung in the
+    /// same attempt gets the whole `timeout` again instead of what is left of it (app_queue's
+    /// wait_for_answer; not for `ringall`, which rings everyone at once).
     public var timeoutRestart = false
     /// Seconds between position/hold-time announcements; 0 = off (`announce-frequency`).
     public var announceFrequency = 0

@@ -94,9 +94,6 @@ public struct QueuesConfig: Sendable {
             }
             if try !Self.apply(entry, to: &queue) {
                 warnings.append(ConfigWarning("unknown option '\(entry.key)' in queue '\(section.name)'; ignored", at: entry.location))
-            } else if entry.key.lowercased() == "timeoutrestart", queue.timeoutRestart {
-                // The dialer reports no busy/ringing restarts to the queue yet.
-                warnings.append(ConfigWarning("timeoutrestart=yes is not applied yet: a member's ring timeout never restarts", at: entry.location))
             } else if entry.key.lowercased() == "monitor-format" {
                 monitorFormatAt = entry.location
                 if let format = queue.monitorFormat, !["wav", "ogg", "opus"].contains(format.lowercased()) {

@@ -132,9 +132,15 @@ public actor QueueEngine {
         let position = index + 1
         let waited = seconds(from: caller.joinedAt, to: now)
         for interface in caller.ringing {
-            if let m = queue.memberIndex(interface), queue.members[m].ringCancelled(caller: uniqueID) {
-                announceStatus(queue.settings, queue.members[m])
+            guard let m = queue.memberIndex(interface) else { continue }
+            // The caller hung up while this member rang: RINGCANCELED with the ring time in
+            // ms (app_queue, Asterisk 16.14+/18.1+). No manager event: the member's leg only
+            // gets its DialEnd CANCEL.
+            if exit == .abandon, let since = queue.members[m].ringingSince(caller: uniqueID) {
+                log(QueueLogEntry(time: now, callID: uniqueID, queue: name, agent: queue.members[m].name, event: "RINGCANCELED",
+                                  data: [String(Self.milliseconds(from: since, to: now))]))
             }
+            if queue.members[m].ringCancelled(caller: uniqueID) { announceStatus(queue.settings, queue.members[m]) }
         }
         let common = [String(position), String(caller.originalPosition), String(waited)]
         switch exit {
@@ -175,14 +181,23 @@ public actor QueueEngine {
         publish(QueueEvents.agent("AgentCalled", caller: caller, agent: agent, queue: name, member: queue.members[m], at: clock()))
     }
 
-    /// The member didn't answer within the timeout, or was busy/unreachable (`ringTime` 0):
-    /// RINGNOANSWER, AgentRingNoAnswer, autopause; the caller is offered the next member.
-    public func ringNoAnswer(queue name: String, caller: ChannelSnapshot, interface: String, agent: ChannelSnapshot?, ringTime: Duration) {
+    /// The member didn't answer within the timeout (`cause` `.noAnswer`), or refused it
+    /// (busy, congestion, unreachable: `ringTime` 0 when it never rang): RINGNOANSWER,
+    /// AgentRingNoAnswer, autopause; the caller is offered the next member. A refusal keeps
+    /// the ring attempt going, so the next member only gets what is left of `timeout` unless
+    /// `timeoutrestart` (app_queue's wait_for_answer on BUSY/CONGESTION); a timeout ends it.
+    public func ringNoAnswer(queue name: String, caller: ChannelSnapshot, interface: String, agent: ChannelSnapshot?, ringTime: Duration,
+                             cause: HangupCause = .noAnswer) {
         guard var queue = queues[name], let m = queue.memberIndex(interface) else { return }
         let now = clock()
         let milliseconds = Int(ringTime.components.seconds) * 1000 + Int(ringTime.components.attoseconds / 1_000_000_000_000_000)
         if let c = queue.callers.firstIndex(where: { $0.uniqueID == caller.uniqueID }) {
             queue.callers[c].ringing.remove(queue.members[m].interface)
+            if cause == .noAnswer {
+                queue.callers[c].attemptStartedAt = nil
+            } else if queue.settings.timeoutRestart {
+                queue.callers[c].attemptStartedAt = now
+            }
         }
         let wasPaused = queue.members[m].paused
         let changed = queue.members[m].missedRing(caller: caller.uniqueID, at: now, retry: queue.settings.retry, autoPause: queue.settings.autoPause)
@@ -339,10 +354,12 @@ public actor QueueEngine {
             guard !candidates.isEmpty else {
                 // A full round without an answer: wait `retry` before the next one.
                 queue.callers[c].tried = []
+                queue.callers[c].attemptStartedAt = nil
                 queue.callers[c].retryAfter = now.addingTimeInterval(TimeInterval(queue.settings.retry))
                 continue
             }
             let chosen = queue.selection.choose(from: candidates, random: random)
+            let timeout = ringTimeout(for: &queue.callers[c], settings: queue.settings, at: now)
             for member in chosen {
                 guard let m = queue.memberIndex(member.interface), queue.members[m].ring(caller: caller.uniqueID, at: now) else { continue }
                 queue.callers[c].ringing.insert(member.interface)
@@ -351,11 +368,29 @@ public actor QueueEngine {
                 free.removeAll { $0.interface == member.interface }
                 caller.assignments.yield(.ring(RingAssignment(
                     interface: member.interface, memberName: member.name, spokenNumber: member.spokenNumber,
-                    timeout: queue.settings.memberTimeout)))
+                    timeout: timeout)))
             }
             if let last = chosen.last { queue.selection.lastOrder = last.order }
         }
         return rung
+    }
+
+    /// The ring time for the member(s) about to ring for `caller`: the queue's `timeout` for a
+    /// new attempt; within an attempt (a member refused), what is left of it — and when less
+    /// than half a second is left, a new attempt (app_queue: `ast_remaining_ms(...) > 500`).
+    /// `ringall` rings everyone at once, so each round is a new attempt.
+    private static func ringTimeout(for caller: inout QueueCaller, settings: QueueSettings, at now: Date) -> Duration {
+        let full = Duration.seconds(settings.memberTimeout)
+        if settings.strategy != .ringall, let started = caller.attemptStartedAt {
+            let left = full - .milliseconds(Int64(milliseconds(from: started, to: now)))
+            if left > .milliseconds(500) { return left }
+        }
+        caller.attemptStartedAt = now
+        return full
+    }
+
+    static func milliseconds(from start: Date, to end: Date) -> Int {
+        max(0, Int((end.timeIntervalSince(start) * 1000).rounded()))
     }
 
     func dispatchAll() {

@@ -114,6 +114,12 @@ public struct QueueMember: Sendable, Equatable, Codable {
         return true
     }
 
+    /// When the member started ringing for `caller`, if it still does (RINGCANCELED's ring time).
+    func ringingSince(caller: String) -> Date? {
+        guard case .ringing(let ringing, let since) = activity, ringing == caller else { return nil }
+        return since
+    }
+
     /// Ringing stopped because someone else answered or the caller left.
     mutating func ringCancelled(caller: String) -> Bool {
         guard case .ringing(let ringing, _) = activity, ringing == caller else { return false }
