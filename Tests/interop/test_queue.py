@@ -425,3 +425,40 @@ def test_ten_callers_four_agents_served_in_arrival_order(request, procs, artifac
         assert [c for c in served if c in arrival[4:]] == arrival[4:], lines
         for a in agents:
             a.proc.terminate()
+
+
+@pytest.mark.parametrize("restart", [False, True], ids=["timeoutrestart-no", "timeoutrestart-yes"])
+def test_busy_agent_and_timeoutrestart(request, procs, artifacts, restart):
+    """linear, timeout 4: 811 rings 2 s then answers 486 Busy; 812 never answers. As app_queue,
+    812 rings for what is left of the 4 s (about 2 s), or all 4 s again with timeoutrestart."""
+    extra = f"timeout = 4\nretry = 30\ntimeoutrestart = {'yes' if restart else 'no'}\n"
+    for pbxd, _ in queue_pbxd(request, procs, artifacts, queues_conf("linear", members=("811", "812"), extra=extra)):
+        a811 = agent(pbxd, procs, artifacts, "811", scenario="uas_ring_then_busy.xml", hold_ms=2000, timeout=15)
+        a812 = agent(pbxd, procs, artifacts, "812", scenario="uas_ring_no_answer.xml", timeout=15)
+        res = call(pbxd, procs, artifacts, scenario="call_uac_rtp.xml", hold_ms=7500).wait()
+        assert res.rc == 0, res.describe()
+        lines = wait_queue_log(pbxd, lambda ls: events(ls, "ABANDON"), 5)
+        rna = events(lines, "RINGNOANSWER")
+        assert [l[3] for l in rna] == ["SIP/811", "SIP/812"], lines
+        assert 1700 <= int(rna[0][5]) <= 2800, lines
+        rang = int(rna[1][5])
+        if restart:
+            assert 3600 <= rang <= 4600, f"812 rang {rang} ms, not the whole timeout again\n{lines}"
+        else:
+            assert 1200 <= rang <= 2600, f"812 rang {rang} ms, not what was left of the timeout\n{lines}"
+        assert a811.wait().rc == 0
+        assert a812.wait().received("CANCEL")
+
+
+def test_caller_hanging_up_while_the_agent_rings_is_ringcanceled(request, procs, artifacts):
+    for pbxd, _ in queue_pbxd(request, procs, artifacts, queues_conf("linear", members=("811",), extra="timeout = 10\n")):
+        a811 = agent(pbxd, procs, artifacts, "811", scenario="uas_ring_no_answer.xml", timeout=15)
+        res = call(pbxd, procs, artifacts, scenario="call_uac_rtp.xml", hold_ms=2500).wait()
+        assert res.rc == 0, res.describe()
+        lines = wait_queue_log(pbxd, lambda ls: events(ls, "ABANDON"), 5)
+        assert [l[4] for l in lines] == ["ENTERQUEUE", "RINGCANCELED", "ABANDON"], lines
+        cancelled = events(lines, "RINGCANCELED")[0]
+        assert cancelled[1] == lines[0][1] and cancelled[2:4] == ["600", "SIP/811"], lines
+        assert 1500 <= int(cancelled[5]) <= 3500, lines
+        assert_table_matches_file(pbxd, lines)
+        assert a811.wait().received("CANCEL")
