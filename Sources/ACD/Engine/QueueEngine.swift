@@ -115,6 +115,7 @@ public actor QueueEngine {
         _ = caller.penalties.advance(waited: 0)
         queue.callers.insert(caller, at: insertAt)
         queues[name] = queue
+        tellPositions(in: queue, from: insertAt + 1)
         log(QueueLogEntry(time: now, callID: snapshot.uniqueID, queue: name, event: "ENTERQUEUE",
                           data: ["", snapshot.callerIDNumber, String(insertAt + 1)]))
         publish(QueueEvents.caller("QueueCallerJoin", snapshot,
@@ -163,8 +164,16 @@ public actor QueueEngine {
         ], at: now))
         caller.assignments.finish()
         queues[name] = queue
+        tellPositions(in: queue, from: index)
         persist()
         dispatch(name)
+    }
+
+    /// Tells the callers from `index` on their new place in line, so position announcements
+    /// can follow changes (app_queue's say_position); only queues that announce pay for it.
+    func tellPositions(in queue: QueueState, from index: Int) {
+        guard queue.settings.announceFrequency > 0, index < queue.callers.count else { return }
+        for c in index..<queue.callers.count { queue.callers[c].assignments.yield(.positionChanged(c + 1)) }
     }
 
     /// Where the caller stands: 1-based position, callers in line, and the queue's average hold.
@@ -268,6 +277,7 @@ public actor QueueEngine {
         connectedCalls[caller.uniqueID] = ConnectedCall(queue: name, interface: member.interface, holdTime: holdTime,
                                                         originalPosition: entry.originalPosition, connectedAt: now)
         queues[name] = queue
+        tellPositions(in: queue, from: c)
         log(QueueLogEntry(time: now, callID: caller.uniqueID, queue: name, agent: member.name, event: "CONNECT",
                           data: [String(holdTime), agent.uniqueID, String(ringSeconds)]))
         announceStatus(queue.settings, member)
