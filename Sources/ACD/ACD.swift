@@ -29,7 +29,7 @@ public enum ACD {
         let services = ACDServices(engine: engine, musicOnHold: musicOnHold)
         applications.register(QueueApplication.application(services))
         for application in MemberApplications.all(engine) + AgentApplications.all(engine) { applications.register(application) }
-        for function in MemberApplications.functions(engine) { functions.register(function) }
+        for function in QueueFunctions.all(engine) { functions.register(function) }
         if let managerActions {
             QueueManagerActions.register(into: managerActions, engine: engine, queueLog: queueLog, clock: { Date() })
         }

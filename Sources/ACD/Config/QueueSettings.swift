@@ -41,18 +41,21 @@ public struct EmptyConditions: OptionSet, Sendable, Hashable, Codable {
     public static let plainNo: EmptyConditions = [.penalty, .invalid, .paused]
 }
 
-/// A static member line: `member => interface,penalty,name,state_interface`.
+/// A static member line: `member => interface,penalty,name,state_interface,ringinuse`.
 public struct MemberDefinition: Sendable, Hashable, Codable {
     public var interface: String
     public var penalty: Int
     public var name: String
     public var stateInterface: String
+    /// The member's own `ringinuse`; nil follows the queue's.
+    public var ringInUse: Bool?
 
-    public init(interface: String, penalty: Int = 0, name: String? = nil, stateInterface: String? = nil) {
+    public init(interface: String, penalty: Int = 0, name: String? = nil, stateInterface: String? = nil, ringInUse: Bool? = nil) {
         self.interface = interface
         self.penalty = penalty
         self.name = name ?? interface
         self.stateInterface = stateInterface ?? interface
+        self.ringInUse = ringInUse
     }
 }
 

@@ -170,7 +170,7 @@ public struct QueuesConfig: Sendable {
         return true
     }
 
-    /// `member => SIP/811,penalty,name,state_interface`.
+    /// `member => SIP/811,penalty,name,state_interface,ringinuse`.
     static func member(_ entry: ConfigEntry, in queue: QueueSettings) throws(ConfigError) -> MemberDefinition {
         let parts = entry.value.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         let interface = parts[0]
@@ -184,10 +184,18 @@ public struct QueuesConfig: Sendable {
         }
         let name = parts.count > 2 && !parts[2].isEmpty ? parts[2] : nil
         let state = parts.count > 3 && !parts[3].isEmpty ? parts[3] : nil
+        var ringInUse: Bool?
+        if parts.count > 4, !parts[4].isEmpty {
+            switch parts[4].lowercased() {
+            case "yes", "true", "y", "t", "1", "on": ringInUse = true
+            case "no", "false", "n", "f", "0", "off": ringInUse = false
+            default: throw entry.failure("ringinuse (fifth field) must be yes or no")
+            }
+        }
         guard !queue.members.contains(where: { $0.interface == interface }) else {
             throw entry.failure("member listed twice in queue '\(queue.name)'")
         }
-        return MemberDefinition(interface: interface, penalty: penalty, name: name, stateInterface: state)
+        return MemberDefinition(interface: interface, penalty: penalty, name: name, stateInterface: state, ringInUse: ringInUse)
     }
 
     static func agent(_ entry: ConfigEntry) throws(ConfigError) -> AgentDefinition {

@@ -41,7 +41,7 @@ public actor QueueEngine {
     private var savePending = false
     var nextMemberOrder = 0
     /// queuerules.conf's rules by name.
-    let penaltyRules: [String: [PenaltyChange]]
+    var penaltyRules: [String: [PenaltyChange]]
 
     public init(
         config: QueuesConfig, bus: EventBus? = nil, queueLog: (any QueueLogSink)? = nil, store: QueueStateStore? = nil,
@@ -66,6 +66,7 @@ public actor QueueEngine {
                 var member = QueueMember(
                     interface: definition.interface, name: definition.name, stateInterface: definition.stateInterface,
                     penalty: definition.penalty, isDynamic: false, loginTime: now, order: order)
+                member.ringInUse = definition.ringInUse
                 order += 1
                 if let previous = saved?.members[settings.name]?.first(where: { $0.interface == definition.interface }) {
                     member.restore(from: previous)
@@ -422,7 +423,7 @@ public actor QueueEngine {
         guard member.isFree, !(engaged ?? engagedInterfaces()).contains(member.interface) else { return false }
         let state = device(of: member)
         guard state.isReachable else { return false }
-        return settings.ringInUse || state.isIdle || state == .ringing
+        return member.ringsInUse(settings) || state.isIdle || state == .ringing
     }
 
     /// Interfaces ringing, on a call or in wrap-up in any queue (members shared between
