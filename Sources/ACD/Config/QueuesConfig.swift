@@ -36,6 +36,18 @@ public struct QueuesConfig: Sendable {
         warnings += rules.warnings
     }
 
+    /// queues.conf with queuerules.conf beside it in `directory`, either may be absent
+    /// (QueueReload and `queue reload` read them again this way).
+    public static func load(directory: String) throws(ConfigError) -> QueuesConfig {
+        func path(_ name: String) -> String? {
+            let path = (directory as NSString).appendingPathComponent(name)
+            return FileManager.default.fileExists(atPath: path) ? path : nil
+        }
+        var config = try path("queues.conf").map { path throws(ConfigError) in try QueuesConfig.load(path: path) } ?? QueuesConfig()
+        try config.attach(try path("queuerules.conf").map { path throws(ConfigError) in try PenaltyRules.load(path: path) } ?? PenaltyRules())
+        return config
+    }
+
     public static func load(path: String) throws(ConfigError) -> QueuesConfig {
         try QueuesConfig(try ConfigFile.load(path: path))
     }
