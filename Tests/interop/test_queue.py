@@ -62,9 +62,9 @@ exten => *47,1,AgentHotDeskPause()
 """
 
 
-def queue_pbxd(request, procs, artifacts, queues: str):
+def queue_pbxd(request, procs, artifacts, queues: str, also=None):
     """A pbxd with agents 811-813, the queue dialplan above in [internal], `queues` as
-    queues.conf and the repository's sounds/."""
+    queues.conf and the repository's sounds/; `also(inst)` adds more configuration first."""
     def prepare(inst):
         # Rewriting sip.conf with the extra agents rewrites every file: keep pbxd.conf's soundsdir.
         settings = (inst.config_dir / "pbxd.conf").read_text()
@@ -72,6 +72,8 @@ def queue_pbxd(request, procs, artifacts, queues: str):
         inst.write_config()
         (inst.config_dir / "pbxd.conf").write_text(settings)
         configure(inst, extensions=QUEUE_DIALPLAN)
+        if also:
+            also(inst)
         (inst.config_dir / "queues.conf").write_text(queues)
     yield from running_pbxd(request, procs, artifacts, sounds=True, prepare=prepare)
 
