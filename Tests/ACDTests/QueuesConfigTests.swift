@@ -64,6 +64,7 @@ import Testing
         ("timeout = soon", "queues.conf:2: timeout: expected a whole number"),
         ("member => 811", "queues.conf:2: member: expected an interface such as SIP/811"),
         ("member => SIP/811,-1", "queues.conf:2: member: penalty must be a whole number"),
+        ("member => SIP/811,0,,,sometimes", "queues.conf:2: member: ringinuse (fifth field) must be yes or no"),
         ("joinempty = sometimes", "queues.conf:2: joinempty: unknown condition 'sometimes'"),
         ("announce-holdtime = maybe", "queues.conf:2: announce-holdtime: expected yes, no or once"),
     ])

@@ -71,6 +71,8 @@ public actor QueueEngine {
                 if let previous = saved?.members[settings.name]?.first(where: { $0.interface == definition.interface }) {
                     member.restore(from: previous)
                     member.penalty = definition.penalty
+                    // A ringinuse the member line gives wins over the one saved, as the penalty.
+                    if let ringInUse = definition.ringInUse { member.ringInUse = ringInUse }
                 }
                 members.append(member)
             }
