@@ -90,7 +90,8 @@ public struct QueueSettings: Sendable, Hashable {
     public var timeoutRestart = false
     /// Seconds between position/hold-time announcements; 0 = off (`announce-frequency`).
     public var announceFrequency = 0
-    /// At least this long between two announcements to one caller (`min-announce-frequency`).
+    /// At least this long between two position announcements to one caller; once it has
+    /// passed, a change of position is said at once (`min-announce-frequency`, say_position).
     public var minAnnounceFrequency = 15
     /// `announce-position`: yes, no, limit or more.
     public var announcePosition: PositionAnnouncement = .yes
