@@ -21,20 +21,24 @@ struct ACDServices: Sendable {
 /// console commands, and
 /// follows device states from the event bus.
 public enum ACD {
+    /// - Parameter reloadConfig: reads queues.conf (and queuerules.conf) again for QueueReload
+    ///   and `queue reload`; nil: those answer that reloading is not possible.
     public static func register(
         engine: QueueEngine, musicOnHold: MusicOnHoldConfig, queueLog: (any QueueLogSink)?,
         applications: inout ApplicationRegistry, functions: inout FunctionRegistry,
-        managerActions: ManagerActionRegistry?, commands: CLICommandRegistry?
+        managerActions: ManagerActionRegistry?, commands: CLICommandRegistry?,
+        reloadConfig: (@Sendable () throws(ConfigError) -> QueuesConfig)? = nil
     ) {
         let services = ACDServices(engine: engine, musicOnHold: musicOnHold)
         applications.register(QueueApplication.application(services))
         for application in MemberApplications.all(engine) + AgentApplications.all(engine) { applications.register(application) }
-        for function in MemberApplications.functions(engine) { functions.register(function) }
+        for function in QueueFunctions.all(engine) { functions.register(function) }
         if let managerActions {
             QueueManagerActions.register(into: managerActions, engine: engine, queueLog: queueLog, clock: { Date() })
+            QueueAdminActions.register(into: managerActions, engine: engine, reloadConfig: reloadConfig)
         }
         commands?.register(QueueShowCommand.command(engine))
-        for command in QueueMemberCommands.all(engine) { commands?.register(command) }
+        for command in QueueMemberCommands.all(engine) + QueueAdminCommands.all(engine, reloadConfig: reloadConfig) { commands?.register(command) }
     }
 
     /// Feeds `DeviceStateChange` events from the bus to the engine until the bus cuts it off

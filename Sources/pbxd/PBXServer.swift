@@ -107,7 +107,8 @@ final class PBXServer {
         let queueEngine = QueueEngine(config: configuration.queues, bus: events, queueLog: queueLog, store: queueState)
         ACD.register(
             engine: queueEngine, musicOnHold: configuration.musicOnHold, queueLog: queueLog, applications: &applications,
-            functions: &functions, managerActions: managerActions, commands: commands)
+            functions: &functions, managerActions: managerActions, commands: commands,
+            reloadConfig: { [directory = configuration.configDirectory] () throws(ConfigError) in try QueuesConfig.load(directory: directory) })
         functions.register(CDRFunction.make(store: cdr.variables))
         // AMI MixMonitor/StopMixMonitor find their channel in the live-channel registry and name
         // the file in the CDR as the application does.

@@ -116,4 +116,28 @@ import Testing
         #expect(run.log.contains("caller: play queue-youarenext queue-thankyou"))
         #expect(run.log.contains("caller: moh"))
     }
+
+    /// Two callers, no member: when the first hangs up, the second moves to 1 and hears it as
+    /// soon as min-announce-frequency (1 s) has passed — long before announce-frequency (30 s).
+    @Test func aCallerWhoMovesUpHearsItsNewPositionAfterTheMinimumGap() async throws {
+        let queues = "[600]\nannounce-frequency = 30\nmin-announce-frequency = 1\n"
+        let engine = QueueEngine(config: try QueuesConfig(ConfigFile.parse(queues, fileName: "queues.conf")))
+        let log = CallLog()
+        var applications = ApplicationRegistry.standard
+        var functions = FunctionRegistry.standard
+        ACD.register(engine: engine, musicOnHold: MusicOnHoldConfig(classes: ["default": .init(name: "default", directory: "/moh", files: ["/moh/a"], random: false)]),
+                     queueLog: nil, applications: &applications, functions: &functions, managerActions: nil, commands: nil)
+        let executor = DialplanExecutor(dialplan: try Dialplan.parse("[queues]\nexten => 600,1,Queue(600,,,,3)\n").dialplan,
+                                        dialer: FakeQueueDialer(log: log, members: [:]), applications: applications, functions: functions)
+        let first = FakeQueueChannel(name: "SIP/1001-00000001", uniqueID: "1795306679.1", label: "first", log: log)
+        let second = FakeQueueChannel(name: "SIP/1002-00000002", uniqueID: "1795306679.2", label: "second", log: log)
+        async let one: Void = executor.run(channel: first, context: "queues", exten: "600")
+        try await Task.sleep(for: .milliseconds(100))
+        async let two: Void = executor.run(channel: second, context: "queues", exten: "600")
+        try await Task.sleep(for: .milliseconds(200))
+        await first.hangup(cause: .normalClearing)
+        _ = await (one, two)
+        let heard = await log.lines.filter { $0.hasPrefix("second: play") }
+        #expect(heard == ["second: play queue-thereare digits/2 queue-callswaiting queue-thankyou", "second: play queue-youarenext queue-thankyou"])
+    }
 }

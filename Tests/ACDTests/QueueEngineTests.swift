@@ -218,8 +218,9 @@ import Testing
             "1795306655|1795306679.1|600|SIP/811|RINGNOANSWER|4000",
             "1795306665|1795306679.1|600|SIP/811|CONNECT|14|1795306680.1|2",
             "1795306760|1795306679.1|600|SIP/811|COMPLETECALLER|14|95|1",
-            // 811 is in no wrap-up; caller 2 rings it at once but hangs up.
+            // 811 is in no wrap-up; caller 2 rings it at once but hangs up while it rings.
             "1795306760|1795306679.2|600|NONE|ENTERQUEUE||5550102|1",
+            "1795306790|1795306679.2|600|SIP/811|RINGCANCELED|30000",
             "1795306790|1795306679.2|600|NONE|ABANDON|1|1|30",
             "1795306790|1795306679.3|600|NONE|ENTERQUEUE||5550103|1",
             "1795306910|1795306679.3|600|NONE|EXITWITHTIMEOUT|1|1|120",

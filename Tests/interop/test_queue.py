@@ -62,9 +62,9 @@ exten => *47,1,AgentHotDeskPause()
 """
 
 
-def queue_pbxd(request, procs, artifacts, queues: str):
+def queue_pbxd(request, procs, artifacts, queues: str, also=None):
     """A pbxd with agents 811-813, the queue dialplan above in [internal], `queues` as
-    queues.conf and the repository's sounds/."""
+    queues.conf and the repository's sounds/; `also(inst)` adds more configuration first."""
     def prepare(inst):
         # Rewriting sip.conf with the extra agents rewrites every file: keep pbxd.conf's soundsdir.
         settings = (inst.config_dir / "pbxd.conf").read_text()
@@ -72,6 +72,8 @@ def queue_pbxd(request, procs, artifacts, queues: str):
         inst.write_config()
         (inst.config_dir / "pbxd.conf").write_text(settings)
         configure(inst, extensions=QUEUE_DIALPLAN)
+        if also:
+            also(inst)
         (inst.config_dir / "queues.conf").write_text(queues)
     yield from running_pbxd(request, procs, artifacts, sounds=True, prepare=prepare)
 
@@ -155,14 +157,15 @@ def find_prompt(stream: bytes, name: str, start: int = 0, skip: int = 0) -> int:
     return stream.find(codes[skip:skip + 400], start)
 
 
-def caller_with_rtp(pbxd, cap, procs, artifacts, exten: str):
+def caller_with_rtp(pbxd, cap, procs, artifacts, exten: str, scenario: str = "ivr_uac_rtp_wait_bye.xml", hold_ms: int = 1000):
     """A caller (1001) into `exten` whose RTP is a socket of the test; returns (uac, socket,
-    pbxd's RTP port for it) once pbxd answered this very call (other calls may be up)."""
+    pbxd's RTP port for it) once pbxd answered this very call (other calls may be up).
+    `scenario` waits for pbxd's BYE, or (call_uac_rtp.xml) hangs up after `hold_ms`."""
     rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     rtp.bind(("127.0.0.1", netutil.free_port(tcp=False)))
     rtp.settimeout(0.02)
     port = netutil.free_port(tcp=False)
-    uac = caller(pbxd, procs, artifacts, "1001", exten, "ivr_uac_rtp_wait_bye.xml", local_port=port, timeout=30,
+    uac = caller(pbxd, procs, artifacts, "1001", exten, scenario, local_port=port, timeout=30, hold_ms=hold_ms,
                  keys={"rtp_port": str(rtp.getsockname()[1])}, tag=f"rtp-{port}").start()
     ok = wait_sip(cap, lambda s, d, t: s == pbxd.sip_port and d == port and t.startswith("SIP/2.0 200") and "m=audio" in t, 10)
     assert ok, f"pbxd did not answer the call to {exten}\n" + pbxd.log_tail()
@@ -348,6 +351,24 @@ def test_timeout_and_joinempty_overflow(request, procs, artifacts):
         assert not [l for l in events(queue_log(pbxd), "ENTERQUEUE") if l[2] == "601"]
 
 
+def listen(rtp, pbx_port: int, seconds: float) -> bytes:
+    """The PCMU payloads pbxd sends to `rtp` for `seconds`, while sending it silence (pbxd
+    only sends once the phone's RTP arrived: symmetric RTP)."""
+    heard = []
+    deadline = time.monotonic() + seconds
+    seq = 1
+    while time.monotonic() < deadline:
+        rtp.sendto(silence(seq, 0x1002), ("127.0.0.1", pbx_port))
+        seq += 1
+        try:
+            pkt, src = rtp.recvfrom(2048)
+        except socket.timeout:
+            continue
+        if src[1] == pbx_port and (pkt[1] & 0x7F) == 0:
+            heard.append(pkt[12:])
+    return b"".join(heard)
+
+
 def test_second_caller_hears_its_position(request, procs, artifacts):
     # 811 is not registered: both callers wait, the second at position 2.
     queues = "[603]\nmember => SIP/811\nannounce-frequency = 30\nannounce-position = yes\n"
@@ -355,23 +376,11 @@ def test_second_caller_hears_its_position(request, procs, artifacts):
         first = call(pbxd, procs, artifacts, "603", scenario="call_uac_rtp.xml", hold_ms=3000, tag="first")
         assert wait_queue_log(pbxd, lambda ls: events(ls, "ENTERQUEUE"), 8), pbxd.log_tail()
         uac, rtp, pbx_port = caller_with_rtp(pbxd, cap, procs, artifacts, "603")
-        heard = []
-        deadline = time.monotonic() + 4
-        seq = 1
-        while time.monotonic() < deadline:
-            rtp.sendto(silence(seq, 0x1002), ("127.0.0.1", pbx_port))
-            seq += 1
-            try:
-                pkt, src = rtp.recvfrom(2048)
-            except socket.timeout:
-                continue
-            if src[1] == pbx_port and (pkt[1] & 0x7F) == 0:
-                heard.append(pkt[12:])
-        stream = b"".join(heard)
+        stream = listen(rtp, pbx_port, 4)
         # pbxd sends to the phone once its first RTP arrives (symmetric RTP), so the start of
         # the announcement, played at once, may be lost: match from 0.3 s in.
         thereare = find_prompt(stream, "queue-thereare", skip=2400)
-        assert thereare >= 0, f"no queue-thereare in the second caller's audio ({len(heard)} packets)\n" + pbxd.log_tail()
+        assert thereare >= 0, f"no queue-thereare in the second caller's audio ({len(stream)} bytes)\n" + pbxd.log_tail()
         two = find_prompt(stream, "digits/2", thereare)
         assert two > thereare, "position 2 not said"
         assert find_prompt(stream, "queue-callswaiting", two) > two
@@ -380,6 +389,29 @@ def test_second_caller_hears_its_position(request, procs, artifacts):
         assert uac.wait().rc == 0
         lines = wait_queue_log(pbxd, lambda ls: events(ls, "EXITWITHTIMEOUT"), 5)
         assert [l[4] for l in lines] == ["ENTERQUEUE", "ENTERQUEUE", "ABANDON", "EXITWITHTIMEOUT"], lines
+
+
+def test_moving_up_is_announced_after_min_announce_frequency(request, procs, artifacts):
+    """announce-frequency 30, min-announce-frequency 2: the second caller hears "2 calls
+    waiting" at once; the first hangs up meanwhile, so as soon as that announcement is over
+    (more than 2 s after it began) the second hears "you are next" — not 30 s later."""
+    queues = "[600]\nmember => SIP/811\nannounce-frequency = 30\nmin-announce-frequency = 2\n"
+    for pbxd, cap in queue_pbxd(request, procs, artifacts, queues):
+        first = call(pbxd, procs, artifacts, "600", scenario="call_uac_rtp.xml", hold_ms=2000, tag="first")
+        assert wait_queue_log(pbxd, lambda ls: events(ls, "ENTERQUEUE"), 8), pbxd.log_tail()
+        uac, rtp, pbx_port = caller_with_rtp(pbxd, cap, procs, artifacts, "600", scenario="call_uac_rtp.xml", hold_ms=9000)
+        stream = listen(rtp, pbx_port, 8.5)
+        rtp.close()
+        two = find_prompt(stream, "digits/2")
+        assert two >= 0, f"position 2 not said ({len(stream)} bytes)\n" + pbxd.log_tail()
+        thanks = find_prompt(stream, "queue-thankyou", two)
+        assert thanks > two, "the first announcement did not end with queue-thankyou"
+        next_ = find_prompt(stream, "queue-youarenext", thanks, skip=800)
+        assert next_ > thanks, f"moving up to 1 was not announced within 8.5 s ({len(stream)} bytes)\n" + pbxd.log_tail()
+        assert first.wait().rc == 0
+        assert uac.wait().rc == 0
+        lines = wait_queue_log(pbxd, lambda ls: len(events(ls, "ABANDON")) == 2, 5)
+        assert [l[4] for l in lines] == ["ENTERQUEUE", "ENTERQUEUE", "ABANDON", "ABANDON"], lines
 
 
 def test_feature_codes_change_who_rings(request, procs, artifacts):
@@ -425,3 +457,40 @@ def test_ten_callers_four_agents_served_in_arrival_order(request, procs, artifac
         assert [c for c in served if c in arrival[4:]] == arrival[4:], lines
         for a in agents:
             a.proc.terminate()
+
+
+@pytest.mark.parametrize("restart", [False, True], ids=["timeoutrestart-no", "timeoutrestart-yes"])
+def test_busy_agent_and_timeoutrestart(request, procs, artifacts, restart):
+    """linear, timeout 4: 811 rings 2 s then answers 486 Busy; 812 never answers. As app_queue,
+    812 rings for what is left of the 4 s (about 2 s), or all 4 s again with timeoutrestart."""
+    extra = f"timeout = 4\nretry = 30\ntimeoutrestart = {'yes' if restart else 'no'}\n"
+    for pbxd, _ in queue_pbxd(request, procs, artifacts, queues_conf("linear", members=("811", "812"), extra=extra)):
+        a811 = agent(pbxd, procs, artifacts, "811", scenario="uas_ring_then_busy.xml", hold_ms=2000, timeout=15)
+        a812 = agent(pbxd, procs, artifacts, "812", scenario="uas_ring_no_answer.xml", timeout=15)
+        res = call(pbxd, procs, artifacts, scenario="call_uac_rtp.xml", hold_ms=7500).wait()
+        assert res.rc == 0, res.describe()
+        lines = wait_queue_log(pbxd, lambda ls: events(ls, "ABANDON"), 5)
+        rna = events(lines, "RINGNOANSWER")
+        assert [l[3] for l in rna] == ["SIP/811", "SIP/812"], lines
+        assert 1700 <= int(rna[0][5]) <= 2800, lines
+        rang = int(rna[1][5])
+        if restart:
+            assert 3600 <= rang <= 4600, f"812 rang {rang} ms, not the whole timeout again\n{lines}"
+        else:
+            assert 1200 <= rang <= 2600, f"812 rang {rang} ms, not what was left of the timeout\n{lines}"
+        assert a811.wait().rc == 0
+        assert a812.wait().received("CANCEL")
+
+
+def test_caller_hanging_up_while_the_agent_rings_is_ringcanceled(request, procs, artifacts):
+    for pbxd, _ in queue_pbxd(request, procs, artifacts, queues_conf("linear", members=("811",), extra="timeout = 10\n")):
+        a811 = agent(pbxd, procs, artifacts, "811", scenario="uas_ring_no_answer.xml", timeout=15)
+        res = call(pbxd, procs, artifacts, scenario="call_uac_rtp.xml", hold_ms=2500).wait()
+        assert res.rc == 0, res.describe()
+        lines = wait_queue_log(pbxd, lambda ls: events(ls, "ABANDON"), 5)
+        assert [l[4] for l in lines] == ["ENTERQUEUE", "RINGCANCELED", "ABANDON"], lines
+        cancelled = events(lines, "RINGCANCELED")[0]
+        assert cancelled[1] == lines[0][1] and cancelled[2:4] == ["600", "SIP/811"], lines
+        assert 1500 <= int(cancelled[5]) <= 3500, lines
+        assert_table_matches_file(pbxd, lines)
+        assert a811.wait().received("CANCEL")

@@ -2,7 +2,7 @@ import Dialplan
 import PBXCore
 
 /// AddQueueMember, RemoveQueueMember, PauseQueueMember, UnpauseQueueMember (app_queue), each
-/// setting its status variable as Asterisk does, and QUEUE_MEMBER() / QUEUE_WAITING_COUNT().
+/// setting its status variable as Asterisk does.
 enum MemberApplications {
     static func all(_ engine: QueueEngine) -> [Application] {
         [addMember(engine), removeMember(engine), pause(engine, true), pause(engine, false)]
@@ -14,7 +14,7 @@ enum MemberApplications {
         return String(channel.name[..<dash])
     }
 
-    private static func fields(_ data: String) -> [String] {
+    static func fields(_ data: String) -> [String] {
         ArgumentSplitter.split(data).map { $0.trimmingCharacters(in: .whitespaces) }
     }
 
@@ -76,24 +76,5 @@ enum MemberApplications {
             }
             return .proceed
         }
-    }
-
-    static func functions(_ engine: QueueEngine) -> [DialplanFunction] {
-        [
-            DialplanFunction(name: "QUEUE_MEMBER") { _, arguments in
-                let f = fields(arguments)
-                guard f.count >= 2, !f[0].isEmpty else {
-                    throw DialplanError("QUEUE_MEMBER: expected queuename,option (logged, free, ready, count)")
-                }
-                guard let count = await engine.memberCount(queue: f[0], option: f[1]) else {
-                    throw DialplanError("QUEUE_MEMBER: unknown queue '\(f[0])' or option '\(f[1])' (logged, free, ready, count)")
-                }
-                return String(count)
-            },
-            DialplanFunction(name: "QUEUE_WAITING_COUNT") { _, arguments in
-                let queue = arguments.trimmingCharacters(in: .whitespaces)
-                return String(await engine.waitingCount(queue: queue) ?? 0)
-            },
-        ]
     }
 }

@@ -48,7 +48,7 @@ struct QueueCallSession: Sendable {
     func run(instructions: AsyncStream<QueueInstruction>, recordBridge: () async -> Void = {}) async -> Outcome {
         let (events, sink) = AsyncStream<Event>.makeStream()
         let legs = MemberLegs()
-        let media = CallerMedia()
+        let media = CallerMedia(announcer: PositionAnnouncer(frequency: settings.announceFrequency, minimumGap: settings.minAnnounceFrequency))
         let joinedAt = ContinuousClock.now
         await media.start { await holdLoop(media: media, joinedAt: joinedAt) }
         let outcome = await withTaskGroup(of: Void.self) { group -> Outcome in
@@ -72,6 +72,8 @@ struct QueueCallSession: Sendable {
                     await legs.cancel(interface)
                 case .instruction(.leave(let status)):
                     outcome = .leftEmpty(status)
+                case .instruction(.positionChanged(let position)):
+                    await media.positionChanged(to: position, on: channel)
                 case .answered(let assignment, let placed, let started):
                     guard await engine.answered(queue: settings.name, caller: channel.uniqueID, interface: assignment.interface) else {
                         continue
@@ -112,20 +114,25 @@ struct QueueCallSession: Sendable {
         let started = ContinuousClock.now
         let callerSnapshot = await channel.snapshot
         guard let target = CallTarget(assignment.interface) else {
-            await engine.ringNoAnswer(queue: settings.name, caller: callerSnapshot, interface: assignment.interface, agent: nil, ringTime: .zero)
+            await engine.ringNoAnswer(queue: settings.name, caller: callerSnapshot, interface: assignment.interface, agent: nil, ringTime: .zero,
+                                      cause: .invalidNumberFormat)
             return
         }
-        let placement = await dialer.place(target, for: channel, options: PlaceOptions(timeout: .seconds(assignment.timeout)))
+        let placement = await dialer.place(target, for: channel, options: PlaceOptions(timeout: assignment.timeout))
         guard case .success(let placed) = placement else {
+            var cause = HangupCause.normalCircuitCongestion
             if case .failure(let failure) = placement {
+                cause = failure.cause
                 logger.info("Queue: cannot call member", metadata: ["member": "\(assignment.interface)", "reason": "\(failure)"])
             }
-            await engine.ringNoAnswer(queue: settings.name, caller: callerSnapshot, interface: assignment.interface, agent: nil, ringTime: .zero)
+            await engine.ringNoAnswer(queue: settings.name, caller: callerSnapshot, interface: assignment.interface, agent: nil, ringTime: .zero,
+                                      cause: cause)
             sink.yield(.ringEnded)
             return
         }
         await legs.add(assignment.interface, placed.channel)
         await engine.agentCalled(queue: settings.name, caller: callerSnapshot, interface: assignment.interface, agent: await placed.channel.snapshot)
+        var cause = HangupCause.noAnswer
         for await progress in placed.progress {
             switch progress {
             case .ringing:
@@ -133,8 +140,8 @@ struct QueueCallSession: Sendable {
             case .answered:
                 sink.yield(.answered(assignment, placed, started))
                 return
-            case .failed:
-                break
+            case .failed(let failure):
+                cause = failure
             }
         }
         // Failed, timed out, or stopped by us — or the caller's stay is over (cancelled): then
@@ -142,7 +149,7 @@ struct QueueCallSession: Sendable {
         guard !Task.isCancelled, await !legs.wasCancelled(assignment.interface) else { return }
         await legs.remove(assignment.interface)
         await engine.ringNoAnswer(queue: settings.name, caller: await channel.snapshot, interface: assignment.interface,
-                                  agent: await placed.channel.snapshot, ringTime: started.duration(to: .now))
+                                  agent: await placed.channel.snapshot, ringTime: started.duration(to: .now), cause: cause)
         sink.yield(.ringEnded)
     }
 
@@ -203,25 +210,24 @@ struct QueueCallSession: Sendable {
 
     // MARK: While waiting
 
-    /// Music (or ringing) with the position and periodic announcements at their frequencies.
+    /// Music (or ringing) with the position announcements (`PositionAnnouncer`: on a change
+    /// of position or every `announce-frequency`, never closer than `min-announce-frequency`)
+    /// and the periodic ones.
     private func holdLoop(media: CallerMedia, joinedAt: ContinuousClock.Instant) async {
-        var nextPosition: ContinuousClock.Instant? = settings.announceFrequency > 0 ? .now : nil
+        let announcesPosition = await media.announcer.isEnabled
         let periodicEvery = settings.periodicAnnounce.isEmpty ? 0 : settings.periodicAnnounceFrequency
         var nextPeriodic: ContinuousClock.Instant? = periodicEvery > 0 ? joinedAt + .seconds(periodicEvery) : nil
         var periodicIndex = 0
         var holdTimeSaid = false
         while await media.isOpen, !Task.isCancelled {
             let now = ContinuousClock.now
-            if let due = nextPosition, due <= now {
-                let interval = max(settings.announceFrequency, settings.minAnnounceFrequency)
-                nextPosition = now + .seconds(interval)
+            if announcesPosition {
                 guard let where_ = await engine.position(queue: settings.name, caller: channel.uniqueID) else { return }
-                let sayHold = settings.announceHoldTime == .yes || (settings.announceHoldTime == .once && !holdTimeSaid)
-                if let prompts = QueuePrompts.position(where_.position, holdTime: where_.holdTime, settings: settings, includeHoldTime: sayHold) {
-                    holdTimeSaid = holdTimeSaid || sayHold
-                    _ = await channel.play(prompts, language: language, interruptDigits: "")
+                if await media.positionDue(where_.position, at: now) {
+                    await media.positionSaid(where_.position, at: now)
+                    await sayPosition(where_, holdTimeSaid: &holdTimeSaid)
+                    continue
                 }
-                continue
             }
             if let due = nextPeriodic, due <= now {
                 nextPeriodic = now + .seconds(periodicEvery)
@@ -230,8 +236,9 @@ struct QueueCallSession: Sendable {
                 continue
             }
             guard await media.isOpen else { return }
-            let next = [nextPosition, nextPeriodic].compactMap { $0 }.min()
+            let next = [await media.nextPositionCheck, nextPeriodic].compactMap { $0 }.min()
             let slice = next.map { now.duration(to: $0) }
+            await media.setHolding(true)
             switch hold {
             case .music(let sound):
                 if case .failed(let why) = await channel.playContinuous(sound, duration: slice) {
@@ -244,14 +251,26 @@ struct QueueCallSession: Sendable {
             case .silence:
                 await waitQuietly(slice, media: media)
             }
+            await media.setHolding(false)
             if await channel.isHungUp { return }
         }
     }
 
-    /// Waits `limit` (nil: until stopped) in short steps, so `CallerMedia.stop` is seen soon.
+    /// "You are number N in line" (and the hold time as `announce-holdtime` says).
+    private func sayPosition(_ where_: (position: Int, count: Int, holdTime: Int), holdTimeSaid: inout Bool) async {
+        let sayHold = settings.announceHoldTime == .yes || (settings.announceHoldTime == .once && !holdTimeSaid)
+        guard let prompts = QueuePrompts.position(where_.position, holdTime: where_.holdTime, settings: settings, includeHoldTime: sayHold) else {
+            return
+        }
+        holdTimeSaid = holdTimeSaid || sayHold
+        _ = await channel.play(prompts, language: language, interruptDigits: "")
+    }
+
+    /// Waits `limit` (nil: until stopped) in short steps, so `CallerMedia.stop` or a due
+    /// position announcement is seen soon.
     private func waitQuietly(_ limit: Duration?, media: CallerMedia) async {
         let until = limit.map { ContinuousClock.now + $0 }
-        while await media.isOpen, !Task.isCancelled {
+        while await media.isOpen, await !media.wasWoken, !Task.isCancelled {
             if let until, ContinuousClock.now >= until { return }
             try? await Task.sleep(for: .milliseconds(100))
         }

@@ -41,18 +41,21 @@ public struct EmptyConditions: OptionSet, Sendable, Hashable, Codable {
     public static let plainNo: EmptyConditions = [.penalty, .invalid, .paused]
 }
 
-/// A static member line: `member => interface,penalty,name,state_interface`.
+/// A static member line: `member => interface,penalty,name,state_interface,ringinuse`.
 public struct MemberDefinition: Sendable, Hashable, Codable {
     public var interface: String
     public var penalty: Int
     public var name: String
     public var stateInterface: String
+    /// The member's own `ringinuse`; nil follows the queue's.
+    public var ringInUse: Bool?
 
-    public init(interface: String, penalty: Int = 0, name: String? = nil, stateInterface: String? = nil) {
+    public init(interface: String, penalty: Int = 0, name: String? = nil, stateInterface: String? = nil, ringInUse: Bool? = nil) {
         self.interface = interface
         self.penalty = penalty
         self.name = name ?? interface
         self.stateInterface = stateInterface ?? interface
+        self.ringInUse = ringInUse
     }
 }
 
@@ -81,12 +84,14 @@ public struct QueueSettings: Sendable, Hashable {
     public var announce: String?
     /// Tell the member how long the caller waited (`reportholdtime`).
     public var reportHoldTime = false
-    /// A ringing member's timeout restarts when it reports busy/ringing (`timeoutrestart`).
-    /// Read, but not applied yet (the loader warns).
+    /// `timeoutrestart`: when a member refuses (busy, congestion), the next member rung in the
+    /// same attempt gets the whole `timeout` again instead of what is left of it (app_queue's
+    /// wait_for_answer; not for `ringall`, which rings everyone at once).
     public var timeoutRestart = false
     /// Seconds between position/hold-time announcements; 0 = off (`announce-frequency`).
     public var announceFrequency = 0
-    /// At least this long between two announcements to one caller (`min-announce-frequency`).
+    /// At least this long between two position announcements to one caller; once it has
+    /// passed, a change of position is said at once (`min-announce-frequency`, say_position).
     public var minAnnounceFrequency = 15
     /// `announce-position`: yes, no, limit or more.
     public var announcePosition: PositionAnnouncement = .yes

@@ -36,6 +36,18 @@ public struct QueuesConfig: Sendable {
         warnings += rules.warnings
     }
 
+    /// queues.conf with queuerules.conf beside it in `directory`, either may be absent
+    /// (QueueReload and `queue reload` read them again this way).
+    public static func load(directory: String) throws(ConfigError) -> QueuesConfig {
+        func path(_ name: String) -> String? {
+            let path = (directory as NSString).appendingPathComponent(name)
+            return FileManager.default.fileExists(atPath: path) ? path : nil
+        }
+        var config = try path("queues.conf").map { path throws(ConfigError) in try QueuesConfig.load(path: path) } ?? QueuesConfig()
+        try config.attach(try path("queuerules.conf").map { path throws(ConfigError) in try PenaltyRules.load(path: path) } ?? PenaltyRules())
+        return config
+    }
+
     public static func load(path: String) throws(ConfigError) -> QueuesConfig {
         try QueuesConfig(try ConfigFile.load(path: path))
     }
@@ -94,9 +106,6 @@ public struct QueuesConfig: Sendable {
             }
             if try !Self.apply(entry, to: &queue) {
                 warnings.append(ConfigWarning("unknown option '\(entry.key)' in queue '\(section.name)'; ignored", at: entry.location))
-            } else if entry.key.lowercased() == "timeoutrestart", queue.timeoutRestart {
-                // The dialer reports no busy/ringing restarts to the queue yet.
-                warnings.append(ConfigWarning("timeoutrestart=yes is not applied yet: a member's ring timeout never restarts", at: entry.location))
             } else if entry.key.lowercased() == "monitor-format" {
                 monitorFormatAt = entry.location
                 if let format = queue.monitorFormat, !["wav", "ogg", "opus"].contains(format.lowercased()) {
@@ -173,7 +182,7 @@ public struct QueuesConfig: Sendable {
         return true
     }
 
-    /// `member => SIP/811,penalty,name,state_interface`.
+    /// `member => SIP/811,penalty,name,state_interface,ringinuse`.
     static func member(_ entry: ConfigEntry, in queue: QueueSettings) throws(ConfigError) -> MemberDefinition {
         let parts = entry.value.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         let interface = parts[0]
@@ -187,10 +196,18 @@ public struct QueuesConfig: Sendable {
         }
         let name = parts.count > 2 && !parts[2].isEmpty ? parts[2] : nil
         let state = parts.count > 3 && !parts[3].isEmpty ? parts[3] : nil
+        var ringInUse: Bool?
+        if parts.count > 4, !parts[4].isEmpty {
+            switch parts[4].lowercased() {
+            case "yes", "true", "y", "t", "1", "on": ringInUse = true
+            case "no", "false", "n", "f", "0", "off": ringInUse = false
+            default: throw entry.failure("ringinuse (fifth field) must be yes or no")
+            }
+        }
         guard !queue.members.contains(where: { $0.interface == interface }) else {
             throw entry.failure("member listed twice in queue '\(queue.name)'")
         }
-        return MemberDefinition(interface: interface, penalty: penalty, name: name, stateInterface: state)
+        return MemberDefinition(interface: interface, penalty: penalty, name: name, stateInterface: state, ringInUse: ringInUse)
     }
 
     static func agent(_ entry: ConfigEntry) throws(ConfigError) -> AgentDefinition {

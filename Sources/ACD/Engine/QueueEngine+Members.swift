@@ -99,6 +99,26 @@ extension QueueEngine {
         return .success(())
     }
 
+    /// QueueMemberRingInUse, `Set(QUEUE_MEMBER(…,ringinuse,…)=…)`: the member's own
+    /// ringinuse in one queue or every queue it belongs to (QueueMemberRinginuse per queue,
+    /// as app_queue's set_member_ringinuse; no queue_log line).
+    public func setRingInUse(_ ringInUse: Bool, interface: String, queue only: String? = nil) -> Result<Void, MemberChangeError> {
+        if let only, queues[only] == nil { return .failure(.noSuchQueue) }
+        let now = clock()
+        var found = false
+        for name in only.map({ [$0] }) ?? queueNames {
+            guard var queue = queues[name], let m = queue.memberIndex(interface) else { continue }
+            found = true
+            queue.members[m].ringInUse = ringInUse
+            queues[name] = queue
+            publish(QueueEvents.member("QueueMemberRinginuse", queue: queue.settings, queue.members[m], device: device(of: queue.members[m]), at: now))
+        }
+        guard found else { return .failure(.notMember) }
+        persist()
+        dispatchAll()
+        return .success(())
+    }
+
     /// Ends the member's wrap-up now, in every queue (feature code, manager action).
     @discardableResult
     public func endWrapUp(interface: String) -> Bool {

@@ -47,16 +47,30 @@ extension QueueEngine {
     /// The agent logged in at `interface` (for the hot-desking feature codes' prompts).
     public func agentNumber(at interface: String) -> String? { memberRecord(interface)?.agentNumber }
 
-    /// `QUEUE_MEMBER(queue,option)`: logged, free, ready, count, penalty/paused/ignorebusy
-    /// for an interface are not supported here (app_queue's per-interface options).
+    /// `QUEUE_MEMBER(queue,option)` counts, as app_queue's queue_function_mem_read: `count`
+    /// all members, `logged` those whose device is reachable, `free` those idle and not
+    /// paused, `ready` free ones not in wrap-up. Nil for an unknown queue or option.
     public func memberCount(queue name: String, option: String) -> Int? {
         guard let queue = queues[name] else { return nil }
+        let free = { (member: QueueMember) in self.device(of: member).isReachable && self.device(of: member).isIdle && !member.paused }
         switch option.lowercased() {
         case "count": return queue.members.count
         case "logged": return queue.members.filter { device(of: $0).isReachable }.count
-        case "free": return queue.members.filter { device(of: $0).isReachable && !$0.paused && device(of: $0).isIdle }.count
-        case "ready": return queue.members.filter { canRing($0, in: queue.settings) }.count
+        case "free": return queue.members.filter(free).count
+        case "ready": return queue.members.filter { free($0) && !$0.inWrapUp }.count
         default: return nil
         }
+    }
+
+    /// One member of one queue with that queue's settings (`QUEUE_MEMBER(…,penalty,SIP/811)`).
+    public func member(queue name: String, interface: String) -> (member: QueueMember, settings: QueueSettings)? {
+        guard let queue = queues[name], let m = queue.memberIndex(interface) else { return nil }
+        return (queue.members[m], queue.settings)
+    }
+
+    /// The channel waiting at `position` (1 = first in line), for `QUEUE_GET_CHANNEL`.
+    public func callerChannel(queue name: String, position: Int) -> String? {
+        guard let callers = queues[name]?.callers, position >= 1, position <= callers.count else { return nil }
+        return callers[position - 1].snapshot.name
     }
 }

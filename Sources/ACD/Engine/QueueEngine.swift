@@ -41,7 +41,7 @@ public actor QueueEngine {
     private var savePending = false
     var nextMemberOrder = 0
     /// queuerules.conf's rules by name.
-    let penaltyRules: [String: [PenaltyChange]]
+    var penaltyRules: [String: [PenaltyChange]]
 
     public init(
         config: QueuesConfig, bus: EventBus? = nil, queueLog: (any QueueLogSink)? = nil, store: QueueStateStore? = nil,
@@ -66,10 +66,13 @@ public actor QueueEngine {
                 var member = QueueMember(
                     interface: definition.interface, name: definition.name, stateInterface: definition.stateInterface,
                     penalty: definition.penalty, isDynamic: false, loginTime: now, order: order)
+                member.ringInUse = definition.ringInUse
                 order += 1
                 if let previous = saved?.members[settings.name]?.first(where: { $0.interface == definition.interface }) {
                     member.restore(from: previous)
                     member.penalty = definition.penalty
+                    // A ringinuse the member line gives wins over the one saved, as the penalty.
+                    if let ringInUse = definition.ringInUse { member.ringInUse = ringInUse }
                 }
                 members.append(member)
             }
@@ -115,6 +118,7 @@ public actor QueueEngine {
         _ = caller.penalties.advance(waited: 0)
         queue.callers.insert(caller, at: insertAt)
         queues[name] = queue
+        tellPositions(in: queue, from: insertAt + 1)
         log(QueueLogEntry(time: now, callID: snapshot.uniqueID, queue: name, event: "ENTERQUEUE",
                           data: ["", snapshot.callerIDNumber, String(insertAt + 1)]))
         publish(QueueEvents.caller("QueueCallerJoin", snapshot,
@@ -132,9 +136,15 @@ public actor QueueEngine {
         let position = index + 1
         let waited = seconds(from: caller.joinedAt, to: now)
         for interface in caller.ringing {
-            if let m = queue.memberIndex(interface), queue.members[m].ringCancelled(caller: uniqueID) {
-                announceStatus(queue.settings, queue.members[m])
+            guard let m = queue.memberIndex(interface) else { continue }
+            // The caller hung up while this member rang: RINGCANCELED with the ring time in
+            // ms (app_queue, Asterisk 16.14+/18.1+). No manager event: the member's leg only
+            // gets its DialEnd CANCEL.
+            if exit == .abandon, let since = queue.members[m].ringingSince(caller: uniqueID) {
+                log(QueueLogEntry(time: now, callID: uniqueID, queue: name, agent: queue.members[m].name, event: "RINGCANCELED",
+                                  data: [String(Self.milliseconds(from: since, to: now))]))
             }
+            if queue.members[m].ringCancelled(caller: uniqueID) { announceStatus(queue.settings, queue.members[m]) }
         }
         let common = [String(position), String(caller.originalPosition), String(waited)]
         switch exit {
@@ -157,8 +167,16 @@ public actor QueueEngine {
         ], at: now))
         caller.assignments.finish()
         queues[name] = queue
+        tellPositions(in: queue, from: index)
         persist()
         dispatch(name)
+    }
+
+    /// Tells the callers from `index` on their new place in line, so position announcements
+    /// can follow changes (app_queue's say_position); only queues that announce pay for it.
+    func tellPositions(in queue: QueueState, from index: Int) {
+        guard queue.settings.announceFrequency > 0, index < queue.callers.count else { return }
+        for c in index..<queue.callers.count { queue.callers[c].assignments.yield(.positionChanged(c + 1)) }
     }
 
     /// Where the caller stands: 1-based position, callers in line, and the queue's average hold.
@@ -175,14 +193,23 @@ public actor QueueEngine {
         publish(QueueEvents.agent("AgentCalled", caller: caller, agent: agent, queue: name, member: queue.members[m], at: clock()))
     }
 
-    /// The member didn't answer within the timeout, or was busy/unreachable (`ringTime` 0):
-    /// RINGNOANSWER, AgentRingNoAnswer, autopause; the caller is offered the next member.
-    public func ringNoAnswer(queue name: String, caller: ChannelSnapshot, interface: String, agent: ChannelSnapshot?, ringTime: Duration) {
+    /// The member didn't answer within the timeout (`cause` `.noAnswer`), or refused it
+    /// (busy, congestion, unreachable: `ringTime` 0 when it never rang): RINGNOANSWER,
+    /// AgentRingNoAnswer, autopause; the caller is offered the next member. A refusal keeps
+    /// the ring attempt going, so the next member only gets what is left of `timeout` unless
+    /// `timeoutrestart` (app_queue's wait_for_answer on BUSY/CONGESTION); a timeout ends it.
+    public func ringNoAnswer(queue name: String, caller: ChannelSnapshot, interface: String, agent: ChannelSnapshot?, ringTime: Duration,
+                             cause: HangupCause = .noAnswer) {
         guard var queue = queues[name], let m = queue.memberIndex(interface) else { return }
         let now = clock()
         let milliseconds = Int(ringTime.components.seconds) * 1000 + Int(ringTime.components.attoseconds / 1_000_000_000_000_000)
         if let c = queue.callers.firstIndex(where: { $0.uniqueID == caller.uniqueID }) {
             queue.callers[c].ringing.remove(queue.members[m].interface)
+            if cause == .noAnswer {
+                queue.callers[c].attemptStartedAt = nil
+            } else if queue.settings.timeoutRestart {
+                queue.callers[c].attemptStartedAt = now
+            }
         }
         let wasPaused = queue.members[m].paused
         let changed = queue.members[m].missedRing(caller: caller.uniqueID, at: now, retry: queue.settings.retry, autoPause: queue.settings.autoPause)
@@ -253,6 +280,7 @@ public actor QueueEngine {
         connectedCalls[caller.uniqueID] = ConnectedCall(queue: name, interface: member.interface, holdTime: holdTime,
                                                         originalPosition: entry.originalPosition, connectedAt: now)
         queues[name] = queue
+        tellPositions(in: queue, from: c)
         log(QueueLogEntry(time: now, callID: caller.uniqueID, queue: name, agent: member.name, event: "CONNECT",
                           data: [String(holdTime), agent.uniqueID, String(ringSeconds)]))
         announceStatus(queue.settings, member)
@@ -339,10 +367,12 @@ public actor QueueEngine {
             guard !candidates.isEmpty else {
                 // A full round without an answer: wait `retry` before the next one.
                 queue.callers[c].tried = []
+                queue.callers[c].attemptStartedAt = nil
                 queue.callers[c].retryAfter = now.addingTimeInterval(TimeInterval(queue.settings.retry))
                 continue
             }
             let chosen = queue.selection.choose(from: candidates, random: random)
+            let timeout = ringTimeout(for: &queue.callers[c], settings: queue.settings, at: now)
             for member in chosen {
                 guard let m = queue.memberIndex(member.interface), queue.members[m].ring(caller: caller.uniqueID, at: now) else { continue }
                 queue.callers[c].ringing.insert(member.interface)
@@ -351,11 +381,29 @@ public actor QueueEngine {
                 free.removeAll { $0.interface == member.interface }
                 caller.assignments.yield(.ring(RingAssignment(
                     interface: member.interface, memberName: member.name, spokenNumber: member.spokenNumber,
-                    timeout: queue.settings.memberTimeout)))
+                    timeout: timeout)))
             }
             if let last = chosen.last { queue.selection.lastOrder = last.order }
         }
         return rung
+    }
+
+    /// The ring time for the member(s) about to ring for `caller`: the queue's `timeout` for a
+    /// new attempt; within an attempt (a member refused), what is left of it — and when less
+    /// than half a second is left, a new attempt (app_queue: `ast_remaining_ms(...) > 500`).
+    /// `ringall` rings everyone at once, so each round is a new attempt.
+    private static func ringTimeout(for caller: inout QueueCaller, settings: QueueSettings, at now: Date) -> Duration {
+        let full = Duration.seconds(settings.memberTimeout)
+        if settings.strategy != .ringall, let started = caller.attemptStartedAt {
+            let left = full - .milliseconds(Int64(milliseconds(from: started, to: now)))
+            if left > .milliseconds(500) { return left }
+        }
+        caller.attemptStartedAt = now
+        return full
+    }
+
+    static func milliseconds(from start: Date, to end: Date) -> Int {
+        max(0, Int((end.timeIntervalSince(start) * 1000).rounded()))
     }
 
     func dispatchAll() {
@@ -377,7 +425,7 @@ public actor QueueEngine {
         guard member.isFree, !(engaged ?? engagedInterfaces()).contains(member.interface) else { return false }
         let state = device(of: member)
         guard state.isReachable else { return false }
-        return settings.ringInUse || state.isIdle || state == .ringing
+        return member.ringsInUse(settings) || state.isIdle || state == .ringing
     }
 
     /// Interfaces ringing, on a call or in wrap-up in any queue (members shared between

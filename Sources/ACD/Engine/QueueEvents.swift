@@ -23,7 +23,7 @@ enum QueueEvents {
 
     static func member(_ name: String, queue: QueueSettings, _ member: QueueMember, device: DeviceState, at time: Date) -> ManagerEvent {
         ManagerEvent(name: name, class: .agent,
-                     fields: memberFields(queue: queue.name, member, device: device, ringInUse: queue.ringInUse, wrapup: queue.wrapupTime),
+                     fields: memberFields(queue: queue.name, member, device: device, ringInUse: member.ringsInUse(queue), wrapup: queue.wrapupTime),
                      timestamp: time.timeIntervalSince1970)
     }
 

@@ -17,6 +17,8 @@ public enum QueueInstruction: Sendable, Equatable {
     case cancelRing(interface: String)
     /// The queue became empty under `leavewhenempty`: leave with this status.
     case leave(QueueStatus)
+    /// The caller's place in line changed (sent only by queues that announce positions).
+    case positionChanged(Int)
 }
 
 /// Why a caller left the waiting list without being connected.

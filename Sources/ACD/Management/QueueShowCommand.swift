@@ -56,7 +56,7 @@ enum QueueShowCommand {
             line += " (\(m.interface)" + (m.stateInterface != m.interface ? " from \(m.stateInterface)" : "") + ")"
         }
         if m.penalty != 0 { line += " with penalty \(m.penalty)" }
-        line += " (ringinuse \(settings.ringInUse ? "enabled" : "disabled"))"
+        line += " (ringinuse \(m.ringsInUse(settings) ? "enabled" : "disabled"))"
         if m.isDynamic { line += " (dynamic)" }
         if m.paused {
             let since = m.lastPause.map { Int(now.timeIntervalSince($0)) } ?? 0

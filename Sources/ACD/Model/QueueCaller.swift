@@ -24,6 +24,10 @@ struct QueueCaller: Sendable {
     var answeredBy: String?
     /// Which member penalties it may reach, widening as it waits (queuerules.conf).
     var penalties = CallerPenalties()
+    /// When the current ring attempt began (app_queue's `start_time_tv` in wait_for_answer):
+    /// a member rung because the previous one refused (busy, congestion) gets only what is
+    /// left of the queue's `timeout`, unless `timeoutrestart`. Nil between attempts.
+    var attemptStartedAt: Date?
 }
 
 /// A member the caller's task should ring now.
@@ -32,8 +36,9 @@ public struct RingAssignment: Sendable, Equatable {
     public var memberName: String
     /// The digits announced to the caller (`announce-agent-id`).
     public var spokenNumber: String
-    /// Seconds to ring before RINGNOANSWER.
-    public var timeout: Int
+    /// How long to ring before RINGNOANSWER: the queue's `timeout`, or what is left of it
+    /// after another member refused (see `timeoutrestart`).
+    public var timeout: Duration
 }
 
 /// Per-queue statistics (app_queue's `callscompleted`, `callsabandoned`, `holdtime`…), kept

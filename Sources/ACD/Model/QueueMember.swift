@@ -59,6 +59,9 @@ public struct QueueMember: Sendable, Equatable, Codable {
     public private(set) var missedRings = 0
     /// Position in config order (rrordered, linear).
     public var order: Int
+    /// The member's own `ringinuse` (QueueMemberRingInUse, `QUEUE_MEMBER(…,ringinuse,…)`, the
+    /// member line's fifth field); nil follows the queue's.
+    public var ringInUse: Bool?
 
     public init(interface: String, name: String, stateInterface: String, penalty: Int, isDynamic: Bool,
                 agentNumber: String? = nil, loginTime: Date, order: Int) {
@@ -86,6 +89,14 @@ public struct QueueMember: Sendable, Equatable, Codable {
     /// Whether the member may be offered a call now (device permitting).
     public var isFree: Bool { !paused && activity == .idle }
 
+    /// Whether the member may be rung while its device is in use, in `settings`' queue.
+    public func ringsInUse(_ settings: QueueSettings) -> Bool { ringInUse ?? settings.ringInUse }
+
+    public var inWrapUp: Bool {
+        if case .wrapUp = activity { return true }
+        return false
+    }
+
     public var inCall: Bool {
         if case .onCall = activity { return true }
         return false
@@ -112,6 +123,12 @@ public struct QueueMember: Sendable, Equatable, Codable {
         activity = retry > 0 ? .ringNoAnswer(until: now.addingTimeInterval(TimeInterval(retry))) : .idle
         if autoPause, !paused { _ = pause(reason: "Auto-Pause", at: now) }
         return true
+    }
+
+    /// When the member started ringing for `caller`, if it still does (RINGCANCELED's ring time).
+    func ringingSince(caller: String) -> Date? {
+        guard case .ringing(let ringing, let since) = activity, ringing == caller else { return nil }
+        return since
     }
 
     /// Ringing stopped because someone else answered or the caller left.
@@ -184,8 +201,16 @@ public struct QueueMember: Sendable, Equatable, Codable {
         return true
     }
 
+    /// QueueReset / `queue reset stats`: calls taken and the last call are forgotten
+    /// (app_queue's clear_queue).
+    mutating func resetStatistics() {
+        callsTaken = 0
+        lastCall = nil
+    }
+
     /// Restores persisted statistics and pause (a restart keeps them).
     mutating func restore(from saved: QueueMember) {
+        ringInUse = saved.ringInUse
         callsTaken = saved.callsTaken
         lastCall = saved.lastCall
         lastPause = saved.lastPause
