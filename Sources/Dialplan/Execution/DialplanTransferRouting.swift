@@ -1,0 +1,36 @@
+import PBXCore
+
+/// Blind transfers dialed in a bridge (`blindxfer`), answered from the live dialplan: the
+/// extensions the transferer may dial and the async goto that sends the transferee there
+/// (the same redirect AMI BlindTransfer uses, so Queue logs BLINDTRANSFER for it).
+public struct DialplanTransferRouting: BlindTransferRouting {
+    let dialplan: LiveDialplan
+    let executions: ExecutionRegistry
+
+    public init(dialplan: LiveDialplan, executions: ExecutionRegistry) {
+        self.dialplan = dialplan
+        self.executions = executions
+    }
+
+    /// `TRANSFER_CONTEXT` is read from the transferer's dialplan run; a leg that Dial or Queue
+    /// created runs none, so for a member's transfer it is the context the leg was dialed from.
+    public func transferContext(of transferer: any CallChannel) async -> String {
+        if let context = try? await executions.value(of: "TRANSFER_CONTEXT", channel: transferer.uniqueID), !context.isEmpty {
+            return context
+        }
+        let context = await transferer.snapshot.context
+        return context.isEmpty ? "default" : context
+    }
+
+    public func canMatchMore(context: String, exten: String, callerID: String) -> Bool {
+        dialplan.executor.matchMore(context: context, exten: exten, callerID: callerID)
+    }
+
+    public func exists(context: String, exten: String, callerID: String) -> Bool {
+        dialplan.executor.hasExtension(context: context, exten: exten, callerID: callerID)
+    }
+
+    public func redirect(_ transferee: any CallChannel, context: String, exten: String) async throws {
+        try await executions.redirect(channel: transferee.uniqueID, context: context, exten: exten, priority: "1")
+    }
+}
