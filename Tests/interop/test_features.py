@@ -11,6 +11,8 @@ as RFC 4733 events and sees which telephone-events reach the other party.
 (c) Dial(SIP/811,20,t): the called party transfers the caller to 1002 the same way.
 (d) Queue(600,t), an extension that does not exist: the agent hears pbx-invalid and both are
     bridged again (the agent's next key reaches the caller).
+(f) Dial(SIP/811,20,h): `*` is held back until the next key (`*5` arrives as * then 5) or the
+    feature digit timeout (1 s); `*0` (disconnect) hangs the called party up.
 (e) Dial(SIP/811,20,T): the caller transfers the called party (a leg Dial created; see xfail)."""
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ import time
 import pytest
 
 import netutil
+from pbxdproc import REPO
 from callhelpers import callee, caller, configure, register, running_pbxd, wait_log, wait_sip
 from sipphelpers import both, sdp_media
 from rtputil import dtmf_packets
@@ -37,6 +40,8 @@ exten => 630,1,Dial(SIP/811,20,t)
  same => n,Hangup()
 exten => 640,1,Dial(SIP/811,20,T)
  same => n,Hangup()
+exten => 650,1,Dial(SIP/811,20,h)
+ same => n,Hangup()
 """
 
 EVENT = {str(d): d for d in range(10)} | {"*": 10, "#": 11}
@@ -48,6 +53,7 @@ def pbxd(request, procs, artifacts):
     def prepare(inst):
         configure(inst, extensions=DIALPLAN)
         (inst.config_dir / "queues.conf").write_text("[600]\nstrategy = ringall\ntimeout = 10\nmember => SIP/811\n")
+        (inst.config_dir / "musiconhold.conf").write_text(f"[default]\nmode=files\ndirectory={REPO / 'sounds' / 'moh'}\n")
     yield from running_pbxd(request, procs, artifacts, sounds=True, prepare=prepare)
 
 
@@ -154,8 +160,11 @@ def test_queue_agent_blind_transfers_the_caller(pbxd, procs, artifacts):
         rig.press("b", "5")
         rig.wait(0.5)
         assert rig.events("a") == [5], f"the agent's 5 did not reach the caller once: {rig.events('a')}\n" + inst.log_tail(30)
+        before = len(rig.got["a"])
         rig.press("b", "#", gap=1.2)
         rig.press("b", "1002")
+        held = [p for p in rig.got["a"][before:] if (p[1] & 0x7F) == 0]
+        assert len(held) > 50, f"the caller heard {len(held)} packets of music on hold while the agent dialed"
         assert wait_log(inst, r"target=1002@internal transferee=SIP/1001\S* .*\] blind transfer$", 10), inst.log_tail(40)
         target_r = target.wait()
         agent_r, uac_r = agent.wait(), uac.wait()
@@ -243,3 +252,27 @@ def test_dial_caller_blind_transfers_the_callee(pbxd, procs, artifacts):
         if agent.proc.poll() is None:
             agent.proc.terminate()
     assert target_r.rc == 0, "1002 did not get the transferred callee\n" + target_r.describe() + inst.log_tail(40)
+
+
+def test_held_keys_go_on_in_order_and_disconnect_hangs_up(pbxd, procs, artifacts):
+    """(f) Dial option h: `*` waits for a second key; `*5` reaches the caller as * then 5, a lone
+    `*` after the feature digit timeout; `*0` hangs 811 up (and Dial the caller)."""
+    inst, cap = pbxd
+    uac, agent, rig = _bridged(inst, cap, procs, artifacts, "650")
+    try:
+        rig.press("b", "*", gap=0.4)
+        assert rig.events("a") == [], "a key that starts *0 was not held back"
+        rig.press("b", "5", gap=0.5)
+        assert rig.events("a") == [10, 5], f"held keys not passed on in order: {rig.events('a')}"
+        rig.press("b", "*", gap=0.5)
+        assert rig.events("a") == [10, 5], "the lone * went on before the feature digit timeout"
+        rig.wait(1.0)
+        assert rig.events("a") == [10, 5, 10], f"the lone * was not released after 1 s: {rig.events('a')}"
+        rig.press("b", "*0", gap=0.2)
+        agent_r, uac_r = agent.wait(), uac.wait()
+        rig.drain()
+    finally:
+        rig.close()
+    assert agent_r.rc == 0 and uac_r.rc == 0, "*0 did not end the call\n" + both(agent_r, uac_r)
+    assert rig.events("a") == [10, 5, 10], f"the disconnect code leaked: {rig.events('a')}"
+    assert re.search(r"channel=SIP/811\S* feature=disconnect", inst.log_text()), inst.log_tail(30)
