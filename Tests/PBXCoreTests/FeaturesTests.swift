@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import PBXCore
 
@@ -7,9 +8,16 @@ struct FeaturesConfigTests {
         try FeaturesConfig(try ConfigFile.parse(text, fileName: "features.conf"))
     }
 
+    @Test func theSampleFileParsesWithoutWarnings() throws {
+        let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../conf/features.conf").path
+        let config = try FeaturesConfig.load(path: sample)
+        #expect(config.codes == ["#": .blindTransfer, "*0": .disconnect])
+        #expect(config.warnings.isEmpty)
+    }
+
     @Test func defaultsAreAsterisks() throws {
         let config = try Self.parse("")
-        #expect(config.codes == ["#": .blindTransfer, "*0": .disconnect])
+        #expect(config.codes == ["#": .blindTransfer, "*": .disconnect])
         #expect(config.transferDigitTimeout == .seconds(3))
         #expect(config.featureDigitTimeout == .milliseconds(1000))
         #expect(config.warnings.isEmpty)
@@ -57,7 +65,7 @@ struct FeaturesConfigTests {
 
     @Test(arguments: [
         ("[featuremap]\nblindxfer => #x\n", "features.conf:2: blindxfer: expected DTMF keys"),
-        ("[featuremap]\nblindxfer => *0\n", "features.conf:2: blindxfer: code already used by disconnect"),
+        ("[featuremap]\nblindxfer => *\n", "features.conf:2: blindxfer: code already used by disconnect"),
         ("[general]\ntransferdigittimeout => 0\n", "features.conf:2: transferdigittimeout: expected a whole number"),
         ("[general]\nfeaturedigittimeout => soon\n", "features.conf:2: featuredigittimeout: expected a whole number"),
     ])

@@ -53,6 +53,7 @@ def pbxd(request, procs, artifacts):
     def prepare(inst):
         configure(inst, extensions=DIALPLAN)
         (inst.config_dir / "queues.conf").write_text("[600]\nstrategy = ringall\ntimeout = 10\nmember => SIP/811\n")
+        (inst.config_dir / "features.conf").write_text((REPO / "conf" / "features.conf").read_text())
         (inst.config_dir / "musiconhold.conf").write_text(f"[default]\nmode=files\ndirectory={REPO / 'sounds' / 'moh'}\n")
     yield from running_pbxd(request, procs, artifacts, sounds=True, prepare=prepare)
 

@@ -31,8 +31,9 @@ public struct FeaturesConfig: Sendable, Equatable {
     public var featureDigitTimeout: Duration
     public var warnings: [ConfigWarning] = []
 
-    /// Asterisk's built-in map: `blindxfer => #`, `disconnect => *0`.
-    public static let defaultCodes: [String: BridgeFeature] = ["#": .blindTransfer, "*0": .disconnect]
+    /// Asterisk's built-in map (features_config.c) when features.conf leaves a feature out:
+    /// `blindxfer => #`, `disconnect => *`. (Its sample file, like conf/features.conf, sets `*0`.)
+    public static let defaultCodes: [String: BridgeFeature] = ["#": .blindTransfer, "*": .disconnect]
 
     public init(
         codes: [String: BridgeFeature] = Self.defaultCodes, transferDigitTimeout: Duration = .seconds(3),
