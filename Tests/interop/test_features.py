@@ -4,8 +4,9 @@ The transferer's and the other party's RTP are sockets of the test, so the test 
 as RFC 4733 events and sees which telephone-events reach the other party.
 
 (a) Queue(600,t): the agent 811 presses 5 (passed on to the caller), then `#` and 1002: the
-    caller lands on 1002 (its SIPp UAS gets the INVITE), the agent is hung up, queue_log has
-    BLINDTRANSFER, and neither `#` nor the extension's keys reached the caller.
+    caller hears music on hold, then lands on 1002 (its SIPp UAS gets the INVITE), the agent is
+    hung up, queue_log has BLINDTRANSFER, and neither `#` nor the extension's keys reached the
+    caller. Again with `__TRANSFER_CONTEXT=xfer` on the caller: the agent's 77 is [xfer]'s.
 (b) Queue(600) without t: the agent's `#` reaches the caller's RTP as a telephone-event and
     nothing is transferred.
 (c) Dial(SIP/811,20,t): the called party transfers the caller to 1002 the same way.
@@ -41,6 +42,14 @@ exten => 630,1,Dial(SIP/811,20,t)
 exten => 640,1,Dial(SIP/811,20,T)
  same => n,Hangup()
 exten => 650,1,Dial(SIP/811,20,h)
+ same => n,Hangup()
+exten => 611,1,Answer()
+ same => n,Set(__TRANSFER_CONTEXT=xfer)
+ same => n,Queue(600,t,,,20)
+ same => n,Hangup()
+
+[xfer]
+exten => 77,1,Dial(SIP/1002,20)
  same => n,Hangup()
 """
 
@@ -152,21 +161,24 @@ def _wait_for(predicate, timeout: float) -> bool:
     return predicate()
 
 
-def test_queue_agent_blind_transfers_the_caller(pbxd, procs, artifacts):
-    """(a) Queue option t: 5 is passed on; `#` 1002 sends the caller to 1002 (BLINDTRANSFER)."""
+@pytest.mark.parametrize("exten,dialed,context", [("610", "1002", "internal"), ("611", "77", "xfer")])
+def test_queue_agent_blind_transfers_the_caller(pbxd, procs, artifacts, exten, dialed, context):
+    """(a) Queue option t: 5 is passed on; `#` 1002 sends the caller to 1002 (BLINDTRANSFER).
+    With `__TRANSFER_CONTEXT=xfer` set on the caller, the agent's digits (77) are looked up in
+    [xfer], whose 77 dials 1002."""
     inst, cap = pbxd
     target = _registered(inst, procs, artifacts, "1002", "uas_answer_hangup.xml", hold_ms=1500)
-    uac, agent, rig = _bridged(inst, cap, procs, artifacts, "610")
+    uac, agent, rig = _bridged(inst, cap, procs, artifacts, exten)
     try:
         rig.press("b", "5")
         rig.wait(0.5)
         assert rig.events("a") == [5], f"the agent's 5 did not reach the caller once: {rig.events('a')}\n" + inst.log_tail(30)
         before = len(rig.got["a"])
         rig.press("b", "#", gap=1.2)
-        rig.press("b", "1002")
+        rig.press("b", dialed)
         held = [p for p in rig.got["a"][before:] if (p[1] & 0x7F) == 0]
         assert len(held) > 50, f"the caller heard {len(held)} packets of music on hold while the agent dialed"
-        assert wait_log(inst, r"target=1002@internal transferee=SIP/1001\S* .*\] blind transfer$", 10), inst.log_tail(40)
+        assert wait_log(inst, rf"target={dialed}@{context} transferee=SIP/1001\S* .*\] blind transfer$", 10), inst.log_tail(40)
         target_r = target.wait()
         agent_r, uac_r = agent.wait(), uac.wait()
         rig.drain()
@@ -177,7 +189,7 @@ def test_queue_agent_blind_transfers_the_caller(pbxd, procs, artifacts):
     assert rig.events("a") == [5], f"feature keys leaked to the caller: {rig.events('a')}"
     assert _wait_for(lambda: "|BLINDTRANSFER|" in _queue_log(inst), 5), _queue_log(inst)
     line = next(l for l in _queue_log(inst).splitlines() if "|BLINDTRANSFER|" in l)
-    assert re.search(r"\|600\|SIP/811\|BLINDTRANSFER\|1002\|internal\|\d+\|\d+\|1$", line), line
+    assert re.search(rf"\|600\|SIP/811\|BLINDTRANSFER\|{dialed}\|{context}\|\d+\|\d+\|1$", line), line
 
 
 def test_without_t_the_hash_reaches_the_caller(pbxd, procs, artifacts):

@@ -12,11 +12,18 @@ public struct DialplanTransferRouting: BlindTransferRouting {
         self.executions = executions
     }
 
-    /// `TRANSFER_CONTEXT` is read from the transferer's dialplan run; a leg that Dial or Queue
-    /// created runs none, so for a member's transfer it is the context the leg was dialed from.
-    public func transferContext(of transferer: any CallChannel) async -> String {
-        if let context = try? await executions.value(of: "TRANSFER_CONTEXT", channel: transferer.uniqueID), !context.isEmpty {
-            return context
+    /// `TRANSFER_CONTEXT` of the transferer's dialplan run. A leg that Dial or Queue created runs
+    /// none: it has the value it inherited from the caller (`_TRANSFER_CONTEXT` or
+    /// `__TRANSFER_CONTEXT` set there, read now), else the context it was dialed from.
+    public func transferContext(of transferer: any CallChannel, bridgedWith other: any CallChannel) async -> String {
+        let name = "TRANSFER_CONTEXT"
+        if executions.execution(of: transferer.uniqueID) != nil {
+            if let context = try? await executions.value(of: name, channel: transferer.uniqueID), !context.isEmpty {
+                return context
+            }
+        } else if let entry = executions.execution(of: other.uniqueID)?.variables[name], entry.inheritance != .none,
+                  !entry.value.isEmpty {
+            return entry.value
         }
         let context = await transferer.snapshot.context
         return context.isEmpty ? "default" : context

@@ -4,8 +4,9 @@
 /// passes down through this (PBXCore does not import Dialplan).
 public protocol BlindTransferRouting: Sendable {
     /// Where the transferer's digits are looked up: its `TRANSFER_CONTEXT` variable, else the
-    /// context it is in (Asterisk's `get_transfer_context`).
-    func transferContext(of transferer: any CallChannel) async -> String
+    /// context it is in (Asterisk's `get_transfer_context`). `other` is the party it is bridged
+    /// with, whose inheritable variables a dialed transferer received.
+    func transferContext(of transferer: any CallChannel, bridgedWith other: any CallChannel) async -> String
     /// Whether `exten` is the start of a longer extension in `context` (keep collecting).
     func canMatchMore(context: String, exten: String, callerID: String) -> Bool
     func exists(context: String, exten: String, callerID: String) -> Bool

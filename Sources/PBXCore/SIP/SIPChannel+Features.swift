@@ -94,7 +94,7 @@ extension SIPChannel {
         await holdBridge()
         let music = await transferee.startHoldMusic()
         await discardCodeEcho()
-        let target = await dialTransferTarget(routing: routing, digitTimeout: digitTimeout)
+        let target = await dialTransferTarget(routing: routing, digitTimeout: digitTimeout, bridgedWith: transferee)
         await transferee.stopHoldMusic(music)
         switch target {
         case .exten(let context, let exten):
@@ -120,14 +120,14 @@ extension SIPChannel {
     }
 
     /// The prompt, then keys until the extension can't grow or the digit timeout passes.
-    private func dialTransferTarget(routing: any BlindTransferRouting, digitTimeout: Duration) async -> TransferTarget {
+    private func dialTransferTarget(routing: any BlindTransferRouting, digitTimeout: Duration, bridgedWith other: SIPChannel) async -> TransferTarget {
         var exten = ""
         switch await play(["pbx-transfer"], language: SoundLibrary.fallbackLanguage, interruptDigits: DTMFDigit.allKeys) {
         case .interrupted(let digit): exten.append(digit)
         case .hungUp: return .gone
         case .finished, .missing: break
         }
-        let context = await routing.transferContext(of: self)
+        let context = await routing.transferContext(of: self, bridgedWith: other)
         let callerID = await callerIDNumber
         while routing.canMatchMore(context: context, exten: exten, callerID: callerID) {
             guard let digit = await receiveDigit(timeout: digitTimeout) else {
@@ -160,6 +160,7 @@ extension SIPChannel {
             bridgePaused = false
             other.bridgePaused = false
             discardDigits()
+            other.discardDigits()
         }.get()
     }
 
