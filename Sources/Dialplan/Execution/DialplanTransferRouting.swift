@@ -22,7 +22,8 @@ public struct DialplanTransferRouting: BlindTransferRouting {
                 return context
             }
         } else if let entry = executions.execution(of: other.uniqueID)?.variables[name], entry.inheritance != .none,
-                  !entry.value.isEmpty {
+            !entry.value.isEmpty
+        {
             return entry.value
         }
         let context = await transferer.snapshot.context

@@ -81,13 +81,17 @@ public struct FeaturesConfig: Sendable, Equatable {
                         }
                         codes[entry.value] = feature
                     } else if Self.unsupportedFeatures.contains(key) {
-                        warnings.append(ConfigWarning("features.conf: \(key) is not supported by pbxd; ignored", at: entry.location))
+                        warnings.append(
+                            ConfigWarning("features.conf: \(key) is not supported by pbxd; ignored", at: entry.location))
                     } else {
-                        warnings.append(ConfigWarning("unknown feature '\(entry.key)' in features.conf [featuremap]; ignored", at: entry.location))
+                        warnings.append(
+                            ConfigWarning(
+                                "unknown feature '\(entry.key)' in features.conf [featuremap]; ignored", at: entry.location))
                     }
                 }
             default:
-                warnings.append(ConfigWarning("features.conf [\(section.name)] is not supported by pbxd; ignored", at: section.location))
+                warnings.append(
+                    ConfigWarning("features.conf [\(section.name)] is not supported by pbxd; ignored", at: section.location))
             }
         }
         self.codes = codes
@@ -103,7 +107,8 @@ public struct FeaturesConfig: Sendable, Equatable {
             case let key where Self.unsupportedGeneral.contains(key):
                 warnings.append(ConfigWarning("features.conf: \(key) is not supported by pbxd; ignored", at: entry.location))
             default:
-                warnings.append(ConfigWarning("unknown option '\(entry.key)' in features.conf [general]; ignored", at: entry.location))
+                warnings.append(
+                    ConfigWarning("unknown option '\(entry.key)' in features.conf [general]; ignored", at: entry.location))
             }
         }
     }

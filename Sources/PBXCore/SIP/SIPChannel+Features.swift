@@ -37,7 +37,8 @@ extension SIPChannel {
         codes.releaseTimer = nil
         let step = codes.matcher.press(PressedKey(digit.character, duration: duration))
         if case .hold = step {
-            codes.releaseTimer = driver.timers.schedule(in: .nanoseconds(driver.features.featureDigitTimeout.nanoseconds)) { [self] in
+            codes.releaseTimer = driver.timers.schedule(in: .nanoseconds(driver.features.featureDigitTimeout.nanoseconds)) {
+                [self] in
                 releaseHeldKeys(to: other)
             }
         }
@@ -120,7 +121,9 @@ extension SIPChannel {
     }
 
     /// The prompt, then keys until the extension can't grow or the digit timeout passes.
-    private func dialTransferTarget(routing: any BlindTransferRouting, digitTimeout: Duration, bridgedWith other: SIPChannel) async -> TransferTarget {
+    private func dialTransferTarget(routing: any BlindTransferRouting, digitTimeout: Duration, bridgedWith other: SIPChannel)
+        async -> TransferTarget
+    {
         var exten = ""
         switch await play(["pbx-transfer"], language: SoundLibrary.fallbackLanguage, interruptDigits: DTMFDigit.allKeys) {
         case .interrupted(let digit): exten.append(digit)
@@ -195,7 +198,8 @@ extension SIPChannel {
     func startHoldMusic() async -> RTPPlayer? {
         let musicClass = try? await eventLoop.submit { self.driver.musicOnHold.classes["default"] }.get()
         guard let musicClass = musicClass ?? nil, let endpoint = await localMediaEndpoint(), let codec = await playbackCodec(),
-              let law = G711Law(codec: codec), let music = musicSource(musicClass.files, random: musicClass.random, codec: codec, law: law)
+            let law = G711Law(codec: codec),
+            let music = musicSource(musicClass.files, random: musicClass.random, codec: codec, law: law)
         else {
             logger.debug("no music on hold for the transferee; it hears silence")
             return nil
