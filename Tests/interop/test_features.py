@@ -14,6 +14,7 @@ as RFC 4733 events and sees which telephone-events reach the other party.
     bridged again (the agent's next key reaches the caller).
 (f) Dial(SIP/811,20,h): `*` is held back until the next key (`*5` arrives as * then 5) or the
     feature digit timeout (1 s); `*0` (disconnect) hangs the called party up.
+(g) As (c) with 811 on `dtmfmode=info`: its `#` and 1002 arrive as SIP INFO.
 (e) Dial(SIP/811,20,T): the caller transfers the called party (a leg Dial created; see xfail)."""
 from __future__ import annotations
 
@@ -124,6 +125,7 @@ class Rig:
 
 
 def _registered(pbxd, procs, artifacts, user: str, scenario: str, keys=None, hold_ms: int | None = None, timeout: int = 30):
+    """`user` registered from a free port, and a SIPp UAS with `scenario` started on it."""
     port = netutil.free_port(tcp=False)
     reg = register(pbxd, procs, artifacts, user, port)
     assert reg.rc == 0, f"{user} could not register\n" + reg.describe()
@@ -289,3 +291,36 @@ def test_held_keys_go_on_in_order_and_disconnect_hangs_up(pbxd, procs, artifacts
     assert agent_r.rc == 0 and uac_r.rc == 0, "*0 did not end the call\n" + both(agent_r, uac_r)
     assert rig.events("a") == [10, 5, 10], f"the disconnect code leaked: {rig.events('a')}"
     assert re.search(r"channel=SIP/811\S* feature=disconnect", inst.log_text()), inst.log_tail(30)
+
+
+@pytest.fixture
+def info_pbxd(request, procs, artifacts):
+    def prepare(inst):
+        configure(inst, peers={"811": {"dtmfmode": "info"}}, extensions=DIALPLAN)
+    yield from running_pbxd(request, procs, artifacts, sounds=True, prepare=prepare)
+
+
+def test_sip_info_keys_blind_transfer(info_pbxd, procs, artifacts):
+    """(g) Dial option t, the called party on SIP INFO: `#` then 1002 as INFOs; the caller lands
+    on 1002 and no key reaches the caller."""
+    inst, cap = info_pbxd
+    target = _registered(inst, procs, artifacts, "1002", "uas_answer_hangup.xml", hold_ms=1500)
+    a, b = _udp(), _udp()
+    agent = _registered(inst, procs, artifacts, "811", "features_uas_info_transfer.xml", keys={"rtp_port": str(b.getsockname()[1])})
+    uac = caller(inst, procs, artifacts, "1001", "630", "ivr_uac_rtp_wait_bye.xml", timeout=40,
+                 keys={"rtp_port": str(a.getsockname()[1])}).start()
+    to_caller = wait_sip(cap, lambda s, d, t: t.startswith("SIP/2.0 200") and "m=audio" in t
+                         and re.search(r"(?m)^CSeq:\s*2 INVITE", t) is not None, 10)
+    assert to_caller, "the call was not set up\n" + inst.log_tail()
+    rig = Rig(a, b, sdp_media(to_caller[2])[1], 0)
+    try:
+        target_r = target.wait()
+        agent_r, uac_r = agent.wait(), uac.wait()
+        rig.drain()
+    finally:
+        rig.close()
+    assert target_r.rc == 0, "1002 did not get the transferred caller\n" + target_r.describe() + inst.log_tail(40)
+    assert agent_r.rc == 0 and uac_r.rc == 0, both(agent_r, uac_r)
+    assert re.search(r"channel=SIP/811\S* feature=blindxfer", inst.log_text()), inst.log_tail(40)
+    assert re.search(r"target=1002@internal transferee=SIP/1001", inst.log_text()), inst.log_tail(40)
+    assert rig.events("a") == [], f"feature keys leaked to the caller: {rig.events('a')}"
