@@ -107,6 +107,7 @@ queue-periodic-announce|All of our representatives are currently busy. Please st
 pls-hold-while-try|Please hold while we try to connect you.
 invalid|I am sorry, that's not a valid extension. Please try again.
 pbx-invalid|I am sorry, that's not a valid extension. Please try again.
+pbx-transfer|Transfer.
 please-try-again|Please try again.
 goodbye|Goodbye!
 vm-goodbye|Goodbye

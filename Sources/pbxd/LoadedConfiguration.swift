@@ -29,6 +29,8 @@ struct LoadedConfiguration {
     var webhooks: [WebhookConfig]
     /// pbxd.conf's `[http]` (off without it).
     var http: HTTPServerConfig
+    /// features.conf (optional: Asterisk's default feature codes and timeouts).
+    var features: FeaturesConfig
     var warnings: [String]
 
     static func load(directory: String, dataDirectoryOverride: String?) throws(StartupError) -> LoadedConfiguration {
@@ -54,6 +56,8 @@ struct LoadedConfiguration {
             let http = try optional("pbxd.conf").map { path throws(ConfigError) in
                 try HTTPServerConfig.load(from: try ConfigFile.load(path: path))
             } ?? (config: HTTPServerConfig(), warnings: [])
+            let features = try optional("features.conf").map { path throws(ConfigError) in try FeaturesConfig.load(path: path) }
+                ?? FeaturesConfig()
             let (dialplan, dialplanWarnings) = try Dialplan.load(path: path("extensions.conf"))
             let cdr = try CDRConfig.load(directory: directory)
             var warnings = sip.warnings.map(\.description) + rtp.warnings.map(\.description)
@@ -64,6 +68,7 @@ struct LoadedConfiguration {
             warnings += cdr.warnings
             warnings += webhooks.warnings.map(\.description)
             warnings += http.warnings.map(\.description)
+            warnings += features.warnings.map(\.description)
             return LoadedConfiguration(
                 sip: sip, rtp: rtp, pbxd: pbxd, dialplan: dialplan,
                 dataDirectory: dataDirectoryOverride ?? pbxd.dataDirectory,
@@ -75,6 +80,7 @@ struct LoadedConfiguration {
                 cdr: cdr,
                 webhooks: webhooks.configs,
                 http: http.config,
+                features: features,
                 warnings: warnings)
         } catch {
             throw StartupError(description: error.description)

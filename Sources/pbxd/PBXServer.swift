@@ -122,6 +122,9 @@ final class PBXServer {
         // `dialplan reload` swaps the executor new calls get; running calls keep theirs.
         let liveDialplan = LiveDialplan(
             executor: executor, path: (configuration.configDirectory as NSString).appendingPathComponent("extensions.conf"))
+        // In-call features (Dial/Queue t, T, h, H): features.conf codes, transfers into the dialplan.
+        driver.features = configuration.features
+        driver.blindTransferRouting = DialplanTransferRouting(dialplan: liveDialplan, executions: executions)
         driver.routeExists = { context, exten in liveDialplan.executor.hasExtension(context: context, exten: exten, callerID: nil) }
         driver.startCall = { channel, context, exten in
             Task { await liveDialplan.executor.run(channel: channel, context: context, exten: exten, variables: channel.dialplanVariables) }

@@ -158,6 +158,13 @@ struct FakeQueueDialer: CallDialer {
         return .success(PlacedCall(channel: leg, progress: progress))
     }
 
+    func bridge(_ caller: any CallChannel, with callee: any CallChannel, features: BridgeFeatures) async -> BridgeEnd {
+        if !features.isEmpty {
+            await log.add("features caller \(features.caller.map(\.rawValue).sorted()) callee \(features.callee.map(\.rawValue).sorted())")
+        }
+        return await bridge(caller, with: callee)
+    }
+
     func bridge(_ caller: any CallChannel, with callee: any CallChannel) async -> BridgeEnd {
         await log.add("bridge \(caller.name) with \(callee.name)")
         Task {

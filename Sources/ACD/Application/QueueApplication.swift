@@ -10,9 +10,9 @@ struct QueueOptions: Sendable, Equatable {
     var noRetry = false
     /// `c`: go on in the dialplan when the member hangs up (default: the caller is hung up).
     var continueAfterAgent = false
-    /// `t`/`T`: transfers by the member/caller. Accepted; pbxd has no in-call transfer feature
-    /// yet, so they change nothing.
-    var allowTransfer = false
+    /// `t`/`T` (blind transfer by the member/caller), `h`/`H` (disconnect code): the bridge's
+    /// in-call features (features.conf).
+    var bridgeFeatures = BridgeFeatures.none
 
     init(_ text: String) {
         for letter in text {
@@ -20,10 +20,10 @@ struct QueueOptions: Sendable, Equatable {
             case "r": ringInsteadOfMusic = true
             case "n": noRetry = true
             case "c": continueAfterAgent = true
-            case "t", "T": allowTransfer = true
             default: continue
             }
         }
+        bridgeFeatures = BridgeFeatures(options: text)
     }
 }
 

@@ -186,7 +186,7 @@ struct QueueCallSession: Sendable {
                                agent: await agent.snapshot, ringTime: ringStarted.duration(to: .now))
         await legs.cancelAll(except: assignment.interface)
         await recordBridge()
-        let end = await dialer.bridge(channel, with: agent)
+        let end = await dialer.bridge(channel, with: agent, features: options.bridgeFeatures)
         let reason: CompletionReason
         switch end {
         case .callerHungUp:

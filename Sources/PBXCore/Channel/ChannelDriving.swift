@@ -84,6 +84,16 @@ public protocol CallDialer: Sendable {
     /// re-INVITEs relayed — until one of them hangs up. Neither is hung up here: the caller of
     /// `bridge` decides what happens to the one left (Dial and Queue hang it up too).
     func bridge(_ caller: any CallChannel, with callee: any CallChannel) async -> BridgeEnd
+
+    /// `bridge` where the parties may dial the in-call `features` (features.conf codes).
+    func bridge(_ caller: any CallChannel, with callee: any CallChannel, features: BridgeFeatures) async -> BridgeEnd
+}
+
+extension CallDialer {
+    /// For technologies (and test fakes) without in-call features: a plain bridge.
+    public func bridge(_ caller: any CallChannel, with callee: any CallChannel, features: BridgeFeatures) async -> BridgeEnd {
+        await bridge(caller, with: callee)
+    }
 }
 
 /// `SIP/811` or `SIP/trunk/5550100` as data.

@@ -11,14 +11,16 @@ final class SIPBridge {
     }
 
     /// Joins `caller` and `callee` (both answered, `callee` called for `caller` so they share a
-    /// relay session). Call on the SIP loop.
-    func join(caller: SIPChannel, callee: SIPChannel) {
+    /// relay session), each watching its keys for the `features` it may use. Call on the SIP loop.
+    func join(caller: SIPChannel, callee: SIPChannel, features: BridgeFeatures = .none) {
         caller.localMedia = nil
         callee.localMedia = nil
         driver.media.bridge(caller: caller.media, callee: callee.media)
         caller.bridgedPeer = callee
         callee.bridgedPeer = caller
         caller.startDTMFInterworking(with: callee)
+        caller.watchFeatures(features.caller)
+        callee.watchFeatures(features.callee)
         driver.events.publish(.bridgeCreate(snapshot))
         // The dialed leg now "runs" AppDial, as an Asterisk callee channel reports.
         callee.dialplanLocation.exten = ""

@@ -36,6 +36,10 @@ extension SIPDialer {
     }
 
     public func bridge(_ caller: any CallChannel, with callee: any CallChannel) async -> BridgeEnd {
+        await bridge(caller, with: callee, features: .none)
+    }
+
+    public func bridge(_ caller: any CallChannel, with callee: any CallChannel, features: BridgeFeatures) async -> BridgeEnd {
         guard let caller = caller as? SIPChannel, let callee = callee as? SIPChannel else {
             return .refused("only SIP channels can be bridged")
         }
@@ -65,7 +69,7 @@ extension SIPDialer {
                 caller.logger.warning("cannot answer caller", metadata: ["error": "\(error)"])
                 return
             }
-            SIPBridge(driver: driver).join(caller: caller, callee: callee)
+            SIPBridge(driver: driver).join(caller: caller, callee: callee, features: features)
         }
         return (try? await ended.futureResult.get()) ?? .callerHungUp(.normalClearing)
     }

@@ -163,8 +163,12 @@ extension SIPChannel {
         guard hangupCause == nil else { return }
         logger.debug("DTMF received", metadata: ["digit": "\(digit)", "via": "\(method)"])
         publishDTMF(digit.character, duration: duration, direction: .received)
-        if let peer = bridgedPeer, peer.hangupCause == nil {
-            peer.sendDigit(digit, duration: duration)
+        if let peer = bridgedPeer, peer.hangupCause == nil, !bridgePaused {
+            if featureCodes != nil {
+                featureKeyPressed(digit, duration: duration, other: peer)
+            } else {
+                peer.sendDigit(digit, duration: duration)
+            }
             return
         }
         digits.push(digit.character)
@@ -253,14 +257,21 @@ extension SIPChannel {
     }
 
     private static func interceptTelephoneEvents(from source: SIPChannel, to target: SIPChannel) {
-        guard let payloadType = source.media.telephoneEventPayloadType else { return }
         if case .rfc4733 = target.dtmfSendMethod { return }
-        let side = source.media.side
-        let loop = source.eventLoop
         source.logger.debug(
             "RFC 4733 DTMF taken off the relay: the bridged phone takes another method",
             metadata: ["peer": "\(target.name)", "method": "\(target.dtmfSendMethod)"])
-        source.media.relay.enqueue { session in
+        source.takeTelephoneEventsOffRelay()
+    }
+
+    /// From now on this leg's RFC 4733 keys come to `dtmfReceived` instead of being relayed
+    /// (which sends them on, or holds them back as a feature code's).
+    func takeTelephoneEventsOffRelay() {
+        guard let payloadType = media.telephoneEventPayloadType else { return }
+        let source = self
+        let side = media.side
+        let loop = eventLoop
+        media.relay.enqueue { session in
             let detector = DTMFDetector(payloadType: payloadType) { [weak source] event in
                 guard case .end(let end) = event, let source else { return }
                 loop.execute { source.dtmfReceived(end.digit, duration: end.duration, via: "RFC 4733") }

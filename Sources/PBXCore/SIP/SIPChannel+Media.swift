@@ -83,7 +83,7 @@ extension SIPChannel {
         guard let snapshot = try? await eventLoop.submit({ () -> MediaSnapshot in
             MediaSnapshot(
                 existing: self.localMedia,
-                usable: self.hangupCause == nil && self.bridgedPeer == nil && self.channelState == .up,
+                usable: self.hangupCause == nil && (self.bridgedPeer == nil || self.bridgePaused) && self.channelState == .up,
                 telephoneEvent: self.media.telephoneEventPayloadType, session: self.media.relay.session, side: self.media.side)
         }).get() else { return nil }
         if let existing = snapshot.existing { return existing }
@@ -259,18 +259,7 @@ extension SIPChannel {
         case .tone(let frequency, let amplitude):
             player = await endpoint.play(ToneSource(frequency: frequency, amplitude: amplitude), codec: codec)
         case .music(let names, let random):
-            let preferred = AudioFileFormat(channelCodec: codec) ?? .wav
-            var frames: [FrameSource] = []
-            for name in names {
-                guard let file = driver.media.sounds.find(name, language: SoundLibrary.fallbackLanguage, preferring: preferred),
-                    let source = try? FrameSource(file, law: law)
-                else {
-                    logger.warning("music on hold file not playable", metadata: ["file": "\(name)"])
-                    continue
-                }
-                frames.append(source)
-            }
-            guard let music = MusicSource(files: frames, order: random ? .random : .alphabetical) else {
+            guard let music = musicSource(names, random: random, codec: codec, law: law) else {
                 return .failed("no playable music file")
             }
             player = await endpoint.play(music, codec: codec)
@@ -300,6 +289,22 @@ extension SIPChannel {
         await player.stop()
         if musicClass != nil { publishEvent { .musicOnHoldStop($0) } }
         return outcome
+    }
+
+    /// The files of a music class as one looping source in `codec`; nil when none is playable.
+    func musicSource(_ names: [String], random: Bool, codec: Codec, law: G711Law) -> MusicSource? {
+        let preferred = AudioFileFormat(channelCodec: codec) ?? .wav
+        var frames: [FrameSource] = []
+        for name in names {
+            guard let file = driver.media.sounds.find(name, language: SoundLibrary.fallbackLanguage, preferring: preferred),
+                let source = try? FrameSource(file, law: law)
+            else {
+                logger.warning("music on hold file not playable", metadata: ["file": "\(name)"])
+                continue
+            }
+            frames.append(source)
+        }
+        return MusicSource(files: frames, order: random ? .random : .alphabetical)
     }
 
     /// The musiconhold.conf class whose files `sound` plays (`default` when none lists exactly

@@ -62,6 +62,10 @@ public final class SIPChannel: CallChannel, ChannelEventSource, InterruptibleCha
     var pendingFailureCause: HangupCause?
     /// Whether the phone has put the call on hold (re-INVITE sendonly/inactive).
     var onHold = false
+    /// The feature codes this leg may dial while bridged (SIPChannel+Features.swift).
+    var featureCodes: BridgeFeatureCodes?
+    /// Set while a feature (blind transfer) holds the bridge: the leg's media and keys are its own.
+    var bridgePaused = false
     /// Set by an async goto (AMI Redirect) until the dialplan has moved: every wait returns at
     /// once while it is set (see `InterruptibleChannel`). Completes `interruption`.
     private(set) var isInterrupted = false

@@ -31,6 +31,9 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
     public let channels: ChannelRegistry
     /// musiconhold.conf, to name the class in MusicOnHoldStart.
     public var musicOnHold = MusicOnHoldConfig()
+    /// features.conf, and the dialplan's answers for a blind transfer (nil: `blindxfer` is off).
+    public var features = FeaturesConfig()
+    public var blindTransferRouting: (any BlindTransferRouting)?
     private let validator = SIPRequestValidator(
         supportedExtensions: SIPChannelDriver.supportedExtensions,
         implementedMethods: [.invite, .ack, .cancel, .options, .bye, .register, .info, .update, .prack,

@@ -122,7 +122,7 @@ final class DialAttempt: @unchecked Sendable {
             leg.hangupOnLoop(cause: .incompatibleDestination)
             return
         }
-        SIPBridge(driver: driver).join(caller: caller, callee: leg)
+        SIPBridge(driver: driver).join(caller: caller, callee: leg, features: BridgeFeatures(options: request.options))
     }
 
     /// Publishes the leg's DialEnd, once.

@@ -1,0 +1,221 @@
+import NIOCore
+import RTPMedia
+import SIPStack
+
+/// A bridged leg's feature codes (features.conf) and the timer that passes held keys on.
+struct BridgeFeatureCodes {
+    var matcher: FeatureCodeMatcher
+    var releaseTimer: TimerWheel.Token?
+}
+
+/// In-call DTMF features (Dial/Queue options `t`/`T`, `h`/`H`): a bridged party's keys are
+/// watched for features.conf codes; a code's keys never reach the other party, other keys do, in
+/// the order pressed. `blindxfer` holds the bridge (music on hold for the transferee), lets the
+/// transferer dial an extension and sends the transferee there; `disconnect` hangs the party up.
+/// Loop-side state and calls are on the SIP event loop; the transfer itself runs in a task.
+extension SIPChannel {
+    /// Called by the bridge for each leg: watches this leg's keys for the codes of `features`.
+    func watchFeatures(_ features: Set<BridgeFeature>) {
+        eventLoop.preconditionInEventLoop()
+        featureCodes = nil  // an earlier bridge's codes don't carry over
+        var allowed = features
+        if driver.blindTransferRouting == nil, allowed.remove(.blindTransfer) != nil {
+            logger.warning("blind transfer requested but no dialplan routes transfers; the option is ignored")
+        }
+        let matcher = FeatureCodeMatcher(codes: driver.features.codes, features: allowed)
+        guard !matcher.isEmpty else { return }
+        featureCodes = BridgeFeatureCodes(matcher: matcher)
+        // RFC 4733 keys are normally relayed packet for packet; a code's keys must not be.
+        takeTelephoneEventsOffRelay()
+        logger.debug("watching DTMF for features", metadata: ["features": "\(allowed.map(\.rawValue).sorted())"])
+    }
+
+    /// A key of this (bridged, feature-watching) leg: held back, passed on to `other`, or a feature.
+    func featureKeyPressed(_ digit: DTMFDigit, duration: Duration, other: SIPChannel) {
+        guard var codes = featureCodes else { return other.sendDigit(digit, duration: duration) }
+        if let timer = codes.releaseTimer { driver.timers.cancel(timer) }
+        codes.releaseTimer = nil
+        let step = codes.matcher.press(PressedKey(digit.character, duration: duration))
+        if case .hold = step {
+            codes.releaseTimer = driver.timers.schedule(in: .nanoseconds(driver.features.featureDigitTimeout.nanoseconds)) {
+                [self] in
+                releaseHeldKeys(to: other)
+            }
+        }
+        featureCodes = codes
+        switch step {
+        case .passOn(let keys): pass(keys, to: other)
+        case .hold: break
+        case .feature(let feature): run(feature, other: other)
+        }
+    }
+
+    /// The feature digit timeout passed: the keys held so far were no code after all.
+    private func releaseHeldKeys(to other: SIPChannel) {
+        guard let keys = featureCodes?.matcher.release() else { return }
+        featureCodes?.releaseTimer = nil
+        pass(keys, to: other)
+    }
+
+    private func pass(_ keys: [PressedKey], to other: SIPChannel) {
+        guard bridgedPeer === other, !bridgePaused else { return }
+        for key in keys {
+            guard let digit = DTMFDigit(key.digit) else { continue }
+            other.sendDigit(digit, duration: key.duration)
+        }
+    }
+
+    private func run(_ feature: BridgeFeature, other: SIPChannel) {
+        logger.info("feature code dialed", metadata: ["feature": "\(feature.rawValue)"])
+        switch feature {
+        case .disconnect:
+            hangupOnLoop(cause: .normalClearing)
+        case .blindTransfer:
+            guard let routing = driver.blindTransferRouting else { return }
+            bridgePaused = true
+            other.bridgePaused = true
+            let digitTimeout = driver.features.transferDigitTimeout
+            Task { await blindTransfer(other, routing: routing, digitTimeout: digitTimeout) }
+        }
+    }
+
+    // MARK: Blind transfer
+
+    /// Where the transferer's digits lead.
+    private enum TransferTarget {
+        case exten(context: String, exten: String)
+        case invalid(String)
+        case gone
+    }
+
+    /// Asterisk's `feature_blind_transfer`: the transferee hears music on hold while the
+    /// transferer hears `pbx-transfer` and dials; a valid extension → the transferee goes there
+    /// and the transferer is hung up; otherwise `pbx-invalid` and both are bridged again.
+    private func blindTransfer(_ transferee: SIPChannel, routing: any BlindTransferRouting, digitTimeout: Duration) async {
+        await holdBridge()
+        let music = await transferee.startHoldMusic()
+        await discardCodeEcho()
+        let target = await dialTransferTarget(routing: routing, digitTimeout: digitTimeout, bridgedWith: transferee)
+        await transferee.stopHoldMusic(music)
+        switch target {
+        case .exten(let context, let exten):
+            await resumeFlags(with: transferee)
+            do {
+                try await routing.redirect(transferee, context: context, exten: exten)
+                logger.info("blind transfer", metadata: ["transferee": "\(transferee.name)", "target": "\(exten)@\(context)"])
+                await hangup(cause: .normalClearing)
+                return
+            } catch {
+                logger.warning(
+                    "blind transfer failed; back to the bridge",
+                    metadata: ["transferee": "\(transferee.name)", "target": "\(exten)@\(context)", "reason": "\(error)"])
+                _ = await play(["pbx-invalid"], language: SoundLibrary.fallbackLanguage, interruptDigits: "")
+            }
+        case .invalid(let dialed):
+            logger.info("blind transfer: no such extension; back to the bridge", metadata: ["dialed": "\(dialed)"])
+            _ = await play(["pbx-invalid"], language: SoundLibrary.fallbackLanguage, interruptDigits: "")
+        case .gone:
+            break
+        }
+        await resumeBridge(with: transferee)
+    }
+
+    /// The prompt, then keys until the extension can't grow or the digit timeout passes.
+    private func dialTransferTarget(routing: any BlindTransferRouting, digitTimeout: Duration, bridgedWith other: SIPChannel)
+        async -> TransferTarget
+    {
+        var exten = ""
+        switch await play(["pbx-transfer"], language: SoundLibrary.fallbackLanguage, interruptDigits: DTMFDigit.allKeys) {
+        case .interrupted(let digit): exten.append(digit)
+        case .hungUp: return .gone
+        case .finished, .missing: break
+        }
+        let context = await routing.transferContext(of: self, bridgedWith: other)
+        let callerID = await callerIDNumber
+        while routing.canMatchMore(context: context, exten: exten, callerID: callerID) {
+            guard let digit = await receiveDigit(timeout: digitTimeout) else {
+                if await isStopped { return .gone }
+                break
+            }
+            exten.append(digit)
+        }
+        guard !exten.isEmpty, routing.exists(context: context, exten: exten, callerID: callerID) else {
+            return .invalid(exten.isEmpty ? "(nothing)" : "\(exten)@\(context)")
+        }
+        return .exten(context: context, exten: exten)
+    }
+
+    /// Stops the relay between the two legs so each can have its own media (prompt, music).
+    private func holdBridge() async {
+        let unlinked = eventLoop.makePromise(of: Void.self)
+        eventLoop.execute { [self] in
+            media.relay.enqueue { session in
+                await session.unbridge()
+                unlinked.succeed(())
+            }
+        }
+        try? await unlinked.futureResult.get()
+    }
+
+    /// Ends the hold on both legs (their keys and media are the bridge's again).
+    private func resumeFlags(with other: SIPChannel) async {
+        try? await eventLoop.submit { [self] in
+            bridgePaused = false
+            other.bridgePaused = false
+            discardDigits()
+            other.discardDigits()
+        }.get()
+    }
+
+    /// The code's last key still has RFC 4733 end packets in flight (a phone repeats the end
+    /// three times, 20 ms apart); once the relay stops they reach this leg's own detector as a
+    /// new key. Listening starts now, and what it hears in the next 100 ms is dropped.
+    private func discardCodeEcho() async {
+        _ = await localMediaEndpoint()
+        try? await Task.sleep(for: .milliseconds(100))
+        try? await eventLoop.submit { self.discardDigits() }.get()
+    }
+
+    private func discardDigits() {
+        while digits.take(matching: nil) != nil {}
+    }
+
+    /// Links the two legs' media again, unless one of them left meanwhile.
+    private func resumeBridge(with other: SIPChannel) async {
+        await resumeFlags(with: other)
+        try? await eventLoop.submit { [self] in
+            localMedia = nil
+            other.localMedia = nil
+            guard hangupCause == nil, other.hangupCause == nil, bridgedPeer === other else { return }
+            let (caller, callee) = media.side == .a ? (self, other) : (other, self)
+            driver.media.bridge(caller: caller.media, callee: callee.media)
+            logger.info("back in the bridge", metadata: ["peer": "\(other.name)"])
+        }.get()
+    }
+
+    /// Music on hold (class `default`) to this leg's phone while a transfer is dialed; nil
+    /// (silence) when there is no such class or nothing playable.
+    func startHoldMusic() async -> RTPPlayer? {
+        let musicClass = try? await eventLoop.submit { self.driver.musicOnHold.classes["default"] }.get()
+        guard let musicClass = musicClass ?? nil, let endpoint = await localMediaEndpoint(), let codec = await playbackCodec(),
+            let law = G711Law(codec: codec),
+            let music = musicSource(musicClass.files, random: musicClass.random, codec: codec, law: law)
+        else {
+            logger.debug("no music on hold for the transferee; it hears silence")
+            return nil
+        }
+        publishEvent { .musicOnHoldStart($0, musicClass: musicClass.name) }
+        return await endpoint.play(music, codec: codec)
+    }
+
+    func stopHoldMusic(_ player: RTPPlayer?) async {
+        guard let player else { return }
+        await player.stop()
+        publishEvent { .musicOnHoldStop($0) }
+    }
+}
+
+extension DTMFDigit {
+    /// Every key, as a prompt's interrupt set.
+    static let allKeys = "0123456789*#ABCD"
+}
