@@ -17,7 +17,7 @@ import Testing
             "queue-youarenext", "queue-thereare", "queue-callswaiting", "queue-holdtime", "queue-minute",
             "queue-minutes", "queue-seconds", "queue-thankyou", "queue-reporthold", "queue-periodic-announce",
             "queue-less-than", "pls-hold-while-try", "vm-goodbye", "demo-congrats", "demo-thanks", "invalid",
-            "pbx-invalid", "please-try-again", "goodbye", "beep", "silence/1", "hello-world",
+            "pbx-invalid", "pbx-transfer", "please-try-again", "goodbye", "beep", "silence/1", "hello-world",
             // pbxd's own, for the sample menu in conf/extensions.conf.
             "ivr-menu", "ivr-after-hours",
             // pbxd's own, for queue agents (announce-agent-id, hot-desking feature codes).
