@@ -121,6 +121,8 @@ final class PBXServer {
         // `dialplan reload` swaps the executor new calls get; running calls keep theirs.
         let liveDialplan = LiveDialplan(
             executor: executor, path: (configuration.configDirectory as NSString).appendingPathComponent("extensions.conf"))
+        // AMI Redirect/BlindTransfer of a dialed leg and Atxfer start runs on the live dialplan.
+        executions.startRuns { liveDialplan.executor }
         driver.routeExists = { context, exten in liveDialplan.executor.hasExtension(context: context, exten: exten, callerID: nil) }
         driver.startCall = { channel, context, exten in
             Task { await liveDialplan.executor.run(channel: channel, context: context, exten: exten, variables: channel.dialplanVariables) }

@@ -6,15 +6,26 @@ import PBXCore
 /// dialplan (Asterisk's async goto). The executor registers each run when it starts and
 /// removes it when the main run ends (before the `h` extension).
 ///
-/// `@unchecked Sendable` is sound: the only stored state is `runs` and `started`, and every
-/// access to them goes through `lock`.
+/// A bridged leg that runs no dialplan (one Dial, Queue or Originate created) is redirected by
+/// taking it out of its bridge and starting a run on it, with the executor pbxd gives
+/// `startRuns(with:)`; AMI Atxfer's consultation is such a run too.
+///
+/// `@unchecked Sendable` is sound: the only stored state is `runs`, `started` and
+/// `currentExecutor`, and every access to them goes through `lock`.
 public final class ExecutionRegistry: @unchecked Sendable {
     private let lock = NSLock()
     /// By Uniqueid.
     private var runs: [String: ManagedExecution] = [:]
     private var started = 0
+    /// The executor new runs on redirected legs get (the live dialplan's, after a reload too).
+    private var currentExecutor: (@Sendable () -> DialplanExecutor)?
 
     public init() {}
+
+    /// Lets management start runs on legs that have none (redirect of a dialed leg, Atxfer).
+    public func startRuns(with executor: @escaping @Sendable () -> DialplanExecutor) {
+        lock.withLock { currentExecutor = executor }
+    }
 
     func register(_ run: ManagedExecution) {
         lock.withLock {
@@ -60,16 +71,70 @@ public final class ExecutionRegistry: @unchecked Sendable {
 
     /// AMI Redirect: interrupts what the channel runs now (Wait, Playback, Read, Echo,
     /// MusicOnHold, Record…) and continues its dialplan at `priority` (a number or a label) of
-    /// `exten` in `context`. Not for channels without a dialplan run (a Dial callee leg).
-    /// A Dial in progress notices the interruption only if the dialer watches for it.
+    /// `exten` in `context`. A Dial in progress notices the interruption only if the dialer
+    /// watches for it. A bridged leg with no run (a Dial callee) leaves its bridge — its party's
+    /// Dial or Queue ends as for a hangup of that leg (Asterisk's dissolving bridge) — and a run
+    /// starts on it at the target, which must exist.
     public func redirect(channel: String, context: String, exten: String, priority: String) async throws(ManagementError) {
-        guard let run = execution(of: channel) else { throw .noDialplan(channel) }
+        guard let run = execution(of: channel) else {
+            try await startRun(on: channel, context: context, exten: exten, priority: priority)
+            return
+        }
         guard let interruptible = run.channel as? any InterruptibleChannel else { throw .notInterruptible(run.channel.name) }
         let target = try await run.resolve(context: context, exten: exten, priority: priority)
         run.beginRedirect(to: target)
         await interruptible.interruptApplication()
         run.endRedirectDelivery()
         run.executor.logger.info("Redirect \(run.channel.name) to \(target)")
+    }
+
+    /// AMI Atxfer: holds the party bridged with `transferer` (music on hold) and runs
+    /// `exten`@`context` on the transferer as its consultation (pbxd's stand-in for Asterisk's
+    /// Local channel; see `SIPAttendedTransfer` for what follows). The transferer must be a
+    /// bridged leg with no run of its own.
+    public func attendedTransfer(transferer: String, context: String, exten: String) async throws(ManagementError) {
+        guard execution(of: transferer) == nil else { throw .transferRefused("\(transferer) runs a dialplan; pbxd transfers only legs that Dial, Queue or Originate created") }
+        let executor = try liveExecutor()
+        _ = try await Self.locate(context: context, exten: exten, priority: "1", executor: executor)
+        guard let transfers = executor.dialer as? any CallTransferring else { throw .transferRefused("the channel technology cannot transfer") }
+        do {
+            try await transfers.startAttendedTransfer(transferer: transferer, exten: exten, context: context) { channel in
+                await executor.run(channel: channel, context: context, exten: exten)
+            }
+        } catch {
+            throw .transferRefused(error.description)
+        }
+    }
+
+    /// Redirect of a leg with no run: out of its bridge, then a run at the target.
+    private func startRun(on channel: String, context: String, exten: String, priority: String) async throws(ManagementError) {
+        let executor = try liveExecutor()
+        guard let transfers = executor.dialer as? any CallTransferring else { throw .noDialplan(channel) }
+        let target = try await Self.locate(context: context, exten: exten, priority: priority, executor: executor)
+        let leg: any CallChannel
+        do {
+            leg = try await transfers.detachForDialplan(channel)
+        } catch .noSuchChannel {
+            throw .noDialplan(channel)
+        } catch {
+            throw .transferRefused(error.description)
+        }
+        executor.logger.info("Redirect \(leg.name) (a dialed leg) to \(target)")
+        Task { await executor.run(channel: leg, context: target.context, exten: target.exten, priority: target.priority) }
+    }
+
+    private func liveExecutor() throws(ManagementError) -> DialplanExecutor {
+        guard let executor = lock.withLock({ currentExecutor }) else { throw .transferRefused("pbxd starts no dialplan runs for management") }
+        return executor()
+    }
+
+    /// The existing place `priority` (a number or label) of `exten`@`context` names.
+    static func locate(context: String, exten: String, priority: String, executor: DialplanExecutor) async throws(ManagementError) -> DialplanLocation {
+        guard executor.hasExtension(context: context, exten: exten, callerID: nil) else { throw .noExtension(exten: exten, context: context) }
+        let text = priority.trimmingCharacters(in: .whitespaces)
+        let number = Int(text) ?? executor.dialplan.findLabel(context: context, exten: exten, label: text, callerID: nil, at: executor.now())
+        guard let number, number > 0 else { throw .invalidPriority(priority) }
+        return DialplanLocation(context: context, exten: exten, priority: number)
     }
 }
 
@@ -151,21 +216,27 @@ public final class ManagedExecution: @unchecked Sendable {
 
 /// Why a management request on a channel's dialplan failed.
 public enum ManagementError: Error, Equatable, CustomStringConvertible {
-    /// The channel runs no dialplan (unknown, hung up, or a Dial callee leg).
+    /// The channel runs no dialplan and can't be given one (unknown or hung up).
     case noDialplan(String)
     /// The channel's technology can't interrupt its application.
     case notInterruptible(String)
     case invalidPriority(String)
     /// A function write failed (unknown function, read-only, bad value).
     case failed(String)
+    /// The target extension doesn't exist.
+    case noExtension(exten: String, context: String)
+    /// The leg could not be handed over (not bridged, already in a transfer, …).
+    case transferRefused(String)
 
     public var description: String {
         switch self {
         case .noDialplan(let channel):
-            "\(channel) runs no dialplan (unknown channel, or a leg created by Dial, which pbxd cannot redirect yet)"
+            "\(channel) runs no dialplan (unknown channel)"
         case .notInterruptible(let channel): "\(channel) cannot be redirected (its technology has no async goto)"
         case .invalidPriority(let priority): "Priority is invalid: '\(priority)'"
         case .failed(let reason): reason
+        case .noExtension(let exten, let context): "No such extension \(exten)@\(context)"
+        case .transferRefused(let reason): reason
         }
     }
 }

@@ -12,9 +12,12 @@ public struct SIPDialer: CallDialer {
     public func dial(from caller: any CallChannel, request: DialRequest) async -> DialResult {
         guard let caller = caller as? SIPChannel else { return DialResult(status: .chanUnavail) }
         let driver = self.driver
+        guard let relay = await driver.calleeRelay(for: caller) else {
+            return DialResult(status: .congestion, cause: .normalCircuitCongestion)
+        }
         return await withCheckedContinuation { continuation in
             driver.eventLoop.execute {
-                let attempt = DialAttempt(driver: driver, caller: caller, request: request) { result in
+                let attempt = DialAttempt(driver: driver, caller: caller, request: request, relay: relay) { result in
                     continuation.resume(returning: result)
                 }
                 attempt.start()
@@ -30,21 +33,27 @@ final class DialAttempt: @unchecked Sendable {
     private let driver: SIPChannelDriver
     private let caller: SIPChannel
     private let request: DialRequest
+    /// Where the callee legs' media goes (the caller's session, or a new one).
+    private let relay: RelayControl
     private var completion: ((DialResult) -> Void)?
     private var legs: [SIPChannel] = []
     private var failures: [HangupCause] = []
     private var timeoutTimer: TimerWheel.Token?
+    /// The leg that answered; after an attended transfer, the party the caller is bridged with now.
     private var winner: SIPChannel?
+    /// The name of the leg that answered (`DIALEDPEERNAME`), whoever the caller ends up with.
+    private var answeredName: String?
     /// Whether the caller's media was linked to a callee's early media (183 with SDP).
     private var earlyMediaBridged = false
     /// Legs whose DialEnd has been published (each gets exactly one).
     private var ended: Set<ObjectIdentifier> = []
     private var dialEvents: DialEvents { DialEvents(driver: driver, caller: caller) }
 
-    init(driver: SIPChannelDriver, caller: SIPChannel, request: DialRequest, completion: @escaping (DialResult) -> Void) {
+    init(driver: SIPChannelDriver, caller: SIPChannel, request: DialRequest, relay: RelayControl, completion: @escaping (DialResult) -> Void) {
         self.driver = driver
         self.caller = caller
         self.request = request
+        self.relay = relay
         self.completion = completion
     }
 
@@ -55,7 +64,7 @@ final class DialAttempt: @unchecked Sendable {
                 failures.append(.facilityRejected)
                 continue
             }
-            switch driver.makeOutboundLeg(to: target.resource, caller: caller) {
+            switch driver.makeOutboundLeg(to: target.resource, caller: caller, relay: relay) {
             case .success(let leg):
                 legs.append(leg)
                 dialEvents.begin(leg, dialString: target.resource)
@@ -66,6 +75,7 @@ final class DialAttempt: @unchecked Sendable {
                 failures.append(error.cause)
             }
         }
+        driver.media.releaseIfUnused(relay)
         guard !legs.isEmpty else {
             finish(DialResult(status: failures.contains(.userBusy) ? .busy : .chanUnavail, cause: failures.last ?? .unallocated))
             return
@@ -108,6 +118,7 @@ final class DialAttempt: @unchecked Sendable {
             return
         }
         winner = leg
+        answeredName = leg.name
         if let timeoutTimer { driver.timers.cancel(timeoutTimer) }
         endLeg(leg, .answer)
         for other in legs where other !== leg {
@@ -123,6 +134,25 @@ final class DialAttempt: @unchecked Sendable {
             return
         }
         SIPBridge(driver: driver).join(caller: caller, callee: leg)
+        caller.whenPeerDeparts { [self] in peerDeparted($0) }
+    }
+
+    /// The caller's party hung up (the caller goes too: Dial without the `g` option), left for
+    /// the dialplan (the Dial returns; the caller is left up), or was replaced by an attended
+    /// transfer (the Dial follows the new party).
+    private func peerDeparted(_ departure: PeerDeparture) {
+        guard completion != nil else { return }
+        switch departure {
+        case .replaced(let party):
+            winner = party
+            caller.whenPeerDeparts { [self] in peerDeparted($0) }
+        case .hungUp(let cause):
+            caller.hangupOnLoop(cause: .normalClearing)
+            finish(DialResult(status: .answer, cause: cause, answeredChannelName: answeredName))
+        case .left:
+            caller.logger.info("Dial: the answered party left the bridge")
+            finish(DialResult(status: .answer, cause: .normalClearing, answeredChannelName: answeredName))
+        }
     }
 
     /// Publishes the leg's DialEnd, once.
@@ -148,8 +178,9 @@ final class DialAttempt: @unchecked Sendable {
     private func callerHungUp() {
         guard completion != nil else { return }
         if let winner {
-            winner.hangupOnLoop(cause: .normalClearing)
-            finish(DialResult(status: .answer, cause: .normalClearing, answeredChannelName: winner.name))
+            // Not a party handed elsewhere meanwhile (a transferer's target, a redirected leg).
+            if winner.isStillBridged(with: caller) { winner.hangupOnLoop(cause: .normalClearing) }
+            finish(DialResult(status: .answer, cause: .normalClearing, answeredChannelName: answeredName))
         } else {
             finish(DialResult(status: .cancel, cause: .normalClearing))
             for leg in legs {
@@ -165,11 +196,12 @@ final class DialAttempt: @unchecked Sendable {
         guard completion != nil, caller.hangupCause == nil else { return }
         caller.logger.info("Dial: caller redirected")
         if let winner {
-            finish(DialResult(status: .answer, cause: .normalClearing, answeredChannelName: winner.name))
+            finish(DialResult(status: .answer, cause: .normalClearing, answeredChannelName: answeredName))
+            let bridged = winner.isStillBridged(with: caller)
             caller.bridge?.leave(caller)
             caller.bridgedPeer = nil
             driver.media.unbridge(caller: caller.media)
-            winner.hangupOnLoop(cause: .normalClearing)
+            if bridged { winner.hangupOnLoop(cause: .normalClearing) }
         } else {
             finish(DialResult(status: .cancel, cause: .normalClearing))
             for leg in legs {
