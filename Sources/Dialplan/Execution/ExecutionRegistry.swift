@@ -94,7 +94,9 @@ public final class ExecutionRegistry: @unchecked Sendable {
     /// bridged leg with no run of its own.
     public func attendedTransfer(transferer: String, context: String, exten: String) async throws(ManagementError) {
         guard execution(of: transferer) == nil else { throw .transferRefused("\(transferer) runs a dialplan; pbxd transfers only legs that Dial, Queue or Originate created") }
-        let executor = try liveExecutor()
+        guard let executor = lock.withLock({ currentExecutor })?() else {
+            throw .transferRefused("pbxd starts no dialplan runs for management")
+        }
         _ = try await Self.locate(context: context, exten: exten, priority: "1", executor: executor)
         guard let transfers = executor.dialer as? any CallTransferring else { throw .transferRefused("the channel technology cannot transfer") }
         do {
@@ -108,8 +110,8 @@ public final class ExecutionRegistry: @unchecked Sendable {
 
     /// Redirect of a leg with no run: out of its bridge, then a run at the target.
     private func startRun(on channel: String, context: String, exten: String, priority: String) async throws(ManagementError) {
-        let executor = try liveExecutor()
-        guard let transfers = executor.dialer as? any CallTransferring else { throw .noDialplan(channel) }
+        guard let executor = lock.withLock({ currentExecutor })?(),
+              let transfers = executor.dialer as? any CallTransferring else { throw .noDialplan(channel) }
         let target = try await Self.locate(context: context, exten: exten, priority: priority, executor: executor)
         let leg: any CallChannel
         do {
@@ -121,11 +123,6 @@ public final class ExecutionRegistry: @unchecked Sendable {
         }
         executor.logger.info("Redirect \(leg.name) (a dialed leg) to \(target)")
         Task { await executor.run(channel: leg, context: target.context, exten: target.exten, priority: target.priority) }
-    }
-
-    private func liveExecutor() throws(ManagementError) -> DialplanExecutor {
-        guard let executor = lock.withLock({ currentExecutor }) else { throw .transferRefused("pbxd starts no dialplan runs for management") }
-        return executor()
     }
 
     /// The existing place `priority` (a number or label) of `exten`@`context` names.

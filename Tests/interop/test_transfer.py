@@ -1,0 +1,209 @@
+"""Transfers of legs that Dial created (issue 5), over real calls: 1001 (SIPp UAC) calls 1002
+(SIPp UAS); 811 (SIPp UAS) is the transfer target. Every party's RTP is a socket of the test,
+which sends a tone of its own for each (1001: 700 Hz, 1002: 1000 Hz, 811: 1300 Hz) and checks
+which tones arrive where:
+- AMI Redirect of the dialed leg (1002) to an extension that dials 811: 1001's Dial ends and
+  1001 is hung up (Dial without `g`, as Asterisk), 811 rings, and 1002 and 811 hear each other;
+- AMI Atxfer on 1002 to 811: 1001 hears music on hold while 1002 consults 811; 1002 hangs up and
+  1001 and 811 hear each other (AttendedTransfer event); 811 hanging up then ends 1001's call;
+- Atxfer to a target that is busy: 1002 is back with 1001 (they hear each other again)."""
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+
+import netutil
+from audio import goertzel_power, make_tone
+from callhelpers import answered_call, callee, register, running_pbxd
+from rtputil import rtp_packet, ulaw_decode
+from test_ami import Raw, write_manager_conf
+from test_queue import tone
+
+A_HZ, B_HZ, C_HZ, MOH_HZ = 700, 1000, 1300, 400
+
+
+class Party:
+    """One phone's RTP: a socket of the test that sends its tone every 20 ms to pbxd (once it
+    knows pbxd's port) and records what arrives, with arrival times."""
+
+    def __init__(self, freq: float, peer: tuple[str, int] | None = None):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", netutil.free_port(tcp=False)))
+        self.sock.setblocking(False)
+        self.freq = freq
+        self.peer = peer
+        self.received: list[tuple[float, bytes]] = []
+        self.seq = 0
+
+    @property
+    def port(self) -> int:
+        return self.sock.getsockname()[1]
+
+    def send(self) -> None:
+        if self.peer:
+            self.seq += 1
+            self.sock.sendto(rtp_packet(self.seq, 0x5000 + self.freq, tone(self.seq, self.freq)), self.peer)
+
+    def drain(self) -> None:
+        while True:
+            try:
+                packet, source = self.sock.recvfrom(2048)
+            except BlockingIOError:
+                return
+            self.peer = self.peer or source
+            if (packet[1] & 0x7F) == 0:
+                self.received.append((time.monotonic(), packet[12:]))
+
+    def heard(self, start: float, end: float) -> list[float]:
+        return [float(ulaw_decode(b)) for t, p in self.received if start <= t < end for b in p]
+
+
+def dominant(samples: list[float], freqs: list[float]) -> float:
+    """The frequency among `freqs` with the most power in `samples` (at least 1 s of audio)."""
+    assert len(samples) >= 8000, f"only {len(samples)} samples arrived"
+    powers = {f: goertzel_power(samples, 8000, f) for f in freqs}
+    best = max(powers, key=powers.get)
+    others = [p for f, p in powers.items() if f != best]
+    assert powers[best] > 20 * max(others), powers
+    return best
+
+
+class Events:
+    """A logged-in AMI session whose events a thread collects."""
+
+    def __init__(self, port: int):
+        self.raw = Raw(port)
+        self.raw.login()
+        self.items: list[dict[str, str]] = []
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            while True:
+                m = self.raw.message()
+                if "Event" in m:
+                    self.items.append(m)
+        except (EOFError, OSError):
+            return
+
+    def first(self, name: str, **match) -> dict[str, str] | None:
+        return next((e for e in list(self.items) if e["Event"] == name
+                     and all(e.get(k) == v for k, v in match.items())), None)
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def prepare(inst) -> None:
+    write_manager_conf(inst)
+    moh = inst.workdir / "moh"
+    moh.mkdir(exist_ok=True)
+    make_tone(moh / "hold.wav", MOH_HZ, seconds=20)
+    (inst.config_dir / "musiconhold.conf").write_text(f"[default]\nmode=files\ndirectory={moh}\n")
+
+
+@pytest.fixture
+def xfer_pbxd(request, procs, artifacts):
+    yield from running_pbxd(request, procs, artifacts, prepare=prepare)
+
+
+def uas(pbxd, procs, artifacts, user: str, party: Party, scenario: str, hold_ms: int | None = None):
+    port = netutil.free_port(tcp=False)
+    reg = register(pbxd, procs, artifacts, user, port)
+    assert reg.rc == 0, reg.describe()
+    return callee(pbxd, procs, artifacts, user, port, scenario, hold_ms=hold_ms, timeout=40,
+                  keys={"rtp_port": str(party.port)})
+
+
+def channel_names(c: Raw, want: set[str], timeout: float = 10) -> dict[str, str]:
+    """The live channels by peer (`SIP/1001`) once those in `want` are all up and bridged."""
+    deadline = time.monotonic() + timeout
+    names: dict[str, str] = {}
+    while time.monotonic() < deadline:
+        c.action("CoreShowChannels")
+        c.response()
+        names = {}
+        while (m := c.message()).get("Event") != "CoreShowChannelsComplete":
+            if m.get("BridgeId") and m.get("ChannelStateDesc") == "Up":
+                names[m["Channel"].split("-")[0]] = m["Channel"]
+        if want <= set(names):
+            return names
+        time.sleep(0.1)
+    raise AssertionError(f"channels {want} not bridged: {names}")
+
+
+def ended(sipp) -> bool:
+    return sipp.proc.poll() is not None
+
+
+def pump(parties: list[Party], seconds: float, until=None) -> None:
+    """Sends and receives 20 ms frames for `seconds` (or until `until()` is true)."""
+    start = time.monotonic()
+    k = 0
+    while time.monotonic() - start < seconds and not (until and until()):
+        for p in parties:
+            p.send()
+        k += 1
+        while time.monotonic() < start + k * 0.02:
+            for p in parties:
+                p.drain()
+            time.sleep(0.002)
+
+
+@pytest.fixture
+def parties():
+    made: list[Party] = []
+    yield made
+    for p in made:
+        p.sock.close()
+
+
+def caller_party(pbxd, cap, procs, artifacts, parties: list[Party]):
+    """1001 calling 1002 with the test's socket as its RTP; returns (uac, party)."""
+    from callhelpers import caller, wait_sip
+    from sipphelpers import sdp_media
+    a = Party(A_HZ)
+    parties.append(a)
+    uac = caller(pbxd, procs, artifacts, "1001", "1002", "ivr_uac_rtp_wait_bye.xml", timeout=40,
+                 keys={"rtp_port": str(a.port)}).start()
+    ok = wait_sip(cap, lambda s, d, t: s == pbxd.sip_port and t.startswith("SIP/2.0 200") and "m=audio" in t
+                  and "CSeq: 2 INVITE" in t, 15)
+    assert ok, "1001's call was not answered\n" + pbxd.log_tail()
+    a.peer = ("127.0.0.1", sdp_media(ok[2])[1])
+    return uac, a
+
+
+def test_redirect_of_the_dialed_leg_dials_out_from_it(xfer_pbxd, procs, artifacts, parties):
+    pbxd, cap = xfer_pbxd
+    b, c_ = Party(B_HZ), Party(C_HZ)
+    parties += [b, c_]
+    uas_b = uas(pbxd, procs, artifacts, "1002", b, "call_uas_rtp.xml")
+    uas_c = uas(pbxd, procs, artifacts, "811", c_, "queue_uas_rtp_hangup.xml", hold_ms=3000)
+    uac, a = caller_party(pbxd, cap, procs, artifacts, parties)
+    ami = Raw(pbxd.ami_port)
+    ami.login(events="off")
+    names = channel_names(ami, {"SIP/1001", "SIP/1002"})
+    pump([a, b, c_], 1.0)
+    ami.action("Redirect", Channel=names["SIP/1002"], Exten="811", Context="internal", Priority="1")
+    assert ami.response()["Message"] == "Redirect successful"
+    redirected = time.monotonic()
+    # 1001's Dial ended as for a hangup of its party: 1001 gets pbxd's BYE.
+    pump([a, b, c_], 5, until=lambda: ended(uac))
+    ua = uac.wait(abandon=True)
+    assert ua.rc == 0, "1001 was not hung up after its dialed party left\n" + ua.describe()
+    pump([a, b, c_], 8, until=lambda: ended(uas_c))
+    uc, ub = uas_c.wait(), uas_b.wait()
+    assert uc.rc == 0, "811 did not get and end the call from the redirected leg\n" + uc.describe()
+    assert ub.rc == 0, "1002 was not hung up when 811 hung up\n" + ub.describe()
+    answered = next(t for t, _ in c_.received)
+    assert answered > redirected
+    # 1002 and 811 heard each other through the link across relay sessions.
+    assert dominant(c_.heard(answered + 0.3, answered + 1.8), [A_HZ, B_HZ, C_HZ]) == B_HZ
+    assert dominant(b.heard(answered + 0.3, answered + 1.8), [A_HZ, B_HZ, C_HZ, MOH_HZ]) == C_HZ
+    ami.action("Redirect", Channel=names["SIP/1002"], Exten="811", Context="internal", Priority="1")
+    assert ami.response()["Response"] == "Error"
+    ami.close()
