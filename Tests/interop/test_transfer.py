@@ -207,3 +207,90 @@ def test_redirect_of_the_dialed_leg_dials_out_from_it(xfer_pbxd, procs, artifact
     ami.action("Redirect", Channel=names["SIP/1002"], Exten="811", Context="internal", Priority="1")
     assert ami.response()["Response"] == "Error"
     ami.close()
+
+
+def test_atxfer_bridges_transferee_and_target_when_the_transferer_hangs_up(xfer_pbxd, procs, artifacts, parties):
+    pbxd, cap = xfer_pbxd
+    b, c_ = Party(B_HZ), Party(C_HZ)
+    parties += [b, c_]
+    uas_b = uas(pbxd, procs, artifacts, "1002", b, "queue_uas_rtp_hangup.xml", hold_ms=4500)
+    uas_c = uas(pbxd, procs, artifacts, "811", c_, "queue_uas_rtp_hangup.xml", hold_ms=7000)
+    events = Events(pbxd.ami_port)
+    uac, a = caller_party(pbxd, cap, procs, artifacts, parties)
+    ami = Raw(pbxd.ami_port)
+    ami.login(events="off")
+    names = channel_names(ami, {"SIP/1001", "SIP/1002"})
+    pump([a, b, c_], 1.0)
+    ami.action("Atxfer", Channel=names["SIP/1002"], Exten="811", Context="internal", ActionID="x1")
+    reply = ami.response()
+    assert (reply["Response"], reply["Message"], reply["ActionID"]) == ("Success", "Atxfer successfully queued", "x1"), reply
+    asked = time.monotonic()
+    pump([a, b, c_], 10, until=lambda: events.first("AttendedTransfer") is not None)
+    transfer = events.first("AttendedTransfer")
+    assert transfer, "no AttendedTransfer event\n" + pbxd.log_tail(60)
+    done = time.monotonic()
+    pump([a, b, c_], 8, until=lambda: ended(uas_c))
+    results = {name: s.wait(abandon=True) for name, s in (("811", uas_c), ("1001", uac), ("1002", uas_b))}
+    for name, r in results.items():
+        assert r.rc == 0, f"{name}'s call did not end cleanly\n" + r.describe()
+
+    names["SIP/811"] = transfer["TransferTargetChannel"]
+    assert transfer["Result"] == "Success" and transfer["IsExternal"] == "No", transfer
+    assert (transfer["OrigTransfererChannel"], transfer["TransfereeChannel"]) == (names["SIP/1002"], names["SIP/1001"]), transfer
+    assert transfer["TransferTargetChannel"].startswith("SIP/811-") and transfer["DestType"] == "Bridge", transfer
+    assert transfer["DestBridgeUniqueid"] == transfer["OrigBridgeUniqueid"], transfer
+    moh = events.first("MusicOnHoldStart", Channel=names["SIP/1001"])
+    assert moh and moh["Class"] == "default", "no MusicOnHoldStart for the transferee"
+    assert events.first("MusicOnHoldStop", Channel=names["SIP/1001"]), "the transferee's hold music never stopped"
+    assert events.first("BridgeEnter", Channel=names["SIP/811"], BridgeUniqueid=transfer["OrigBridgeUniqueid"])
+
+    all_hz = [A_HZ, B_HZ, C_HZ, MOH_HZ]
+    # Consulting: 1001 hears the hold music, 811 hears 1002 (and 1002 hears 811).
+    consulted = next(t for t, _ in c_.received)
+    assert consulted < done
+    assert dominant(a.heard(asked + 0.5, done - 0.2), all_hz) == MOH_HZ
+    assert dominant(c_.heard(consulted + 0.2, done - 0.2), all_hz) == B_HZ
+    assert dominant(b.heard(consulted + 0.2, done - 0.2), all_hz) == C_HZ
+    # Transferred: 1001 and 811 hear each other.
+    assert dominant(a.heard(done + 0.3, done + 2.0), all_hz) == C_HZ
+    assert dominant(c_.heard(done + 0.3, done + 2.0), all_hz) == A_HZ
+    events.close()
+    ami.close()
+
+
+def test_atxfer_to_a_busy_target_returns_the_transferer(xfer_pbxd, procs, artifacts, parties):
+    pbxd, cap = xfer_pbxd
+    b = Party(B_HZ)
+    parties.append(b)
+    uas_b = uas(pbxd, procs, artifacts, "1002", b, "queue_uas_rtp_hangup.xml", hold_ms=6000)
+    port = netutil.free_port(tcp=False)
+    assert register(pbxd, procs, artifacts, "811", port).rc == 0
+    busy = callee(pbxd, procs, artifacts, "811", port, "uas_busy.xml", timeout=20)
+    events = Events(pbxd.ami_port)
+    uac, a = caller_party(pbxd, cap, procs, artifacts, parties)
+    ami = Raw(pbxd.ami_port)
+    ami.login(events="off")
+    names = channel_names(ami, {"SIP/1001", "SIP/1002"})
+    pump([a, b], 1.0)
+    ami.action("Atxfer", Channel=names["SIP/1001"] + "x", Exten="811")
+    assert ami.response()["Message"] == "Channel specified does not exist"
+    ami.action("Atxfer", Channel=names["SIP/1002"], Exten="999", Context="internal")
+    reply = ami.response()
+    assert reply["Response"] == "Error" and "no extension 999@internal" in reply["Message"], reply
+    ami.action("Atxfer", Channel=names["SIP/1002"], Exten="811", Context="internal")
+    assert ami.response()["Message"] == "Atxfer successfully queued"
+    pump([a, b], 10, until=lambda: events.first("MusicOnHoldStop", Channel=names["SIP/1001"]) is not None)
+    back = time.monotonic()
+    assert busy.wait(abandon=True).rc == 0, "811 was not called"
+    assert events.first("MusicOnHoldStart", Channel=names["SIP/1001"]), "the transferee was not held"
+    assert events.first("MusicOnHoldStop", Channel=names["SIP/1001"]), "the transferee was not taken off hold\n" + pbxd.log_tail(60)
+    pump([a, b], 8, until=lambda: ended(uas_b))
+    for name, s in (("1002", uas_b), ("1001", uac)):
+        r = s.wait(abandon=True)
+        assert r.rc == 0, f"{name}'s call did not end cleanly\n" + r.describe()
+    assert events.first("AttendedTransfer") is None
+    # Back together: 1001 and 1002 hear each other again.
+    assert dominant(a.heard(back + 0.3, back + 2.0), [A_HZ, B_HZ, MOH_HZ]) == B_HZ
+    assert dominant(b.heard(back + 0.3, back + 2.0), [A_HZ, B_HZ, MOH_HZ]) == A_HZ
+    events.close()
+    ami.close()
