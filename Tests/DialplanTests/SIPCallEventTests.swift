@@ -60,6 +60,7 @@ import Testing
             let executor = DialplanExecutor(
                 dialplan: try loadDialplan(dialplan), dialer: SIPDialer(driver: driver), applications: applications,
                 logger: logger, events: bus, channels: driver.channels, executions: executions)
+            executions.startRuns { executor }
             driver.routeExists = { context, exten in executor.hasExtension(context: context, exten: exten, callerID: nil) }
             driver.startCall = { channel, context, exten in
                 Task { await executor.run(channel: channel, context: context, exten: exten, variables: channel.dialplanVariables) }
