@@ -294,3 +294,39 @@ def test_atxfer_to_a_busy_target_returns_the_transferer(xfer_pbxd, procs, artifa
     assert dominant(b.heard(back + 0.3, back + 2.0), [A_HZ, B_HZ, MOH_HZ]) == A_HZ
     events.close()
     ami.close()
+
+
+def test_blind_transfer_by_a_queue_caller_sends_the_agent_into_the_dialplan(xfer_pbxd, procs, artifacts, parties):
+    """1001 talks to agent 811 through queue 600; BlindTransfer on 1001's leg sends the agent
+    (a leg the queue placed, with no dialplan) to 4000 (Echo) and hangs 1001 up: the agent
+    then hears its own tone back."""
+    from callhelpers import caller, wait_sip
+    from sipphelpers import sdp_media
+    pbxd, cap = xfer_pbxd
+    agent = Party(B_HZ)
+    parties.append(agent)
+    uas_agent = uas(pbxd, procs, artifacts, "811", agent, "call_uas_rtp.xml")
+    a = Party(A_HZ)
+    parties.append(a)
+    uac = caller(pbxd, procs, artifacts, "1001", "600", "ivr_uac_rtp_wait_bye.xml", timeout=40,
+                 keys={"rtp_port": str(a.port)}).start()
+    ok = wait_sip(cap, lambda s, d, t: s == pbxd.sip_port and t.startswith("SIP/2.0 200") and "m=audio" in t, 15)
+    assert ok, "the queue call was not answered\n" + pbxd.log_tail()
+    a.peer = ("127.0.0.1", sdp_media(ok[2])[1])
+    ami = Raw(pbxd.ami_port)
+    ami.login(events="off")
+    names = channel_names(ami, {"SIP/1001", "SIP/811"}, timeout=15)
+    pump([a, agent], 1.0)
+    ami.action("BlindTransfer", Channel=names["SIP/1001"], Exten="4000", Context="internal")
+    assert ami.response()["Message"] == "Transfer succeeded"
+    pump([a, agent], 5, until=lambda: ended(uac))
+    ua = uac.wait(abandon=True)
+    assert ua.rc == 0, "the transferer (1001) was not hung up\n" + ua.describe()
+    moved = time.monotonic()
+    pump([a, agent], 2.5)
+    assert dominant(agent.heard(moved + 0.5, moved + 2.5), [A_HZ, B_HZ]) == B_HZ, "no echo for the transferred agent"
+    ami.action("Hangup", Channel=names["SIP/811"])
+    assert ami.response()["Response"] == "Success"
+    ub = uas_agent.wait(abandon=True)
+    assert ub.rc == 0, ub.describe()
+    ami.close()
