@@ -111,7 +111,7 @@ import Testing
             exten => 1002,1,Dial(SIP/1002,30,g)
              same => n,Wait(30)
             exten => 1003,1,Dial(SIP/1003,30)
-            """, rtpPorts: 30800...30899)
+            """, rtpPorts: 31100...31199)
         try await call.pbx.executions.redirect(channel: call.calleeName, context: "internal", exten: "1003", priority: "1")
         let (invite, _) = try await call.target.receive { $0.request?.method == .invite }
         #expect(invite.contains("From: \"User 1002\""))
@@ -145,7 +145,7 @@ import Testing
             [internal]
             exten => 1002,1,Dial(SIP/1002,30)
             exten => 1003,1,Dial(SIP/1003,30)
-            """, rtpPorts: 30900...30999, musicOnHold: music)
+            """, rtpPorts: 31200...31299, musicOnHold: music)
         try await call.pbx.executions.attendedTransfer(transferer: call.calleeName, context: "internal", exten: "1003")
         #expect(await call.recorder.wait { $0.contains { $0.name == "MusicOnHoldStart" && $0["Channel"] == call.callerName } })
         let (invite, _) = try await call.target.receive { $0.request?.method == .invite }
@@ -187,7 +187,7 @@ import Testing
             exten => 1002,1,Dial(SIP/1002,30)
             exten => 1003,1,Dial(SIP/1003,30)
              same => n,Hangup()
-            """, rtpPorts: 31000...31099, musicOnHold: music)
+            """, rtpPorts: 31300...31399, musicOnHold: music)
         await #expect(throws: ManagementError.noExtension(exten: "1004", context: "internal")) {
             try await call.pbx.executions.attendedTransfer(transferer: call.calleeName, context: "internal", exten: "1004")
         }

@@ -116,9 +116,9 @@ final class SIPAttendedTransfer {
 
     /// A hangup of the transferer that pbxd requested: ends the consultation (the connected
     /// target is hung up) and defers the transferer's return to the end of its run. False when
-    /// the transferee is gone: then it is a real hangup.
+    /// the transferee is gone or pbxd is stopping: then it is a real hangup.
     func endConsultation() -> Bool {
-        guard transferee.hangupCause == nil else { return false }
+        guard transferee.hangupCause == nil, !driver.shuttingDown else { return false }
         guard !consultationOver else { return true }
         consultationOver = true
         if let target = transferer.bridgedPeer {
