@@ -123,10 +123,15 @@ import Testing
         #expect(!(await Self.getsBye(call.callee, within: .milliseconds(1))))
         let dialStatus = call.recorder.all.first { $0.name == "VarSet" && $0["Channel"] == call.callerName && $0["Variable"] == "DIALSTATUS" }
         #expect(dialStatus?["Value"] == "ANSWER")
-        // The dialed leg left its first bridge before its new Dial.
+        // The bridge dissolved (both left, as Asterisk's basic bridge) before the leg's new Dial.
+        let firstBridge = try #require(call.recorder.all.first { $0.name == "BridgeCreate" }?["BridgeUniqueid"])
+        let dissolved = call.recorder.all.filter { $0["BridgeUniqueid"] == firstBridge && ["BridgeLeave", "BridgeDestroy"].contains($0.name) }
+        #expect(dissolved.map { "\($0.name) \($0["Channel"] ?? "")" }
+                == ["BridgeLeave \(call.calleeName)", "BridgeLeave \(call.callerName)", "BridgeDestroy "])
         let leave = try #require(call.recorder.all.firstIndex { $0.name == "BridgeLeave" && $0["Channel"] == call.calleeName })
         let dial = try #require(call.recorder.all.firstIndex { $0.name == "DialBegin" && $0["Channel"] == call.calleeName })
         #expect(leave < dial)
+        #expect(await call.pbx.driver.channels.list().first { $0.snapshot.name == call.callerName }?.bridgeID == "")
         // 1003 hangs up: its caller (the redirected 1002) is hung up by its own Dial.
         try await call.target.send(Self.bye(answering: invite, tag: "target1", from: call.target, pbx: call.pbx), to: call.pbx.port)
         try await Self.takeBye(on: call.callee, tag: "callee1", pbx: call.pbx)

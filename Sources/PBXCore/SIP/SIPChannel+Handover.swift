@@ -48,6 +48,8 @@ extension SIPChannel {
         deferHangupToDialplan()
         logger.info("left the bridge for the dialplan", metadata: ["peer": "\(peer.name)"])
         if peer.bridgedPeer === self {
+            // A two-party bridge dissolves when one party leaves, as Asterisk's basic bridge does.
+            peer.bridge?.leave(peer)
             peer.bridgedPeer = nil
             peer.peerDeparted(.left)
         }
