@@ -140,6 +140,39 @@ import Testing
         await call.stop()
     }
 
+    /// Redirect with ExtraChannel of a bridged pair (Dial without `g`): both move and neither
+    /// is hung up — the caller's Dial ending does not take it to its hangup.
+    @Test func dualRedirectMovesCallerAndDialedLegTogether() async throws {
+        let call = try await AnsweredCall.start(dialplan: """
+            [internal]
+            exten => 1002,1,Dial(SIP/1002,30)
+            exten => 2000,1,Wait(30)
+            exten => 2001,1,Wait(30)
+            """, rtpPorts: 31400...31499)
+        try await call.pbx.executions.redirect(
+            RedirectRequest(channel: call.callerName, context: "internal", exten: "2000", priority: "1"),
+            and: RedirectRequest(channel: call.calleeName, context: "internal", exten: "2001", priority: "1"))
+        for (name, exten) in [(call.callerName, "2000"), (call.calleeName, "2001")] {
+            #expect(await call.recorder.wait { $0.contains { $0.name == "Newexten" && $0["Channel"] == name && $0["Exten"] == exten } })
+        }
+        #expect(!(await Self.getsBye(call.caller, within: .milliseconds(300))))
+        #expect(!(await Self.getsBye(call.callee, within: .milliseconds(1))))
+        #expect(!call.recorder.all.contains { $0.name == "Hangup" })
+        // The second can't move (no such label): the first still does.
+        await #expect(throws: DualRedirectFailure.self) {
+            try await call.pbx.executions.redirect(
+                RedirectRequest(channel: call.callerName, context: "internal", exten: "2001", priority: "1"),
+                and: RedirectRequest(channel: call.calleeName, context: "internal", exten: "2001", priority: "nolabel"))
+        }
+        #expect(await call.recorder.wait { $0.contains { $0.name == "Newexten" && $0["Channel"] == call.callerName && $0["Exten"] == "2001" } })
+        await call.pbx.driver.channels.hangup(try #require(call.pbx.driver.channels.channel(named: call.callerName)), cause: .normalClearing)
+        await call.pbx.driver.channels.hangup(try #require(call.pbx.driver.channels.channel(named: call.calleeName)), cause: .normalClearing)
+        try await Self.takeBye(on: call.caller, tag: "caller1", pbx: call.pbx)
+        try await Self.takeBye(on: call.callee, tag: "callee1", pbx: call.pbx)
+        #expect(await call.recorder.wait { _ in call.pbx.driver.channels.count == 0 })
+        await call.stop()
+    }
+
     /// Atxfer by the dialed leg: the transferee is held (music), the transferer's hangup hands
     /// the target to the transferee without hanging either up, and the caller's Dial then
     /// follows the target: the target's hangup ends the caller's call.

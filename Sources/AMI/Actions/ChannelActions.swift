@@ -166,17 +166,25 @@ struct ChannelActions {
             }
             guard channels.channel(named: extra) != nil else { return .error("Channel does not exist: \(extra)") }
         }
-        do {
-            try await executions.redirect(channel: name, context: context, exten: exten, priority: priority)
-        } catch .invalidPriority {
-            return .error("Priority is invalid")
-        } catch {
-            return .error("Redirect failed")
+        guard let extra else {
+            do {
+                try await executions.redirect(channel: name, context: context, exten: exten, priority: priority)
+            } catch .invalidPriority {
+                return .error("Priority is invalid")
+            } catch {
+                return .error("Redirect failed")
+            }
+            return .success(message: "Redirect successful")
         }
-        guard let extra else { return .success(message: "Redirect successful") }
         do {
-            try await executions.redirect(channel: extra, context: nonEmpty(request["ExtraContext"]) ?? context,
-                                          exten: request["ExtraExten"] ?? "", priority: request["ExtraPriority"] ?? "")
+            try await executions.redirect(
+                RedirectRequest(channel: name, context: context, exten: exten, priority: priority),
+                and: RedirectRequest(channel: extra, context: nonEmpty(request["ExtraContext"]) ?? context,
+                                     exten: request["ExtraExten"] ?? "", priority: request["ExtraPriority"] ?? ""))
+        } catch .first(.invalidPriority) {
+            return .error("Priority is invalid")
+        } catch .first {
+            return .error("Redirect failed")
         } catch {
             return .error("Secondary redirect failed")
         }

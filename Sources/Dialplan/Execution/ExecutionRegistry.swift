@@ -76,16 +76,31 @@ public final class ExecutionRegistry: @unchecked Sendable {
     /// Dial or Queue ends as for a hangup of that leg (Asterisk's dissolving bridge) — and a run
     /// starts on it at the target, which must exist.
     public func redirect(channel: String, context: String, exten: String, priority: String) async throws(ManagementError) {
-        guard let run = execution(of: channel) else {
-            try await startRun(on: channel, context: context, exten: exten, priority: priority)
-            return
+        let prepared = try await prepare(channel: channel, context: context, exten: exten, priority: priority)
+        if let failure = await perform([prepared]).first { throw failure.error }
+    }
+
+    /// AMI Redirect with ExtraChannel: both move, each to its place. A bridged pair (a Dial
+    /// caller and the leg it dialed) moves together — the caller's pending redirect is set
+    /// before the dialed leg leaves, so its Dial's end takes it there instead of hanging it up.
+    /// Nothing moves when the first can't; when only the second can't, the first still moves
+    /// (Asterisk's `Secondary redirect failed`).
+    public func redirect(_ first: RedirectRequest, and second: RedirectRequest) async throws(DualRedirectFailure) {
+        let one: PreparedRedirect
+        do {
+            one = try await prepare(channel: first.channel, context: first.context, exten: first.exten, priority: first.priority)
+        } catch {
+            throw .first(error)
         }
-        guard let interruptible = run.channel as? any InterruptibleChannel else { throw .notInterruptible(run.channel.name) }
-        let target = try await run.resolve(context: context, exten: exten, priority: priority)
-        run.beginRedirect(to: target)
-        await interruptible.interruptApplication()
-        run.endRedirectDelivery()
-        run.executor.logger.info("Redirect \(run.channel.name) to \(target)")
+        let two: PreparedRedirect
+        do {
+            two = try await prepare(channel: second.channel, context: second.context, exten: second.exten, priority: second.priority)
+        } catch {
+            if let failure = await perform([one]).first { throw .first(failure.error) }
+            throw .second(error)
+        }
+        guard let failure = await perform([one, two]).first else { return }
+        throw failure.index == 0 ? .first(failure.error) : .second(failure.error)
     }
 
     /// AMI Atxfer: holds the party bridged with `transferer` (music on hold) and runs
@@ -108,21 +123,50 @@ public final class ExecutionRegistry: @unchecked Sendable {
         }
     }
 
-    /// Redirect of a leg with no run: out of its bridge, then a run at the target.
-    private func startRun(on channel: String, context: String, exten: String, priority: String) async throws(ManagementError) {
+    /// A redirect checked and ready: of a run (async goto), or of a leg with none (out of its
+    /// bridge, then a run at the target).
+    private enum PreparedRedirect {
+        case run(ManagedExecution, any InterruptibleChannel, DialplanLocation)
+        case leg(String, DialplanExecutor, any CallTransferring, DialplanLocation)
+    }
+
+    private func prepare(channel: String, context: String, exten: String, priority: String) async throws(ManagementError) -> PreparedRedirect {
+        if let run = execution(of: channel) {
+            guard let interruptible = run.channel as? any InterruptibleChannel else { throw .notInterruptible(run.channel.name) }
+            return .run(run, interruptible, try await run.resolve(context: context, exten: exten, priority: priority))
+        }
         guard let executor = lock.withLock({ currentExecutor })?(),
               let transfers = executor.dialer as? any CallTransferring else { throw .noDialplan(channel) }
         let target = try await Self.locate(context: context, exten: exten, priority: priority, executor: executor)
-        let leg: any CallChannel
-        do {
-            leg = try await transfers.detachForDialplan(channel)
-        } catch .noSuchChannel {
-            throw .noDialplan(channel)
-        } catch {
-            throw .transferRefused(error.description)
+        return .leg(channel, executor, transfers, target)
+    }
+
+    /// Moves the prepared channels: pending redirects first, then legs out of their bridges,
+    /// then the runs interrupted and the legs' runs started. Returns what failed (by index).
+    private func perform(_ redirects: [PreparedRedirect]) async -> [(index: Int, error: ManagementError)] {
+        for case .run(let run, _, let target) in redirects { run.beginRedirect(to: target) }
+        var failures: [(index: Int, error: ManagementError)] = []
+        var detached: [(any CallChannel, DialplanExecutor, DialplanLocation)] = []
+        for (index, redirect) in redirects.enumerated() {
+            guard case .leg(let channel, let executor, let transfers, let target) = redirect else { continue }
+            do {
+                detached.append((try await transfers.detachForDialplan(channel), executor, target))
+            } catch .noSuchChannel {
+                failures.append((index, .noDialplan(channel)))
+            } catch {
+                failures.append((index, .transferRefused(error.description)))
+            }
         }
-        executor.logger.info("Redirect \(leg.name) (a dialed leg) to \(target)")
-        Task { await executor.run(channel: leg, context: target.context, exten: target.exten, priority: target.priority) }
+        for case .run(let run, let interruptible, let target) in redirects {
+            await interruptible.interruptApplication()
+            run.endRedirectDelivery()
+            run.executor.logger.info("Redirect \(run.channel.name) to \(target)")
+        }
+        for (leg, executor, target) in detached {
+            executor.logger.info("Redirect \(leg.name) (a dialed leg) to \(target)")
+            Task { await executor.run(channel: leg, context: target.context, exten: target.exten, priority: target.priority) }
+        }
+        return failures
     }
 
     /// The existing place `priority` (a number or label) of `exten`@`context` names.
@@ -209,6 +253,24 @@ public final class ManagedExecution: @unchecked Sendable {
             return (target, false)
         }
     }
+}
+
+/// One channel of AMI Redirect and where it goes.
+public struct RedirectRequest: Sendable {
+    public var channel, context, exten, priority: String
+
+    public init(channel: String, context: String, exten: String, priority: String) {
+        self.channel = channel
+        self.context = context
+        self.exten = exten
+        self.priority = priority
+    }
+}
+
+/// Which channel of a dual redirect failed, and why.
+public enum DualRedirectFailure: Error {
+    case first(ManagementError)
+    case second(ManagementError)
 }
 
 /// Why a management request on a channel's dialplan failed.
