@@ -330,3 +330,32 @@ def test_blind_transfer_by_a_queue_caller_sends_the_agent_into_the_dialplan(xfer
     ub = uas_agent.wait(abandon=True)
     assert ub.rc == 0, ub.describe()
     ami.close()
+
+
+def test_dual_redirect_moves_the_caller_and_its_dialed_leg(xfer_pbxd, procs, artifacts, parties):
+    """Redirect with ExtraChannel of 1001 (the Dial caller) and 1002 (the dialed leg) to 4000
+    and 4001 (Echo): both move, neither is hung up, each hears its own tone back."""
+    pbxd, cap = xfer_pbxd
+    b = Party(B_HZ)
+    parties.append(b)
+    uas_b = uas(pbxd, procs, artifacts, "1002", b, "call_uas_rtp.xml")
+    uac, a = caller_party(pbxd, cap, procs, artifacts, parties)
+    ami = Raw(pbxd.ami_port)
+    ami.login(events="off")
+    names = channel_names(ami, {"SIP/1001", "SIP/1002"})
+    pump([a, b], 1.0)
+    ami.action("Redirect", Channel=names["SIP/1001"], Exten="4000", Context="internal", Priority="1",
+               ExtraChannel=names["SIP/1002"], ExtraExten="4001", ExtraPriority="1")
+    assert ami.response()["Message"] == "Dual Redirect successful"
+    moved = time.monotonic()
+    pump([a, b], 3.0)
+    assert not ended(uac) and not ended(uas_b), "a redirected party was hung up"
+    assert dominant(a.heard(moved + 0.8, moved + 3.0), [A_HZ, B_HZ]) == A_HZ, "1001 does not hear its echo"
+    assert dominant(b.heard(moved + 0.8, moved + 3.0), [A_HZ, B_HZ]) == B_HZ, "1002 does not hear its echo"
+    for peer in ("SIP/1001", "SIP/1002"):
+        ami.action("Hangup", Channel=names[peer])
+        assert ami.response()["Response"] == "Success"
+    for name, s in (("1001", uac), ("1002", uas_b)):
+        r = s.wait(abandon=True)
+        assert r.rc == 0, f"{name}'s call did not end cleanly\n" + r.describe()
+    ami.close()
