@@ -28,6 +28,8 @@ final class SIPAttendedTransfer {
     /// Set once pbxd ended the consultation; its run is winding down.
     private var consultationOver = false
     private var logger: Logger { transferer.logger }
+    /// Whether the transferee still waits in its bridge (not hung up, not redirected away).
+    private var transfereeWaits: Bool { transferee.hangupCause == nil && transferee.bridge === bridge }
 
     /// Holds the transferee and marks the transferer as consulting (its hangup is deferred to
     /// the run the caller starts next). Call on the loop.
@@ -77,7 +79,7 @@ final class SIPAttendedTransfer {
     /// otherwise the transfer is abandoned and the transferee's wait ends as for a hangup.
     func transfererHungUp(cause: HangupCause) {
         transferer.attendedTransfer = nil
-        guard transferee.hangupCause == nil else { return }  // nobody to hand over to
+        guard transfereeWaits else { return }  // nobody to hand over to
         if !consultationOver, let target = transferer.bridgedPeer, target.isStillBridged(with: transferer) {
             complete(with: target)
             return
@@ -118,7 +120,7 @@ final class SIPAttendedTransfer {
     /// target is hung up) and defers the transferer's return to the end of its run. False when
     /// the transferee is gone or pbxd is stopping: then it is a real hangup.
     func endConsultation() -> Bool {
-        guard transferee.hangupCause == nil, !driver.shuttingDown else { return false }
+        guard transfereeWaits, !driver.shuttingDown else { return false }
         guard !consultationOver else { return true }
         consultationOver = true
         if let target = transferer.bridgedPeer {
@@ -135,7 +137,7 @@ final class SIPAttendedTransfer {
     /// transferee (its hold ends), or hung up when the transferee is gone.
     func consultationEnded() {
         transferer.attendedTransfer = nil
-        guard transferee.hangupCause == nil else {
+        guard transfereeWaits else {
             transferer.hangupOnLoop(cause: .normalClearing)
             return
         }
