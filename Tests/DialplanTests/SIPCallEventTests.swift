@@ -19,6 +19,7 @@ import Testing
         let transport: SIPTransportLayer
         let executions: ExecutionRegistry
         let qualify: QualifyService
+        let relay: RTPRelay
         var port: Int { transport.boundPort ?? 0 }
 
         static func start(
@@ -67,7 +68,7 @@ import Testing
             }
             let qualify = QualifyService(driver: driver, peers: config.peers, logger: logger)
             try await loop.submit { qualify.start() }.get()
-            return Switch(bus: bus, driver: driver, transport: transport, executions: executions, qualify: qualify)
+            return Switch(bus: bus, driver: driver, transport: transport, executions: executions, qualify: qualify, relay: relay)
         }
 
         func stop() async {

@@ -55,6 +55,11 @@ import Testing
             _ = try await callee.receive { $0.response?.headers.cseq.method == .bye }
         }
 
+        /// Every relay session closed: all 50 port pairs of the test's range are free again.
+        func allPortsFreed() async -> Bool {
+            await recorder.wait { _ in pbx.relay.portPool.available == 50 }
+        }
+
         func stop() async {
             await pbx.stop()
             await caller.close()
@@ -137,6 +142,11 @@ import Testing
         try await Self.takeBye(on: call.callee, tag: "callee1", pbx: call.pbx)
         #expect(await call.recorder.wait { $0.contains { $0.name == "Hangup" && $0["Channel"] == call.calleeName } })
         #expect(!(await Self.getsBye(call.caller, within: .milliseconds(200))))
+        // The caller's session outlived the caller's own call; it closes with its last leg.
+        #expect(call.pbx.relay.portPool.available == 48)
+        await call.pbx.driver.channels.hangup(try #require(call.pbx.driver.channels.channel(named: call.callerName)), cause: .normalClearing)
+        try await Self.takeBye(on: call.caller, tag: "caller1", pbx: call.pbx)
+        #expect(await call.allPortsFreed())
         await call.stop()
     }
 
@@ -170,6 +180,7 @@ import Testing
         try await Self.takeBye(on: call.caller, tag: "caller1", pbx: call.pbx)
         try await Self.takeBye(on: call.callee, tag: "callee1", pbx: call.pbx)
         #expect(await call.recorder.wait { _ in call.pbx.driver.channels.count == 0 })
+        #expect(await call.allPortsFreed())
         await call.stop()
     }
 
@@ -212,6 +223,7 @@ import Testing
         try await Self.takeBye(on: call.caller, tag: "caller1", pbx: call.pbx)
         #expect(await call.recorder.wait { $0.filter { $0.name == "Hangup" }.count == 3 })
         #expect(await call.recorder.wait { _ in call.pbx.driver.channels.count == 0 })
+        #expect(await call.allPortsFreed())
         await call.stop()
     }
 
@@ -239,6 +251,7 @@ import Testing
         try await call.calleeHangsUp()
         try await Self.takeBye(on: call.caller, tag: "caller1", pbx: call.pbx)
         #expect(await call.recorder.wait { _ in call.pbx.driver.channels.count == 0 })
+        #expect(await call.allPortsFreed())
         await call.stop()
     }
 }
