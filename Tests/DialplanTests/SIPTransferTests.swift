@@ -227,6 +227,34 @@ import Testing
         await call.stop()
     }
 
+    /// The transferer hangs up while the target rings ("blond" transfer): the target, once it
+    /// answers, is bridged with the transferee; nobody is hung up until the target hangs up.
+    @Test func transfererHangingUpWhileTheTargetRingsHandsTheRingingTarget() async throws {
+        let (music, directory) = try Self.musicClass()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let call = try await AnsweredCall.start(dialplan: """
+            [internal]
+            exten => 1002,1,Dial(SIP/1002,30)
+            exten => 1003,1,Dial(SIP/1003,30)
+            """, rtpPorts: 31500...31599, musicOnHold: music)
+        try await call.pbx.executions.attendedTransfer(transferer: call.calleeName, context: "internal", exten: "1003")
+        let (invite, _) = try await call.target.receive { $0.request?.method == .invite }
+        try await call.target.send(SIPText.response(to: invite, "180 Ringing", toTag: "target1"), to: call.pbx.port)
+        #expect(await call.recorder.wait { $0.contains { $0.name == "DialState" && $0["Channel"] == call.calleeName } })
+        try await call.calleeHangsUp()
+        #expect(await call.recorder.wait { $0.contains { $0.name == "Hangup" && $0["Channel"] == call.calleeName } })
+        #expect(!(await Self.getsBye(call.caller, within: .milliseconds(300))), "the transferee was hung up")
+        #expect((try? await call.target.receive(timeout: .milliseconds(1)) { $0.request?.method == .cancel }) == nil, "the target's ringing was cancelled")
+        try await Self.answer(invite, on: call.target, tag: "target1", pbx: call.pbx, rtpPort: 40006)
+        #expect(await call.recorder.wait { $0.contains { $0.name == "AttendedTransfer" && $0["Result"] == "Success" } })
+        #expect(await call.recorder.wait { $0.contains { $0.name == "MusicOnHoldStop" && $0["Channel"] == call.callerName } })
+        try await call.target.send(Self.bye(answering: invite, tag: "target1", from: call.target, pbx: call.pbx), to: call.pbx.port)
+        try await Self.takeBye(on: call.caller, tag: "caller1", pbx: call.pbx)
+        #expect(await call.recorder.wait { _ in call.pbx.driver.channels.count == 0 })
+        #expect(await call.allPortsFreed())
+        await call.stop()
+    }
+
     /// A consultation whose target is busy: the transferer comes back to the transferee, who
     /// is taken off hold; the transferer hanging up afterwards ends the caller's call.
     @Test func busyTargetReturnsTheTransferer() async throws {

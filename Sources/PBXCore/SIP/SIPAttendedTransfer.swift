@@ -13,8 +13,10 @@ import Logging
 ///   ending, its Dial's callee gone, AMI Hangup) ends the consultation — the target, if
 ///   connected, is hung up — and the transferer returns to the transferee when that run ends.
 ///   Only the transferer's own phone hanging up completes the transfer.
-/// - The transferer hanging up before the target answered abandons the transfer: the
-///   transferee is hung up (no "blond" transfer).
+/// - The transferer hanging up while the target rings makes it a "blond" transfer: the target
+///   goes to the transferee when it answers; if it never does, the transferee is hung up
+///   (Asterisk would call the transferer back). With nothing ringing, the transfer is abandoned
+///   and the transferee hung up.
 /// - No transcoding: transferee and target must have settled on one codec, else the transfer
 ///   fails (AttendedTransfer `Result: Fail`) and both are hung up.
 ///
@@ -27,6 +29,8 @@ final class SIPAttendedTransfer {
     private let bridge: SIPBridge
     /// Set once pbxd ended the consultation; its run is winding down.
     private var consultationOver = false
+    /// The consultation's latest Dial: while it rings, a transferer hanging up hands it over.
+    weak var consultDial: DialAttempt?
     private var logger: Logger { transferer.logger }
     /// Whether the transferee still waits in its bridge (not hung up, not redirected away).
     private var transfereeWaits: Bool { transferee.hangupCause == nil && transferee.bridge === bridge }
@@ -84,8 +88,28 @@ final class SIPAttendedTransfer {
             complete(with: target)
             return
         }
+        if !consultationOver, let dial = consultDial, dial.handOver(to: self) {
+            logger.info("attended transfer: the transferer hung up while the target rings; it goes to the transferee on answer")
+            return
+        }
         logger.info("attended transfer abandoned: no target connected when the transferer hung up")
         transferee.peerDeparted(.hungUp(cause))
+    }
+
+    /// Blond transfer: the target answered after the transferer hung up.
+    func targetAnswered(_ target: SIPChannel) {
+        guard transfereeWaits else {
+            target.hangupOnLoop(cause: .normalClearing)
+            return
+        }
+        complete(with: target)
+    }
+
+    /// Blond transfer: the target never answered; the transferee's wait ends as for a hangup.
+    func targetFailed() {
+        guard transfereeWaits else { return }
+        logger.info("attended transfer failed: the target did not answer after the transferer hung up")
+        transferee.peerDeparted(.hungUp(.normalClearing))
     }
 
     private func complete(with target: SIPChannel) {

@@ -43,10 +43,17 @@ final class DialAttempt: @unchecked Sendable {
     private var winner: SIPChannel?
     /// The name of the leg that answered (`DIALEDPEERNAME`), whoever the caller ends up with.
     private var answeredName: String?
+    /// Set once the caller and the winner are bridged.
+    private var joined = false
     /// Whether the caller's media was linked to a callee's early media (183 with SDP).
     private var earlyMediaBridged = false
     /// Legs whose DialEnd has been published (each gets exactly one).
     private var ended: Set<ObjectIdentifier> = []
+    /// The attended transfer whose transferer (this Dial's caller) hung up while these legs
+    /// still ring: the one that answers goes to the transferee ("blond" transfer).
+    private var blondTransfer: SIPAttendedTransfer?
+    /// Still following the legs: for the caller's Dial, or for a blond transfer.
+    private var active: Bool { completion != nil || blondTransfer != nil }
     private var dialEvents: DialEvents { DialEvents(driver: driver, caller: caller) }
 
     init(driver: SIPChannelDriver, caller: SIPChannel, request: DialRequest, relay: RelayControl, completion: @escaping (DialResult) -> Void) {
@@ -76,6 +83,7 @@ final class DialAttempt: @unchecked Sendable {
             }
         }
         driver.media.releaseIfUnused(relay)
+        caller.attendedTransfer?.consultDial = self
         guard !legs.isEmpty else {
             finish(DialResult(status: failures.contains(.userBusy) ? .busy : .chanUnavail, cause: failures.last ?? .unallocated))
             return
@@ -89,7 +97,7 @@ final class DialAttempt: @unchecked Sendable {
     }
 
     private func handle(_ event: OutboundLegEvent, on leg: SIPChannel) {
-        guard completion != nil else { return }
+        guard active else { return }
         switch event {
         case .ringing:
             guard winner == nil else { return }
@@ -97,7 +105,7 @@ final class DialAttempt: @unchecked Sendable {
             dialEvents.ringing(leg)
             caller.indicateOnLoop(.ringing)
         case .earlyMedia:
-            guard winner == nil else { return }
+            guard winner == nil, blondTransfer == nil else { return }
             earlyMediaBridged = true
             caller.localMedia = nil  // bridging detaches it; a failed Dial attaches anew
             driver.media.bridge(caller: caller.media, callee: leg.media)
@@ -125,6 +133,11 @@ final class DialAttempt: @unchecked Sendable {
             endLeg(other, .cancel)
             other.hangupOnLoop(cause: .normalClearing)
         }
+        if let transfer = blondTransfer {
+            blondTransfer = nil
+            transfer.targetAnswered(leg)
+            return
+        }
         caller.media.preferCodec(of: leg.media)
         do {
             try caller.answerOnLoop()
@@ -134,6 +147,7 @@ final class DialAttempt: @unchecked Sendable {
             return
         }
         SIPBridge(driver: driver).join(caller: caller, callee: leg)
+        joined = true
         caller.whenPeerDeparts { [self] in peerDeparted($0) }
     }
 
@@ -163,20 +177,46 @@ final class DialAttempt: @unchecked Sendable {
 
     private func legEnded(_ leg: SIPChannel, cause: HangupCause) {
         if leg !== winner { endLeg(leg, DialStatus(failure: cause)) }
-        guard completion != nil else { return }
-        if leg === winner {
-            // Callee hung up: the caller goes too (Dial without the `g` option).
+        guard active else { return }
+        if leg === winner, completion != nil, !joined {
+            // Callee hung up before the bridge: the caller goes too. Once joined, the caller's
+            // peer-departure watch decides (the winner may have been handed elsewhere).
             caller.hangupOnLoop(cause: .normalClearing)
             finish(DialResult(status: .answer, cause: cause, answeredChannelName: leg.name))
             return
         }
         if winner == nil, legs.allSatisfy({ $0.hangupCause != nil }) {
-            finish(failureResult())
+            noAnswer(failureResult())
         }
+    }
+
+    /// The transferer (this Dial's caller) hung up while the legs ring: they ring on for the
+    /// transferee. False when nothing rings any more (or someone answered).
+    func handOver(to transfer: SIPAttendedTransfer) -> Bool {
+        guard completion != nil, winner == nil, legs.contains(where: { $0.hangupCause == nil }) else { return false }
+        blondTransfer = transfer
+        return true
+    }
+
+    /// Nobody answered: the Dial's result, and a blond transfer fails.
+    private func noAnswer(_ result: DialResult) {
+        if let transfer = blondTransfer {
+            blondTransfer = nil
+            if let timeoutTimer { driver.timers.cancel(timeoutTimer) }
+            transfer.targetFailed()
+        }
+        finish(result)
     }
 
     private func callerHungUp() {
         guard completion != nil else { return }
+        if blondTransfer != nil {
+            // The legs ring on for the transferee (and keep the timeout); the caller's Dial is over.
+            let completion = self.completion
+            self.completion = nil
+            completion?(DialResult(status: .cancel, cause: .normalClearing))
+            return
+        }
         if let winner {
             // Not a party handed elsewhere meanwhile (a transferer's target, a redirected leg).
             if winner.isStillBridged(with: caller) { winner.hangupOnLoop(cause: .normalClearing) }
@@ -212,10 +252,10 @@ final class DialAttempt: @unchecked Sendable {
     }
 
     private func timedOut() {
-        guard completion != nil, winner == nil else { return }
+        guard active, winner == nil else { return }
         caller.logger.info("Dial: no answer before timeout")
         // Finish first: hanging up the legs reports them ended, which must not decide the status.
-        finish(DialResult(status: .noAnswer, cause: .noAnswer))
+        noAnswer(DialResult(status: .noAnswer, cause: .noAnswer))
         for leg in legs {
             endLeg(leg, .noAnswer)
             leg.hangupOnLoop(cause: .noAnswer)
