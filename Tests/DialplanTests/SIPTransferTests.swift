@@ -255,6 +255,38 @@ import Testing
         await call.stop()
     }
 
+    /// CancelAtxfer while the target rings: its ringing is cancelled and the transferer comes
+    /// back to the transferee; nobody is hung up.
+    @Test func cancelledConsultationStopsTheRingingAndReturnsTheTransferer() async throws {
+        let (music, directory) = try Self.musicClass()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let call = try await AnsweredCall.start(dialplan: """
+            [internal]
+            exten => 1002,1,Dial(SIP/1002,30)
+            exten => 1003,1,Dial(SIP/1003,30)
+            """, rtpPorts: 31600...31699, musicOnHold: music)
+        await #expect(throws: ManagementError.self) {
+            try await call.pbx.executions.cancelAttendedTransfer(transferer: call.calleeName)
+        }
+        try await call.pbx.executions.attendedTransfer(transferer: call.calleeName, context: "internal", exten: "1003")
+        let (invite, _) = try await call.target.receive { $0.request?.method == .invite }
+        try await call.target.send(SIPText.response(to: invite, "180 Ringing", toTag: "target1"), to: call.pbx.port)
+        #expect(await call.recorder.wait { $0.contains { $0.name == "DialState" && $0["Channel"] == call.calleeName } })
+        try await call.pbx.executions.cancelAttendedTransfer(transferer: call.calleeName)
+        let (cancel, _) = try await call.target.receive { $0.request?.method == .cancel }
+        try await call.target.send(SIPText.response(to: cancel, "200 OK", toTag: "target1"), to: call.pbx.port)
+        try await call.target.send(SIPText.response(to: invite, "487 Request Terminated", toTag: "target1"), to: call.pbx.port)
+        #expect(await call.recorder.wait { $0.filter { $0.name == "BridgeEnter" && $0["Channel"] == call.calleeName }.count == 2 })
+        #expect(await call.recorder.wait { $0.contains { $0.name == "MusicOnHoldStop" && $0["Channel"] == call.callerName } })
+        #expect(!(await Self.getsBye(call.caller, within: .milliseconds(300))))
+        #expect(!(await Self.getsBye(call.callee, within: .milliseconds(1))))
+        try await call.calleeHangsUp()
+        try await Self.takeBye(on: call.caller, tag: "caller1", pbx: call.pbx)
+        #expect(await call.recorder.wait { _ in call.pbx.driver.channels.count == 0 })
+        #expect(await call.allPortsFreed())
+        await call.stop()
+    }
+
     /// A consultation whose target is busy: the transferer comes back to the transferee, who
     /// is taken off hold; the transferer hanging up afterwards ends the caller's call.
     @Test func busyTargetReturnsTheTransferer() async throws {

@@ -47,6 +47,9 @@ struct ChannelActions {
         registry.register(ManagerAction(name: "Atxfer", authority: .call) { request in
             await attendedTransfer(request)
         })
+        registry.register(ManagerAction(name: "CancelAtxfer", authority: .call) { request in
+            await cancelAttendedTransfer(request)
+        })
         registry.register(ManagerAction(name: "AbsoluteTimeout", authority: [.system, .call]) { request in
             guard let name = nonEmpty(request["Channel"]) else { return .error("No channel specified") }
             guard let seconds = Int(request["Timeout"] ?? ""), seconds >= 0 else { return .error("No timeout specified") }
@@ -253,6 +256,19 @@ extension ChannelActions {
             return .error("Atxfer failed: \(error)")
         }
         return .success(message: "Atxfer successfully queued")
+    }
+
+    /// CancelAtxfer: the transferer's consultation ends (target hung up or its ringing
+    /// cancelled) and it goes back to the transferee.
+    func cancelAttendedTransfer(_ request: ManagerRequest) async -> ManagerReply {
+        guard let name = nonEmpty(request["Channel"]) else { return .error("No channel specified") }
+        guard let transferer = await channels.describe(name) else { return .error("Channel specified does not exist") }
+        do {
+            try await executions.cancelAttendedTransfer(transferer: transferer.snapshot.name)
+        } catch {
+            return .error("CancelAtxfer failed: \(error)")
+        }
+        return .success(message: "CancelAtxfer successfully queued")
     }
 }
 

@@ -123,6 +123,18 @@ public final class ExecutionRegistry: @unchecked Sendable {
         }
     }
 
+    /// AMI CancelAtxfer: ends `transferer`'s consultation; it returns to the transferee when its
+    /// consultation run ends.
+    public func cancelAttendedTransfer(transferer: String) async throws(ManagementError) {
+        guard let executor = lock.withLock({ currentExecutor })?(),
+              let transfers = executor.dialer as? any CallTransferring else { throw .transferRefused("the channel technology cannot transfer") }
+        do {
+            try await transfers.cancelAttendedTransfer(transferer: transferer)
+        } catch {
+            throw .transferRefused(error.description)
+        }
+    }
+
     /// A redirect checked and ready: of a run (async goto), or of a leg with none (out of its
     /// bridge, then a run at the target).
     private enum PreparedRedirect {

@@ -15,6 +15,10 @@ public protocol CallTransferring: Sendable {
         transferer: String, exten: String, context: String,
         consult: @escaping @Sendable (any CallChannel) async -> Void
     ) async throws(TransferRefusal)
+
+    /// Ends the consultation of `transferer`'s attended transfer (CancelAtxfer): the target is
+    /// hung up (or stops ringing) and the transferer goes back to the transferee.
+    func cancelAttendedTransfer(transferer: String) async throws(TransferRefusal)
 }
 
 /// Why a transfer or a redirect of a bridged leg was refused (nothing was changed).
@@ -26,6 +30,8 @@ public enum TransferRefusal: Error, Equatable, Sendable, CustomStringConvertible
     case busy(String)
     /// The channel's technology can't be handed over (not SIP).
     case unsupported(String)
+    /// CancelAtxfer on a channel that is not consulting.
+    case noTransfer(String)
 
     public var description: String {
         switch self {
@@ -34,6 +40,7 @@ public enum TransferRefusal: Error, Equatable, Sendable, CustomStringConvertible
         case .notBridged(let name): "\(name) is not bridged"
         case .busy(let name): "\(name) is already being transferred or runs a dialplan of its own"
         case .unsupported(let name): "\(name) cannot be transferred by pbxd"
+        case .noTransfer(let name): "No attended transfer in progress on \(name)"
         }
     }
 }

@@ -31,6 +31,9 @@ final class RelayControl: @unchecked Sendable {
 
     func localPort(_ leg: RelayLeg) -> Int { session.localPort(leg) }
 
+    /// Completes once every operation enqueued so far has been applied.
+    var inFlight: Task<Void, Never>? { last }
+
     func enqueue(_ operation: @escaping @Sendable (RelaySession) async -> Void) {
         let previous = last
         let session = self.session

@@ -10,9 +10,10 @@ import Logging
 /// transferer itself (a nested run: its Dial calls the target on a relay session of its own,
 /// linked across sessions). Hence:
 /// - A hangup pbxd itself requests of the consulting transferer (its consultation dialplan
-///   ending, its Dial's callee gone, AMI Hangup) ends the consultation — the target, if
-///   connected, is hung up — and the transferer returns to the transferee when that run ends.
-///   Only the transferer's own phone hanging up completes the transfer.
+///   ending, its Dial's callee gone, AMI Hangup) and AMI CancelAtxfer end the consultation —
+///   the target is hung up, or its ringing cancelled — and the transferer returns to the
+///   transferee when that run ends (its priorities after the Dial still run first). Only the
+///   transferer's own phone hanging up completes the transfer.
 /// - The transferer hanging up while the target rings makes it a "blond" transfer: the target
 ///   goes to the transferee when it answers; if it never does, the transferee is hung up
 ///   (Asterisk would call the transferer back). With nothing ringing, the transfer is abandoned
@@ -65,18 +66,14 @@ final class SIPAttendedTransfer {
         transferer.attendedTransfer = self
         transferer.deferHangupToDialplan()
         logger.info("attended transfer: consulting", metadata: ["transferee": "\(transferee.name)"])
-        let session = transferee.media.relay.session, side = transferee.media.side
+        driver.media.unbridge(caller: transferee.media)
         guard let music = driver.musicOnHold.classes["default"] ?? driver.musicOnHold.classes.values.first else {
             logger.notice("attended transfer: no music-on-hold class; the transferee holds in silence")
-            driver.media.unbridge(caller: transferee.media)
             return
         }
         let transferee = self.transferee
-        Task {
-            // Unlinked before the music attaches (local media needs an unlinked leg).
-            await session.unlink(side)
-            _ = await transferee.playContinuous(.music(files: music.files, random: music.random), duration: nil)
-        }
+        // Ends when the transferee is linked again (local media detached) or hangs up.
+        Task { _ = await transferee.playContinuous(.music(files: music.files, random: music.random), duration: nil) }
     }
 
     /// The transferer hung up: with the target connected, transferee and target are bridged;
@@ -152,6 +149,8 @@ final class SIPAttendedTransfer {
             transferer.bridgedPeer = nil
             driver.media.unbridge(caller: transferer.media)
             target.hangupOnLoop(cause: .normalClearing)
+        } else {
+            consultDial?.cancelRinging()
         }
         logger.info("attended transfer: consultation ended")
         return true

@@ -32,6 +32,15 @@ extension SIPDialer: CallTransferring {
         Task { await consult(leg) }
     }
 
+    public func cancelAttendedTransfer(transferer: String) async throws(TransferRefusal) {
+        let leg = try sipChannel(transferer)
+        let outcome = try? await driver.eventLoop.submit { () -> Result<Void, TransferRefusal> in
+            guard let transfer = leg.attendedTransfer, transfer.endConsultation() else { return .failure(.noTransfer(transferer)) }
+            return .success(())
+        }.get()
+        try (outcome ?? .failure(.gone(transferer))).get()
+    }
+
     private func sipChannel(_ name: String) throws(TransferRefusal) -> SIPChannel {
         guard let channel = driver.channels.channel(named: name) else { throw .noSuchChannel(name) }
         guard let leg = channel as? SIPChannel else { throw .unsupported(name) }

@@ -222,11 +222,18 @@ final class DialAttempt: @unchecked Sendable {
             if winner.isStillBridged(with: caller) { winner.hangupOnLoop(cause: .normalClearing) }
             finish(DialResult(status: .answer, cause: .normalClearing, answeredChannelName: answeredName))
         } else {
-            finish(DialResult(status: .cancel, cause: .normalClearing))
-            for leg in legs {
-                endLeg(leg, .cancel)
-                leg.hangupOnLoop(cause: .normalClearing)
-            }
+            cancelRinging()
+        }
+    }
+
+    /// Stops a Dial nobody answered yet (CANCEL to every leg), as for a caller hangup: the
+    /// caller gone, or its consultation ended by pbxd (AMI Hangup, CancelAtxfer).
+    func cancelRinging() {
+        guard completion != nil, winner == nil else { return }
+        finish(DialResult(status: .cancel, cause: .normalClearing))
+        for leg in legs {
+            endLeg(leg, .cancel)
+            leg.hangupOnLoop(cause: .normalClearing)
         }
     }
 
