@@ -284,6 +284,9 @@ def test_atxfer_to_a_busy_target_returns_the_transferer(xfer_pbxd, procs, artifa
     assert busy.wait(abandon=True).rc == 0, "811 was not called"
     assert events.first("MusicOnHoldStart", Channel=names["SIP/1001"]), "the transferee was not held"
     assert events.first("MusicOnHoldStop", Channel=names["SIP/1001"]), "the transferee was not taken off hold\n" + pbxd.log_tail(60)
+    ami.action("CancelAtxfer", Channel=names["SIP/1002"])
+    reply = ami.response()
+    assert reply["Response"] == "Error" and "No attended transfer in progress" in reply["Message"], reply
     pump([a, b], 8, until=lambda: ended(uas_b))
     for name, s in (("1002", uas_b), ("1001", uac)):
         r = s.wait(abandon=True)
@@ -358,4 +361,39 @@ def test_dual_redirect_moves_the_caller_and_its_dialed_leg(xfer_pbxd, procs, art
     for name, s in (("1001", uac), ("1002", uas_b)):
         r = s.wait(abandon=True)
         assert r.rc == 0, f"{name}'s call did not end cleanly\n" + r.describe()
+    ami.close()
+
+
+def test_cancel_atxfer_stops_the_ringing_target_and_returns_the_transferer(xfer_pbxd, procs, artifacts, parties):
+    pbxd, cap = xfer_pbxd
+    b = Party(B_HZ)
+    parties.append(b)
+    uas_b = uas(pbxd, procs, artifacts, "1002", b, "queue_uas_rtp_hangup.xml", hold_ms=6000)
+    port = netutil.free_port(tcp=False)
+    assert register(pbxd, procs, artifacts, "811", port).rc == 0
+    ringing = callee(pbxd, procs, artifacts, "811", port, "call_uas_ring_until_cancel.xml", timeout=20)
+    events = Events(pbxd.ami_port)
+    uac, a = caller_party(pbxd, cap, procs, artifacts, parties)
+    ami = Raw(pbxd.ami_port)
+    ami.login(events="off")
+    names = channel_names(ami, {"SIP/1001", "SIP/1002"})
+    pump([a, b], 1.0)
+    ami.action("Atxfer", Channel=names["SIP/1002"], Exten="811", Context="internal")
+    assert ami.response()["Message"] == "Atxfer successfully queued"
+    pump([a, b], 5, until=lambda: events.first("DialState", Channel=names["SIP/1002"]) is not None)
+    assert events.first("DialState", Channel=names["SIP/1002"]), "811 never rang\n" + pbxd.log_tail(40)
+    ami.action("CancelAtxfer", Channel=names["SIP/1002"])
+    assert ami.response()["Message"] == "CancelAtxfer successfully queued"
+    pump([a, b], 10, until=lambda: events.first("MusicOnHoldStop", Channel=names["SIP/1001"]) is not None)
+    back = time.monotonic()
+    r = ringing.wait(abandon=True)
+    assert r.rc == 0, "811 did not get a CANCEL\n" + r.describe()
+    assert events.first("MusicOnHoldStop", Channel=names["SIP/1001"]), "the transferee stayed on hold\n" + pbxd.log_tail(60)
+    pump([a, b], 8, until=lambda: ended(uas_b))
+    for name, s in (("1002", uas_b), ("1001", uac)):
+        r = s.wait(abandon=True)
+        assert r.rc == 0, f"{name}'s call did not end cleanly\n" + r.describe()
+    assert dominant(a.heard(back + 0.3, back + 2.0), [A_HZ, B_HZ, MOH_HZ]) == B_HZ
+    assert dominant(b.heard(back + 0.3, back + 2.0), [A_HZ, B_HZ, MOH_HZ]) == A_HZ
+    events.close()
     ami.close()
