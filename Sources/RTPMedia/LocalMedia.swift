@@ -365,4 +365,8 @@ public enum RelaySessionError: Error, Equatable, Sendable {
     /// Local media needs an unbridged leg.
     case bridged
     case closed
+    /// `link` joins sessions of one event loop only (no hop per packet).
+    case differentEventLoops
+    /// `link` of a leg to itself.
+    case sameLeg
 }

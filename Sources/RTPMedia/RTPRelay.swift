@@ -280,30 +280,75 @@ public final class RelaySession: Sendable {
     public func start() async {
         let a = self.a, b = self.b
         await self.onLoop { state in
-            state.aRTP.local?.detach()
-            state.bRTP.local?.detach()
-            func context(_ channel: Channel) -> ChannelHandlerContext? {
-                try? channel.pipeline.syncOperations.context(handlerType: RelayForwardingHandler.self)
+            Self.unlink(state, .a)
+            Self.unlink(state, .b)
+            Self.link(state, a: (.a, a), to: state, b: (.b, b))
+        }
+    }
+
+    /// Links `leg` of this session with `otherLeg` of `other` (another session, or this one),
+    /// as `start()` links a and b: a leg handed to a new party (a transfer, or a dialed leg that
+    /// now dials out itself) keeps its sockets and so the SDP its phone already has. Whatever
+    /// either leg was linked to before is unlinked first. Both sessions must be on one event
+    /// loop, so forwarding stays a plain write from one socket to the other (DESIGN.md §3).
+    public func link(_ leg: RelayLeg, to other: RelaySession, _ otherLeg: RelayLeg) async throws {
+        guard other.eventLoop === self.eventLoop else { throw RelaySessionError.differentEventLoops }
+        guard other !== self || otherLeg != leg else { throw RelaySessionError.sameLeg }
+        let mine = self.bound(leg), theirs = other.bound(otherLeg)
+        let otherState = other.state
+        try await self.onLoopThrowing { state in
+            let there = otherState.value
+            guard !state.closed, !there.closed else { throw RelaySessionError.closed }
+            Self.unlink(state, leg)
+            Self.unlink(there, otherLeg)
+            Self.link(state, a: (leg, mine), to: there, b: (otherLeg, theirs))
+        }
+    }
+
+    /// Ends `leg`'s link (made by `start()` or `link`) in both directions: neither party
+    /// forwards to the other any more, and either may take local media again.
+    public func unlink(_ leg: RelayLeg) async {
+        await self.onLoop { state in Self.unlink(state, leg) }
+    }
+
+    private static func link(_ one: RelayState, a: (RelayLeg, BoundLeg), to two: RelayState, b: (RelayLeg, BoundLeg)) {
+        func context(_ channel: Channel) -> ChannelHandlerContext? {
+            try? channel.pipeline.syncOperations.context(handlerType: RelayForwardingHandler.self)
+        }
+        let aRTP = one.endpoint(a.0, rtcp: false), aRTCP = one.endpoint(a.0, rtcp: true)
+        let bRTP = two.endpoint(b.0, rtcp: false), bRTCP = two.endpoint(b.0, rtcp: true)
+        aRTP.local?.detach()
+        bRTP.local?.detach()
+        aRTP.peer = bRTP
+        aRTP.peerContext = context(b.1.rtp)
+        bRTP.peer = aRTP
+        bRTP.peerContext = context(a.1.rtp)
+        aRTCP.peer = bRTCP
+        aRTCP.peerContext = context(b.1.rtcp)
+        bRTCP.peer = aRTCP
+        bRTCP.peerContext = context(a.1.rtcp)
+    }
+
+    /// Clears a leg's RTP and RTCP links and the links pointing back at them (which may live in
+    /// another session on this loop).
+    private static func unlink(_ state: RelayState, _ leg: RelayLeg) {
+        for endpoint in [state.endpoint(leg, rtcp: false), state.endpoint(leg, rtcp: true)] {
+            if let peer = endpoint.peer, peer.peer === endpoint {
+                peer.peer = nil
+                peer.peerContext = nil
             }
-            state.aRTP.peer = state.bRTP
-            state.aRTP.peerContext = context(b.rtp)
-            state.bRTP.peer = state.aRTP
-            state.bRTP.peerContext = context(a.rtp)
-            state.aRTCP.peer = state.bRTCP
-            state.aRTCP.peerContext = context(b.rtcp)
-            state.bRTCP.peer = state.aRTCP
-            state.bRTCP.peerContext = context(a.rtcp)
+            endpoint.peer = nil
+            endpoint.peerContext = nil
         }
     }
 
     /// Unlinks the legs again (a Dial that had early media and then failed): packets are no
-    /// longer forwarded and either leg may take local media (prompts, DTMF) again.
+    /// longer forwarded and either leg may take local media (prompts, DTMF) again. A leg linked
+    /// into another session is unlinked there too.
     public func unbridge() async {
         await self.onLoop { state in
-            for endpoint in [state.aRTP, state.aRTCP, state.bRTP, state.bRTCP] {
-                endpoint.peer = nil
-                endpoint.peerContext = nil
-            }
+            Self.unlink(state, .a)
+            Self.unlink(state, .b)
         }
     }
 
@@ -339,12 +384,11 @@ public final class RelaySession: Sendable {
             state.closed = true
             state.aRTP.local?.detach()
             state.bRTP.local?.detach()
-            for e in [state.aRTP, state.aRTCP, state.bRTP, state.bRTCP] {
-                // Breaks the endpoint → context → handler → endpoint cycle.
-                e.peer = nil
-                e.peerContext = nil
-                e.interceptor = nil
-            }
+            // Breaks the endpoint → context → handler → endpoint cycle, and a link from another
+            // session into these sockets.
+            Self.unlink(state, .a)
+            Self.unlink(state, .b)
+            for e in [state.aRTP, state.aRTCP, state.bRTP, state.bRTCP] { e.interceptor = nil }
         }
         await self.a.close(pool: self.portPool)
         await self.b.close(pool: self.portPool)

@@ -125,6 +125,8 @@ final class PBXServer {
         // In-call features (Dial/Queue t, T, h, H): features.conf codes, transfers into the dialplan.
         driver.features = configuration.features
         driver.blindTransferRouting = DialplanTransferRouting(dialplan: liveDialplan, executions: executions)
+        // AMI Redirect/BlindTransfer of a dialed leg and Atxfer start runs on the live dialplan.
+        executions.startRuns { liveDialplan.executor }
         driver.routeExists = { context, exten in liveDialplan.executor.hasExtension(context: context, exten: exten, callerID: nil) }
         driver.startCall = { channel, context, exten in
             Task { await liveDialplan.executor.run(channel: channel, context: context, exten: exten, variables: channel.dialplanVariables) }

@@ -19,6 +19,7 @@ import Testing
         let transport: SIPTransportLayer
         let executions: ExecutionRegistry
         let qualify: QualifyService
+        let relay: RTPRelay
         var port: Int { transport.boundPort ?? 0 }
 
         static func start(
@@ -60,13 +61,14 @@ import Testing
             let executor = DialplanExecutor(
                 dialplan: try loadDialplan(dialplan), dialer: SIPDialer(driver: driver), applications: applications,
                 logger: logger, events: bus, channels: driver.channels, executions: executions)
+            executions.startRuns { executor }
             driver.routeExists = { context, exten in executor.hasExtension(context: context, exten: exten, callerID: nil) }
             driver.startCall = { channel, context, exten in
                 Task { await executor.run(channel: channel, context: context, exten: exten, variables: channel.dialplanVariables) }
             }
             let qualify = QualifyService(driver: driver, peers: config.peers, logger: logger)
             try await loop.submit { qualify.start() }.get()
-            return Switch(bus: bus, driver: driver, transport: transport, executions: executions, qualify: qualify)
+            return Switch(bus: bus, driver: driver, transport: transport, executions: executions, qualify: qualify, relay: relay)
         }
 
         func stop() async {

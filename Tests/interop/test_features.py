@@ -15,7 +15,7 @@ as RFC 4733 events and sees which telephone-events reach the other party.
 (f) Dial(SIP/811,20,h): `*` is held back until the next key (`*5` arrives as * then 5) or the
     feature digit timeout (1 s); `*0` (disconnect) hangs the called party up.
 (g) As (c) with 811 on `dtmfmode=info`: its `#` and 1002 arrive as SIP INFO.
-(e) Dial(SIP/811,20,T): the caller transfers the called party (a leg Dial created; see xfail)."""
+(e) Dial(SIP/811,20,T): the caller transfers the called party (a leg Dial created, which starts its own dialplan run)."""
 from __future__ import annotations
 
 import re
@@ -249,8 +249,6 @@ def test_invalid_extension_returns_both_to_the_bridge(pbxd, procs, artifacts):
     assert "BLINDTRANSFER" not in _queue_log(inst)
 
 
-@pytest.mark.xfail(strict=False, reason="The transferee is the leg Dial created; pbxd cannot redirect a dialed leg "
-                   "(ExecutionRegistry.redirect throws .noDialplan) until the xfer2 branch lands.")
 def test_dial_caller_blind_transfers_the_callee(pbxd, procs, artifacts):
     """(e) Dial option T: the caller 1001 dials `#` 1002; 811 lands on 1002, 1001 is hung up."""
     inst, cap = pbxd

@@ -42,6 +42,12 @@ struct ChannelActions {
         registry.register(ManagerAction(name: "BlindTransfer", authority: .call) { request in
             await blindTransfer(request)
         })
+        registry.register(ManagerAction(name: "Atxfer", authority: .call) { request in
+            await attendedTransfer(request)
+        })
+        registry.register(ManagerAction(name: "CancelAtxfer", authority: .call) { request in
+            await cancelAttendedTransfer(request)
+        })
         registry.register(ManagerAction(name: "AbsoluteTimeout", authority: [.system, .call]) { request in
             guard let name = nonEmpty(request["Channel"]) else { return .error("No channel specified") }
             guard let seconds = Int(request["Timeout"] ?? ""), seconds >= 0 else { return .error("No timeout specified") }
@@ -126,17 +132,25 @@ struct ChannelActions {
             }
             guard channels.channel(named: extra) != nil else { return .error("Channel does not exist: \(extra)") }
         }
-        do {
-            try await executions.redirect(channel: name, context: context, exten: exten, priority: priority)
-        } catch .invalidPriority {
-            return .error("Priority is invalid")
-        } catch {
-            return .error("Redirect failed")
+        guard let extra else {
+            do {
+                try await executions.redirect(channel: name, context: context, exten: exten, priority: priority)
+            } catch .invalidPriority {
+                return .error("Priority is invalid")
+            } catch {
+                return .error("Redirect failed")
+            }
+            return .success(message: "Redirect successful")
         }
-        guard let extra else { return .success(message: "Redirect successful") }
         do {
-            try await executions.redirect(channel: extra, context: nonEmpty(request["ExtraContext"]) ?? context,
-                                          exten: request["ExtraExten"] ?? "", priority: request["ExtraPriority"] ?? "")
+            try await executions.redirect(
+                RedirectRequest(channel: name, context: context, exten: exten, priority: priority),
+                and: RedirectRequest(channel: extra, context: nonEmpty(request["ExtraContext"]) ?? context,
+                                     exten: request["ExtraExten"] ?? "", priority: request["ExtraPriority"] ?? ""))
+        } catch .first(.invalidPriority) {
+            return .error("Priority is invalid")
+        } catch .first {
+            return .error("Redirect failed")
         } catch {
             return .error("Secondary redirect failed")
         }
@@ -161,8 +175,8 @@ extension ChannelActions {
     }
 
     /// BlindTransfer: the party bridged with `Channel` (the transferer) goes to Exten@Context and
-    /// the transferer is hung up — a CRM's "transfer this caller to 1002". The transferee must be
-    /// running a dialplan (the caller of a Dial); a leg that Dial created has none to continue in.
+    /// the transferer is hung up — a CRM's "transfer this caller to 1002". A transferee that
+    /// Dial created (no dialplan of its own) leaves the bridge and starts a run there.
     func blindTransfer(_ request: ManagerRequest) async -> ManagerReply {
         guard let name = nonEmpty(request["Channel"]) else { return .error("No channel specified") }
         guard let exten = nonEmpty(request["Exten"]) else { return .error("No extension specified") }
@@ -175,17 +189,49 @@ extension ChannelActions {
         let context = nonEmpty(request["Context"]) ?? transferee.snapshot.context
         do {
             try await executions.redirect(channel: transferee.snapshot.name, context: context, exten: exten, priority: "1")
-        } catch .noDialplan {
-            return .error("Transfer failed: \(transferee.snapshot.name) runs no dialplan to continue in (a dialed leg)")
-        } catch .invalidPriority {
+        } catch .invalidPriority, .noExtension {
             return .error("Transfer failed: no extension \(exten)@\(context)")
         } catch {
-            return .error("Transfer failed")
+            return .error("Transfer failed: \(error)")
         }
         if let channel = channels.channel(named: transferer.snapshot.name) {
             await channels.hangup(channel, cause: .normalClearing)
         }
         return .success(message: "Transfer succeeded")
+    }
+}
+
+extension ChannelActions {
+    /// Atxfer: an attended transfer by `Channel` (the transferer) to Exten@Context (Context
+    /// defaults to the transferer's): its party is held with music on hold while the
+    /// transferer consults; see `ExecutionRegistry.attendedTransfer`. The transferer must be
+    /// a leg that Dial, Queue or Originate created (pbxd's consultation runs on it).
+    func attendedTransfer(_ request: ManagerRequest) async -> ManagerReply {
+        guard let name = nonEmpty(request["Channel"]) else { return .error("No channel specified") }
+        guard let exten = nonEmpty(request["Exten"]) else { return .error("No extension specified") }
+        guard let transferer = await channels.describe(name) else { return .error("Channel specified does not exist") }
+        let context = nonEmpty(request["Context"]) ?? transferer.snapshot.context
+        do {
+            try await executions.attendedTransfer(transferer: transferer.snapshot.name, context: context, exten: exten)
+        } catch .noExtension {
+            return .error("Atxfer failed: no extension \(exten)@\(context)")
+        } catch {
+            return .error("Atxfer failed: \(error)")
+        }
+        return .success(message: "Atxfer successfully queued")
+    }
+
+    /// CancelAtxfer: the transferer's consultation ends (target hung up or its ringing
+    /// cancelled) and it goes back to the transferee.
+    func cancelAttendedTransfer(_ request: ManagerRequest) async -> ManagerReply {
+        guard let name = nonEmpty(request["Channel"]) else { return .error("No channel specified") }
+        guard let transferer = await channels.describe(name) else { return .error("Channel specified does not exist") }
+        do {
+            try await executions.cancelAttendedTransfer(transferer: transferer.snapshot.name)
+        } catch {
+            return .error("CancelAtxfer failed: \(error)")
+        }
+        return .success(message: "CancelAtxfer successfully queued")
     }
 }
 

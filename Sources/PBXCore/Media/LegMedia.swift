@@ -9,7 +9,9 @@ public struct MediaNegotiationError: Error, CustomStringConvertible {
 
 /// One call leg's half of the media: its socket in a relay session, what we offered or answered,
 /// and what the phone agreed. The caller's leg faces relay side `.a`; every callee leg of the
-/// same call faces side `.b` of the same session (DESIGN.md §2 step 5).
+/// same call faces side `.b` of the same session (DESIGN.md §2 step 5). A leg that calls out
+/// while that side is taken (a dialed leg running dialplan, a transferer consulting) gets its
+/// callees on side `.b` of a new session on the same loop, linked across sessions.
 ///
 /// Confined to the SIP event loop like the channel that owns it.
 public final class LegMedia: @unchecked Sendable {
@@ -28,15 +30,14 @@ public final class LegMedia: @unchecked Sendable {
     var offeredTelephoneEvent: UInt8? = 101
     private let sessionID = UInt64.random(in: 1...UInt64(Int32.max))
     private var sessionVersion: UInt64 = 1
-    /// The caller's leg owns the relay session and closes it.
-    let ownsSession: Bool
 
-    init(relay: RelayControl, side: RelayLeg, localAddress: String, allowed: [Codec], ownsSession: Bool) {
+    /// Counts itself as a user of `relay`'s `side` (`MediaEngine.release` undoes it).
+    init(relay: RelayControl, side: RelayLeg, localAddress: String, allowed: [Codec]) {
         self.relay = relay
         self.side = side
         self.localAddress = localAddress
         self.allowed = allowed
-        self.ownsSession = ownsSession
+        relay.retain(side)
     }
 
     var localPort: Int { relay.localPort(side) }

@@ -26,17 +26,24 @@ final class SIPBridge {
         callee.dialplanLocation.exten = ""
         callee.publishEvent { .newexten($0, application: "AppDial", data: "(Outgoing Line)") }
         driver.channels.setApplication("AppDial", data: "(Outgoing Line)", uniqueID: callee.uniqueID)
-        for member in [callee, caller] {
-            members.append(member)
-            member.bridge = self
-            snapshot.channelCount += 1
-            driver.channels.setBridge(snapshot.uniqueID, uniqueID: member.uniqueID)
-            driver.events.publish(.bridgeEnter(snapshot, channel: member.snapshotOnLoop()))
-        }
+        for member in [callee, caller] { enter(member) }
         caller.logger.info("bridged", metadata: ["peer": "\(callee.name)", "bridge": "\(snapshot.uniqueID)"])
     }
 
-    /// Takes `member` out (it is hanging up): BridgeLeave, and BridgeDestroy once empty. The
+    /// The bridge as events describe it now.
+    var eventSnapshot: BridgeSnapshot { snapshot }
+
+    /// Adds `member` (BridgeEnter): a party joining, or one handed over by a transfer. The
+    /// caller links the media and the legs' `bridgedPeer`.
+    func enter(_ member: SIPChannel) {
+        members.append(member)
+        member.bridge = self
+        snapshot.channelCount += 1
+        driver.channels.setBridge(snapshot.uniqueID, uniqueID: member.uniqueID)
+        driver.events.publish(.bridgeEnter(snapshot, channel: member.snapshotOnLoop()))
+    }
+
+    /// Takes `member` out (it is hanging up, or handed elsewhere): BridgeLeave, and BridgeDestroy once empty. The
     /// channel calls this before its Hangup event, so the events come in Asterisk's order.
     func leave(_ member: SIPChannel) {
         guard let index = members.firstIndex(where: { $0 === member }) else { return }

@@ -14,8 +14,12 @@ extension SIPDialer {
         case nil:
             leg = await driver.makeOriginatedLeg(to: target.resource, callerID: options.callerID ?? ("", ""), uniqueID: options.uniqueID)
         case let caller as SIPChannel:
+            guard let relay = await driver.calleeRelay(for: caller) else {
+                return .failure(PlaceFailure(cause: .normalCircuitCongestion, description: "no RTP ports for a call from \(caller.name)"))
+            }
             leg = (try? await driver.eventLoop.submit {
-                self.driver.makeOutboundLeg(to: target.resource, caller: caller, callerID: options.callerID)
+                defer { self.driver.media.releaseIfUnused(relay) }
+                return self.driver.makeOutboundLeg(to: target.resource, caller: caller, relay: relay, callerID: options.callerID)
             }.get()) ?? .failure(OutboundLegError(cause: .destinationOutOfOrder, description: "pbxd is stopping"))
         default:
             return .failure(PlaceFailure(cause: .facilityRejected, description: "caller \(caller!.name) is not a SIP channel"))
@@ -43,33 +47,13 @@ extension SIPDialer {
         guard let caller = caller as? SIPChannel, let callee = callee as? SIPChannel else {
             return .refused("only SIP channels can be bridged")
         }
-        guard caller.media.relay.session === callee.media.relay.session else {
+        guard caller.media.relay.session.eventLoop === callee.media.relay.session.eventLoop else {
             return .refused("\(callee.name) was not called for \(caller.name)")
         }
         let driver = self.driver
         let ended = driver.eventLoop.makePromise(of: BridgeEnd.self)
         driver.eventLoop.execute {
-            caller.hangupFuture.whenSuccess { ended.succeed(.callerHungUp($0)) }
-            callee.hangupFuture.whenSuccess { ended.succeed(.calleeHungUp($0)) }
-            caller.waitEnded.whenSuccess {
-                // Only while this bridge lasts: a later redirect of the caller is not ours.
-                guard caller.isInterrupted, caller.hangupCause == nil, callee.hangupCause == nil,
-                      caller.bridgedPeer === callee else { return }
-                // Redirected: the caller leaves the bridge with its media back for the dialplan.
-                caller.bridge?.leave(caller)
-                caller.bridgedPeer = nil
-                callee.bridgedPeer = nil
-                driver.media.unbridge(caller: caller.media)
-                ended.succeed(.callerRedirected)
-            }
-            guard caller.hangupCause == nil, callee.hangupCause == nil else { return }
-            do {
-                try caller.answerOnLoop()
-            } catch {
-                caller.logger.warning("cannot answer caller", metadata: ["error": "\(error)"])
-                return
-            }
-            SIPBridge(driver: driver).join(caller: caller, callee: callee, features: features)
+            BridgeWait(driver: driver, caller: caller, callee: callee, features: features, ended: ended).start()
         }
         return (try? await ended.futureResult.get()) ?? .callerHungUp(.normalClearing)
     }

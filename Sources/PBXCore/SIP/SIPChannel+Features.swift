@@ -149,8 +149,10 @@ extension SIPChannel {
     private func holdBridge() async {
         let unlinked = eventLoop.makePromise(of: Void.self)
         eventLoop.execute { [self] in
+            // This leg's link only: its session's other side may carry another call's leg.
+            let side = media.side
             media.relay.enqueue { session in
-                await session.unbridge()
+                await session.unlink(side)
                 unlinked.succeed(())
             }
         }

@@ -84,10 +84,14 @@ extension SIPChannel {
             MediaSnapshot(
                 existing: self.localMedia,
                 usable: self.hangupCause == nil && (self.bridgedPeer == nil || self.bridgePaused) && self.channelState == .up,
-                telephoneEvent: self.media.telephoneEventPayloadType, session: self.media.relay.session, side: self.media.side)
+                telephoneEvent: self.media.telephoneEventPayloadType, session: self.media.relay.session, side: self.media.side,
+                controlsInFlight: self.media.relay.inFlight)
         }).get() else { return nil }
         if let existing = snapshot.existing { return existing }
         guard snapshot.usable else { return nil }
+        // After the unlink a redirect or a transfer issued just before (local media needs an
+        // unlinked leg).
+        await snapshot.controlsInFlight?.value
         let (telephoneEvent, inband) = Self.dtmfDetection(peer.dtmfMode, negotiated: snapshot.telephoneEvent)
         let handler = DTMFDetection.handler(telephoneEventPayloadType: telephoneEvent, inband: inband) { [weak self] event in
             guard let self else { return }
@@ -138,6 +142,8 @@ struct MediaSnapshot: Sendable {
     var telephoneEvent: UInt8?
     var session: RelaySession
     var side: RelayLeg
+    /// The relay control operations issued so far (`RelayControl.inFlight`).
+    var controlsInFlight: Task<Void, Never>?
 }
 
 /// Digits pressed and not yet read, and the tasks waiting for one. Loop-confined (SIP loop).

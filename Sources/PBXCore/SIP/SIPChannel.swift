@@ -52,6 +52,11 @@ public final class SIPChannel: CallChannel, ChannelEventSource, InterruptibleCha
     weak var bridgedPeer: SIPChannel?
     /// The bridge this leg is in (it leaves before its Hangup event is published).
     var bridge: SIPBridge?
+    /// Who waits on this leg's bridged party (a Dial or a bridge wait): told when that party
+    /// hangs up, leaves or is replaced (SIPChannel+Handover.swift). One-shot each.
+    var peerDepartureWatchers: [(PeerDeparture) -> Void] = []
+    /// The attended transfer this leg is the transferer of, while it consults.
+    var attendedTransfer: SIPAttendedTransfer?
     /// The leg's own media endpoint while it plays prompts or listens for DTMF (not bridged).
     var localMedia: LocalMediaEndpoint?
     /// DTMF pressed and not yet read by the dialplan.
@@ -189,6 +194,11 @@ public final class SIPChannel: CallChannel, ChannelEventSource, InterruptibleCha
         try? await eventLoop.submit {
             guard self.dialplanOwnsChannel else { return }
             self.dialplanOwnsChannel = false
+            // A transferer's consultation run is over: back to the transferee, or gone.
+            if let transfer = self.attendedTransfer {
+                transfer.consultationEnded()
+                return
+            }
             // Not hung up yet (unusual): `finish` announces the hangup when it comes.
             if let cause = self.hangupCause { self.announceHangup(cause) }
         }.get()
@@ -351,6 +361,8 @@ public final class SIPChannel: CallChannel, ChannelEventSource, InterruptibleCha
     func hangupOnLoop(cause: HangupCause) {
         eventLoop.preconditionInEventLoop()
         guard hangupCause == nil else { return }
+        // A transferer's consultation ends instead (it returns to its transferee when its run ends).
+        if let transfer = attendedTransfer, transfer.endConsultation() { return }
         switch (direction, channelState) {
         case (.inbound, .up):
             sendBye()
@@ -406,11 +418,14 @@ public final class SIPChannel: CallChannel, ChannelEventSource, InterruptibleCha
         guard hangupCause == nil else { return }
         hangupCause = cause
         bridge?.leave(self)
+        // A consulting transferer hanging up completes (or abandons) its attended transfer.
+        attendedTransfer?.transfererHungUp(cause: cause)
         // The state stays as it was (Hangup shows e.g. Up, as Asterisk's does).
         if !dialplanOwnsChannel { announceHangup(cause) }
         interruption?.succeed(())
         interruption = nil
         driver.channelEnded(self)
+        if let peer = bridgedPeer, peer.bridgedPeer === self { peer.peerDeparted(.hungUp(cause)) }
         hangupPromise.succeed(cause)
     }
 

@@ -5,11 +5,27 @@ import SIPStack
 /// `OutboundLegEvent`s for the dial.
 extension SIPChannelDriver {
     /// Creates the channel for `Dial(SIP/<resource>)`: `resource` is a peer name (optionally
-    /// `peer/exten` to dial a number through a trunk peer).
-    func makeOutboundLeg(to resource: String, caller: SIPChannel, callerID: (number: String, name: String)? = nil) -> Result<SIPChannel, OutboundLegError> {
+    /// `peer/exten` to dial a number through a trunk peer). Its media goes on `relay` (from
+    /// `MediaEngine.calleeRelay`).
+    func makeOutboundLeg(
+        to resource: String, caller: SIPChannel, relay: RelayControl, callerID: (number: String, name: String)? = nil
+    ) -> Result<SIPChannel, OutboundLegError> {
         findTarget(resource).flatMap { found in
-            let legMedia = media.prepareOutbound(for: caller.media, allow: found.peer.codecs.map(\.sdpCodec), localAddress: localHost(toward: found.address))
+            let legMedia = media.prepareOutbound(
+                for: caller.media, on: relay, allow: found.peer.codecs.map(\.sdpCodec), localAddress: localHost(toward: found.address))
             return .success(makeLeg(found, media: legMedia, linkedID: caller.linkedID, callerID: callerID ?? (caller.callerNumber, caller.callerName)))
+        }
+    }
+
+    /// Where the callees of `caller` get their media (`MediaEngine.calleeRelay`); nil when no
+    /// RTP ports are left or pbxd is stopping.
+    func calleeRelay(for caller: SIPChannel) async -> RelayControl? {
+        guard let media = try? await eventLoop.submit({ caller.media }).get() else { return nil }
+        do {
+            return try await self.media.calleeRelay(for: media)
+        } catch {
+            caller.logger.warning("no media for a call out", metadata: ["error": "\(error)"])
+            return nil
         }
     }
 

@@ -59,7 +59,7 @@ public final class SIPChannelDriver: TransactionUser, @unchecked Sendable {
     private var callCounts: [String: Int] = [:]
     /// Published device states (SIPChannelDriver+DeviceState.swift).
     let deviceStates = DeviceStateTracker()
-    private var shuttingDown = false
+    private(set) var shuttingDown = false
 
     public init(
         eventLoop: any EventLoop, transport: SIPTransportLayer, config: SIPConfig, media: MediaEngine,
