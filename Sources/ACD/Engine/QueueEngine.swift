@@ -137,13 +137,7 @@ public actor QueueEngine {
         let waited = seconds(from: caller.joinedAt, to: now)
         for interface in caller.ringing {
             guard let m = queue.memberIndex(interface) else { continue }
-            // The caller hung up while this member rang: RINGCANCELED with the ring time in
-            // ms (app_queue, Asterisk 16.14+/18.1+). No manager event: the member's leg only
-            // gets its DialEnd CANCEL.
-            if exit == .abandon, let since = queue.members[m].ringingSince(caller: uniqueID) {
-                log(QueueLogEntry(time: now, callID: uniqueID, queue: name, agent: queue.members[m].name, event: "RINGCANCELED",
-                                  data: [String(Self.milliseconds(from: since, to: now))]))
-            }
+            if exit == .abandon { logRingCanceled(queue.members[m], caller: uniqueID, queue: name, at: now) }
             if queue.members[m].ringCancelled(caller: uniqueID) { announceStatus(queue.settings, queue.members[m]) }
         }
         let common = [String(position), String(caller.originalPosition), String(waited)]
@@ -269,8 +263,9 @@ public actor QueueEngine {
         let ringSeconds = Int(ringTime.components.seconds)
         _ = queue.members[m].connect(caller: caller.uniqueID, at: now)
         for other in entry.ringing where other != queue.members[m].interface {
-            if let o = queue.memberIndex(other), queue.members[o].ringCancelled(caller: caller.uniqueID) {
-                announceStatus(queue.settings, queue.members[o])
+            if let o = queue.memberIndex(other) {
+                logRingCanceled(queue.members[o], caller: caller.uniqueID, queue: name, at: now)
+                if queue.members[o].ringCancelled(caller: caller.uniqueID) { announceStatus(queue.settings, queue.members[o]) }
             }
             entry.assignments.yield(.cancelRing(interface: other))
         }
@@ -291,6 +286,15 @@ public actor QueueEngine {
                                   [.init("HoldTime", String(holdTime)), .init("RingTime", String(ringSeconds))], at: now))
         persist()
         dispatch(name)
+    }
+
+    /// RINGCANCELED with the ring time in ms, for a member whose ringing stops because the
+    /// caller left or another member answered (app_queue 18.x; shared reference). No manager
+    /// event: the member's leg only gets its DialEnd CANCEL.
+    private func logRingCanceled(_ member: QueueMember, caller uniqueID: String, queue name: String, at now: Date) {
+        guard let since = member.ringingSince(caller: uniqueID) else { return }
+        log(QueueLogEntry(time: now, callID: uniqueID, queue: name, agent: member.name, event: "RINGCANCELED",
+                          data: [String(Self.milliseconds(from: since, to: now))]))
     }
 
     struct ConnectedCall {
