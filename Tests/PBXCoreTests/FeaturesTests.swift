@@ -11,7 +11,7 @@ struct FeaturesConfigTests {
     @Test func theSampleFileParsesWithoutWarnings() throws {
         let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../conf/features.conf").path
         let config = try FeaturesConfig.load(path: sample)
-        #expect(config.codes == ["#": .blindTransfer, "*0": .disconnect])
+        #expect(config.codes == ["#": .blindTransfer, "*0": .disconnect, "*2": .attendedTransfer])
         #expect(config.warnings.isEmpty)
     }
 
@@ -31,8 +31,10 @@ struct FeaturesConfigTests {
             [featuremap]
             blindxfer => ##
             disconnect => *9
+            atxfer => *3
             """)
-        #expect(config.codes == ["##": .blindTransfer, "*9": .disconnect])
+        #expect(config.codes == ["##": .blindTransfer, "*9": .disconnect, "*3": .attendedTransfer])
+        #expect(config.code(of: .attendedTransfer) == "*3")
         #expect(config.code(of: .blindTransfer) == "##")
         #expect(config.transferDigitTimeout == .seconds(5))
         #expect(config.featureDigitTimeout == .milliseconds(1500))
@@ -50,7 +52,7 @@ struct FeaturesConfigTests {
             pickupexten = *8
             colour = blue
             [featuremap]
-            atxfer => *2
+            parkcall => #72
             [applicationmap]
             testfeature => #5,self,Playback,tt-monkeys
             """)
@@ -58,7 +60,7 @@ struct FeaturesConfigTests {
         #expect(text.count == 4)
         #expect(text[0].hasPrefix("features.conf:2:") && text[0].contains("pickupexten"))
         #expect(text[1].hasPrefix("features.conf:3:") && text[1].contains("colour"))
-        #expect(text[2].hasPrefix("features.conf:5:") && text[2].contains("atxfer is not supported"))
+        #expect(text[2].hasPrefix("features.conf:5:") && text[2].contains("parkcall is not supported"))
         #expect(text[3].hasPrefix("features.conf:6:") && text[3].contains("applicationmap"))
         #expect(config.codes == FeaturesConfig.defaultCodes)
     }
@@ -129,11 +131,12 @@ struct FeatureCodeMatcherTests {
     }
 
     @Test(arguments: [
-        ("t", BridgeFeatures(caller: [], callee: [.blindTransfer])),
-        ("T", BridgeFeatures(caller: [.blindTransfer], callee: [])),
-        ("tThH", BridgeFeatures(caller: [.blindTransfer, .disconnect], callee: [.blindTransfer, .disconnect])),
+        ("t", BridgeFeatures(caller: [], callee: [.blindTransfer, .attendedTransfer])),
+        ("T", BridgeFeatures(caller: [.blindTransfer, .attendedTransfer], callee: [])),
+        ("tThH", BridgeFeatures(caller: [.blindTransfer, .attendedTransfer, .disconnect],
+                                callee: [.blindTransfer, .attendedTransfer, .disconnect])),
         ("M(ht)r", BridgeFeatures.none),
-        ("gU(sub^t)T", BridgeFeatures(caller: [.blindTransfer], callee: [])),
+        ("gU(sub^t)T", BridgeFeatures(caller: [.blindTransfer, .attendedTransfer], callee: [])),
     ])
     func optionLettersGiveEachPartyItsFeatures(options: String, expected: BridgeFeatures) {
         #expect(BridgeFeatures(options: options) == expected)

@@ -4,6 +4,9 @@ import Foundation
 public enum BridgeFeature: String, Sendable, Hashable, CaseIterable {
     /// `blindxfer`: the other party is sent to an extension the dialer then keys in.
     case blindTransfer = "blindxfer"
+    /// `atxfer`: the other party is held while the dialer consults an extension it keys in;
+    /// hanging up then bridges the two (SIPAttendedTransfer).
+    case attendedTransfer = "atxfer"
     /// `disconnect`: the party who dials it hangs up (and the bridge with it).
     case disconnect
 }
@@ -18,10 +21,10 @@ public enum BridgeFeature: String, Sendable, Hashable, CaseIterable {
 /// [featuremap]
 /// blindxfer => #
 /// disconnect => *0
+/// atxfer => *2
 /// ```
 ///
-/// Not implemented (a warning names them): `atxfer` (pbxd has no attended transfer yet),
-/// `parkcall`, `automon`, `automixmon`, `[applicationmap]` and the other `[general]` keys.
+/// Not implemented (a warning names them): `parkcall`, `automon`, `automixmon`, `[applicationmap]` and the other `[general]` keys.
 public struct FeaturesConfig: Sendable, Equatable {
     /// Feature code (DTMF keys) → feature. An empty value in the file disables the feature.
     public var codes: [String: BridgeFeature]
@@ -32,7 +35,8 @@ public struct FeaturesConfig: Sendable, Equatable {
     public var warnings: [ConfigWarning] = []
 
     /// Asterisk's built-in map (features_config.c) when features.conf leaves a feature out:
-    /// `blindxfer => #`, `disconnect => *`. (Its sample file, like conf/features.conf, sets `*0`.)
+    /// `blindxfer => #`, `disconnect => *`, no `atxfer`. (Its sample file, like conf/features.conf,
+    /// sets `disconnect => *0` and `atxfer => *2`.)
     public static let defaultCodes: [String: BridgeFeature] = ["#": .blindTransfer, "*": .disconnect]
 
     public init(
@@ -60,7 +64,7 @@ public struct FeaturesConfig: Sendable, Equatable {
         "atxferthreeway", "atxferswap", "transferdialattempts", "transferretrysound", "transferinvalidsound",
         "courtesytone", "xfersound", "xferfailsound", "recordingfailsound", "parkedplay",
     ]
-    private static let unsupportedFeatures: Set<String> = ["atxfer", "parkcall", "automon", "automixmon"]
+    private static let unsupportedFeatures: Set<String> = ["parkcall", "automon", "automixmon"]
 
     public init(_ file: ConfigFile) throws(ConfigError) {
         self.init()
