@@ -40,6 +40,16 @@ struct FeaturesConfigTests {
         #expect(config.featureDigitTimeout == .milliseconds(1500))
     }
 
+    @Test func atxferAbortIsAGeneralKeyDefaultingToStarOne() throws {
+        #expect(try Self.parse("").abortTransferCode == "*1")
+        let set = try Self.parse("[general]\natxferabort => #9\n")
+        #expect(set.abortTransferCode == "#9" && set.warnings.isEmpty)
+        #expect(try Self.parse("[general]\natxferabort =>\n").abortTransferCode == nil)
+        // Not a [featuremap] key (as in Asterisk): warned about, no code.
+        let misplaced = try Self.parse("[featuremap]\natxferabort => *1\n")
+        #expect(misplaced.codes == FeaturesConfig.defaultCodes && misplaced.warnings.count == 1)
+    }
+
     @Test func emptyCodeDisablesTheFeature() throws {
         let config = try Self.parse("[featuremap]\ndisconnect =>\n")
         #expect(config.codes == ["#": .blindTransfer])
@@ -70,6 +80,7 @@ struct FeaturesConfigTests {
         ("[featuremap]\nblindxfer => *\n", "features.conf:2: blindxfer: code already used by disconnect"),
         ("[general]\ntransferdigittimeout => 0\n", "features.conf:2: transferdigittimeout: expected a whole number"),
         ("[general]\nfeaturedigittimeout => soon\n", "features.conf:2: featuredigittimeout: expected a whole number"),
+        ("[general]\natxferabort => *x\n", "features.conf:2: atxferabort: expected DTMF keys"),
     ])
     func badValuesFailWithFileAndLine(text: String, message: String) {
         #expect {
@@ -121,6 +132,16 @@ struct FeatureCodeMatcherTests {
         #expect(matcher.held.isEmpty)
         // After the release a new code starts from scratch.
         #expect(matcher.press(Self.key("*")) == .hold)
+        #expect(matcher.press(Self.key("0")) == .feature(.disconnect))
+    }
+
+    @Test func starTwoIsAttendedTransferBesideStarZero() {
+        var matcher = FeatureCodeMatcher(codes: ["*0": .disconnect, "*2": .attendedTransfer, "#": .blindTransfer],
+                                         features: BridgeFeatures(options: "th").callee)
+        #expect(matcher.press(Self.key("*")) == .hold)
+        #expect(matcher.press(Self.key("2")) == .feature(.attendedTransfer))
+        #expect(matcher.press(Self.key("*")) == .hold)
+        #expect(matcher.cleared().held.isEmpty)
         #expect(matcher.press(Self.key("0")) == .feature(.disconnect))
     }
 

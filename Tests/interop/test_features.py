@@ -17,7 +17,9 @@ as RFC 4733 events and sees which telephone-events reach the other party.
 (g) As (c) with 811 on `dtmfmode=info`: its `#` and 1002 arrive as SIP INFO.
 (e) Dial(SIP/811,20,T): the caller transfers the called party (a leg Dial created, which starts its own dialplan run).
 (h) Queue(600,t) and Dial(SIP/811,20,t), attended transfer: the agent 811 presses `*2` and 1002,
-    consults 1002 (they hear each other), hangs up; then the caller and 1002 hear each other."""
+    consults 1002 (they hear each other), hangs up; then the caller and 1002 hear each other.
+(i) As (h) with Dial, but the agent presses `*1` (atxferabort) while consulting: 1002 is hung
+    up and the agent and the caller hear each other again."""
 from __future__ import annotations
 
 import re
@@ -389,3 +391,48 @@ def test_agent_attended_transfers_the_caller(pbxd, procs, artifacts, exten):
     # Transferred: 1001 and 1002 hear each other.
     assert dominant(a.heard(done + 0.3, done + 2.0), tones) == C_HZ
     assert dominant(c_.heard(done + 0.3, done + 2.0), tones) == A_HZ
+
+
+def test_atxferabort_returns_the_agent_to_the_caller(pbxd, procs, artifacts):
+    """(i) `*2` 1002, 1002 answers, then `*1`: 1002 gets a BYE, the agent is back with the caller."""
+    from test_transfer import A_HZ, B_HZ, C_HZ, Party, dominant, ended, pump
+    inst, cap = pbxd
+    a, b, c_ = Party(A_HZ), Party(B_HZ), Party(C_HZ)
+    try:
+        port = netutil.free_port(tcp=False)
+        assert register(inst, procs, artifacts, "1002", port).rc == 0
+        target = callee(inst, procs, artifacts, "1002", port, "call_uas_rtp.xml", timeout=30, keys={"rtp_port": str(c_.port)})
+        agent = _registered(inst, procs, artifacts, "811", "queue_uas_rtp_hangup.xml", hold_ms=10000,
+                            keys={"rtp_port": str(b.port)})
+        uac = caller(inst, procs, artifacts, "1001", "630", "ivr_uac_rtp_wait_bye.xml", timeout=30,
+                     keys={"rtp_port": str(a.port)}).start()
+        to_agent = wait_sip(cap, lambda s, d, t: t.startswith("INVITE sip:811") and s == inst.sip_port, 10)
+        to_caller = wait_sip(cap, lambda s, d, t: t.startswith("SIP/2.0 200") and "m=audio" in t
+                             and re.search(r"(?m)^CSeq:\s*2 INVITE", t) is not None, 10)
+        assert to_agent and to_caller, "the call was not set up\n" + inst.log_tail()
+        assert wait_log(inst, r"bridged", 10), "the legs were not bridged\n" + inst.log_tail()
+        a.peer, b.peer = ("127.0.0.1", sdp_media(to_caller[2])[1]), ("127.0.0.1", sdp_media(to_agent[2])[1])
+        pump([a, b, c_], 0.5)
+        _press_while_talking(b, "*", [a, c_])
+        _press_while_talking(b, "2", [a, c_], gap=1.2)
+        _press_while_talking(b, "1002", [a, c_])
+        pump([a, b, c_], 6, until=lambda: any(t for t, _ in c_.received))
+        assert any(c_.received), "1002 was not consulted\n" + inst.log_tail(60)
+        pump([a, b, c_], 0.8)
+        _press_while_talking(b, "*", [a, c_])
+        _press_while_talking(b, "1", [a, c_])
+        pump([a, b, c_], 5, until=lambda: "back with the transferee" in inst.log_text())
+        back = time.monotonic()
+        assert "back with the transferee" in inst.log_text(), inst.log_tail(60)
+        target_r = target.wait(abandon=True)
+        pump([a, b, c_], 8, until=lambda: ended(agent))
+        results = {"811": agent.wait(abandon=True), "1001": uac.wait(abandon=True)}
+    finally:
+        for p in (a, b, c_):
+            p.sock.close()
+    assert target_r.rc == 0, "1002 was not hung up by atxferabort\n" + target_r.describe() + inst.log_tail(40)
+    for name, r in results.items():
+        assert r.rc == 0, f"{name}'s call did not end cleanly\n" + r.describe() + inst.log_tail(40)
+    assert re.search(r"channel=SIP/811\S* feature=atxferabort", inst.log_text()), inst.log_tail(40)
+    assert dominant(a.heard(back + 0.3, back + 1.8), [A_HZ, B_HZ, C_HZ]) == B_HZ
+    assert dominant(b.heard(back + 0.3, back + 1.8), [A_HZ, B_HZ, C_HZ]) == A_HZ

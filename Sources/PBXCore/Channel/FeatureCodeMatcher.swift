@@ -49,6 +49,13 @@ public struct FeatureCodeMatcher: Sendable {
         return .passOn(release())
     }
 
+    /// The same codes with no key held (for a party back in a bridge it had left).
+    public func cleared() -> FeatureCodeMatcher {
+        var copy = self
+        copy.held.removeAll()
+        return copy
+    }
+
     /// The keys held back, to pass on (the feature digit timeout passed); none held afterwards.
     public mutating func release() -> [PressedKey] {
         defer { held.removeAll() }

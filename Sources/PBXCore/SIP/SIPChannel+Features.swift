@@ -12,8 +12,8 @@ struct BridgeFeatureCodes {
 /// watched for features.conf codes; a code's keys never reach the other party, other keys do, in
 /// the order pressed. `blindxfer` and `atxfer` hold the bridge (music on hold for the
 /// transferee) and let the transferer dial an extension: `blindxfer` sends the transferee
-/// there, `atxfer` consults it first (an attended transfer, as AMI Atxfer); `disconnect`
-/// hangs the party up.
+/// there, `atxfer` consults it first (an attended transfer, as AMI Atxfer; `atxferabort`, in
+/// the consultation's bridge, ends it as CancelAtxfer does); `disconnect` hangs the party up.
 /// Loop-side state and calls are on the SIP event loop; the transfer itself runs in a task.
 extension SIPChannel {
     /// Called by the bridge for each leg: watches this leg's keys for the codes of `features`.
@@ -29,7 +29,13 @@ extension SIPChannel {
         if dialplanOwnsChannel, allowed.remove(.attendedTransfer) != nil {
             logger.notice("attended transfer (atxfer) is not offered to a party that runs its own dialplan")
         }
-        let matcher = FeatureCodeMatcher(codes: driver.features.codes, features: allowed)
+        var codes = driver.features.codes
+        if attendedTransfer != nil, let abort = driver.features.abortTransferCode {
+            // Consulting (the caller of the consultation's Dial): its key back to the transferee.
+            codes[abort] = .abortTransfer
+            allowed.insert(.abortTransfer)
+        }
+        let matcher = FeatureCodeMatcher(codes: codes, features: allowed)
         guard !matcher.isEmpty else { return }
         featureCodes = BridgeFeatureCodes(matcher: matcher)
         // RFC 4733 keys are normally relayed packet for packet; a code's keys must not be.
@@ -77,6 +83,9 @@ extension SIPChannel {
         switch feature {
         case .disconnect:
             hangupOnLoop(cause: .normalClearing)
+        case .abortTransfer:
+            // CancelAtxfer's path: the target is hung up; the run's end brings this leg back.
+            if attendedTransfer?.endConsultation() != true { logger.notice("atxferabort: no consultation to end") }
         case .blindTransfer, .attendedTransfer:
             guard let routing = driver.blindTransferRouting else { return }
             bridgePaused = true
