@@ -17,7 +17,8 @@ as RFC 4733 events and sees which telephone-events reach the other party.
 (g) As (c) with 811 on `dtmfmode=info`: its `#` and 1002 arrive as SIP INFO.
 (e) Dial(SIP/811,20,T): the caller transfers the called party (a leg Dial created, which starts its own dialplan run).
 (h) Queue(600,t) and Dial(SIP/811,20,t), attended transfer: the agent 811 presses `*2` and 1002,
-    consults 1002 (they hear each other), hangs up; then the caller and 1002 hear each other.
+    consults 1002 (they hear each other), hangs up; then the caller and 1002 hear each other;
+    queue_log has ATTENDEDTRANSFER (BRIDGE and the bridge's id) and no COMPLETE* line.
 (i) As (h) with Dial, but the agent presses `*1` (atxferabort) while consulting: 1002 is hung
     up and the agent and the caller hear each other again."""
 from __future__ import annotations
@@ -381,6 +382,11 @@ def test_agent_attended_transfers_the_caller(pbxd, procs, artifacts, exten):
     for name, r in results.items():
         assert r.rc == 0, f"{name}'s call did not end cleanly\n" + r.describe() + inst.log_tail(40)
     assert re.search(r"channel=SIP/811\S* feature=atxfer", inst.log_text()), inst.log_tail(40)
+    if exten == "610":
+        assert _wait_for(lambda: "|ATTENDEDTRANSFER|" in _queue_log(inst), 5), _queue_log(inst)
+        line = next(l for l in _queue_log(inst).splitlines() if "|ATTENDEDTRANSFER|" in l)
+        assert re.search(r"\|600\|SIP/811\|ATTENDEDTRANSFER\|BRIDGE\|[0-9a-f-]{36}\|\d+\|\d+\|1$", line), line
+        assert "COMPLETECALLER" not in _queue_log(inst) and "COMPLETEAGENT" not in _queue_log(inst), _queue_log(inst)
     tones = [A_HZ, B_HZ, C_HZ]
     # Consulting: 811 and 1002 hear each other, and 1001 hears neither.
     assert dominant(c_.heard(consulted + 0.2, done - 0.2), tones) == B_HZ
