@@ -27,7 +27,7 @@ extension SIPChannel {
         }
         // The consultation runs dialplan on the transferer, which can't hold a second run.
         if dialplanOwnsChannel, allowed.remove(.attendedTransfer) != nil {
-            logger.notice("attended transfer (atxfer) is not offered to a party that runs its own dialplan")
+            logger.debug("attended transfer (atxfer) is not offered to a party that runs its own dialplan")
         }
         var codes = driver.features.codes
         if attendedTransfer != nil, let abort = driver.features.abortTransferCode {
