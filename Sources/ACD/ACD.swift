@@ -41,14 +41,18 @@ public enum ACD {
         for command in QueueMemberCommands.all(engine) + QueueAdminCommands.all(engine, reloadConfig: reloadConfig) { commands?.register(command) }
     }
 
-    /// Feeds `DeviceStateChange` events from the bus to the engine until the bus cuts it off
-    /// or the task is cancelled.
-    public static func followDeviceStates(on bus: EventBus, engine: QueueEngine) -> Task<Void, Never> {
-        let subscription = bus.subscribe(label: "acd.devicestate")
+    /// Feeds the bus's events the engine follows — `DeviceStateChange`, and successful
+    /// AttendedTransfer (queue_log ATTENDEDTRANSFER) — to it until the bus cuts it off or the
+    /// task is cancelled.
+    public static func followEvents(on bus: EventBus, engine: QueueEngine) -> Task<Void, Never> {
+        let subscription = bus.subscribe(label: "acd.events")
         return Task {
             for await event in subscription.events {
-                guard let change = DeviceStateChange(event) else { continue }
-                await engine.deviceStateChanged(change.device, to: change.state)
+                if let change = DeviceStateChange(event) {
+                    await engine.deviceStateChanged(change.device, to: change.state)
+                } else if let transfer = CompletedAttendedTransfer(event) {
+                    await engine.attendedTransfer(transfer)
+                }
             }
         }
     }

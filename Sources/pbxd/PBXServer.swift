@@ -145,7 +145,7 @@ final class PBXServer {
         let qualify = QualifyService(driver: driver, peers: sip.peers, logger: Logger(label: "pbxd.sip.qualify"))
         driver.reachability = { qualify.reachability(of: $0) }
         await queueEngine.seedDeviceStates(await driver.currentDeviceStates())
-        let deviceStates = ACD.followDeviceStates(on: events, engine: queueEngine)
+        let deviceStates = ACD.followEvents(on: events, engine: queueEngine)
         driver.publishDeviceStates(on: events)
         // Registrations and qualify results change device states at once (keeping any
         // callback already set).

@@ -70,7 +70,7 @@ import Testing
     @Test func optionsTAndHGiveTheBridgeItsFeatures() async throws {
         let run = try await Self.run(queues: Self.announcing, members: ["SIP/811": .answer(after: .milliseconds(20))],
                                      dialplan: "exten => 600,1,Queue(600,tH,,,3)\n")
-        #expect(run.log.contains("features caller [\"disconnect\"] callee [\"blindxfer\"]"))
+        #expect(run.log.contains("features caller [\"disconnect\"] callee [\"atxfer\", \"blindxfer\"]"))
         let plain = try await Self.run(queues: Self.announcing, members: ["SIP/811": .answer(after: .milliseconds(20))])
         #expect(!plain.log.contains { $0.hasPrefix("features ") })
         #expect(plain.log.contains("bridge SIP/loadgen-00000002 with SIP/811-00000001"))

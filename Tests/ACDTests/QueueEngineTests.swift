@@ -242,6 +242,45 @@ import Testing
         #expect(complete?["Reason"] == "transfer")
     }
 
+    @Test func attendedTransferByTheAgentCompletesTheCallWhenItHappens() async throws {
+        let f = try EngineFixture(Self.queue("linear", members: ["811"]))
+        var c1 = try await f.join(1)
+        _ = await c1.ring()
+        f.clock.advance(3)
+        let caller = EngineFixture.caller(1), agent = EngineFixture.agentLeg("SIP/811", 1)
+        _ = await f.engine.answered(queue: "600", caller: caller.uniqueID, interface: "SIP/811")
+        await f.engine.connected(queue: "600", caller: caller, interface: "SIP/811", agent: agent, ringTime: .seconds(2))
+        f.clock.advance(25)
+        let target = ChannelSnapshot(name: "SIP/1002-00000009", state: .up, uniqueID: "1795306690.9", linkedID: "1795306690.9")
+        func transfer(by transferer: ChannelSnapshot) throws -> CompletedAttendedTransfer {
+            try #require(CompletedAttendedTransfer(.attendedTransfer(
+                result: "Success", transferer: transferer, bridge: BridgeSnapshot(uniqueID: "b-1", channelCount: 2),
+                secondBridge: nil, transferee: caller, target: target)))
+        }
+        // Another channel's transfer of the caller is not this call's agent's.
+        await f.engine.attendedTransfer(try transfer(by: target))
+        #expect(f.log.lines.last?.contains("ATTENDEDTRANSFER") == false)
+        await f.engine.attendedTransfer(try transfer(by: agent))
+        #expect(f.log.lines.last == "1795306679|1795306679.1|600|SIP/811|ATTENDEDTRANSFER|BRIDGE|b-1|3|25|1")
+        #expect(await f.events().last { $0.name == "AgentComplete" }?["Reason"] == "transfer")
+        // The transferred call's end (caller and target) logs nothing more.
+        let lines = f.log.lines.count
+        await f.engine.completed(caller: caller, agent: agent, by: .caller)
+        #expect(f.log.lines.count == lines)
+    }
+
+    @Test func completedAttendedTransferReadsTheEventBack() {
+        let caller = EngineFixture.caller(2, number: "")
+        let event = ManagerEvent.attendedTransfer(
+            result: "Success", transferer: EngineFixture.agentLeg("SIP/811", 2), bridge: BridgeSnapshot(uniqueID: "b-2"),
+            secondBridge: BridgeSnapshot(uniqueID: "b-3"), transferee: caller, target: EngineFixture.agentLeg("SIP/1002", 3))
+        let read = CompletedAttendedTransfer(event)
+        #expect(read?.transferee == caller && read?.bridgeID == "b-2" && read?.target.name == "SIP/1002-00000103")
+        let failed = ManagerEvent.attendedTransfer(
+            result: "Fail", transferer: caller, bridge: BridgeSnapshot(), secondBridge: nil, transferee: caller, target: caller)
+        #expect(CompletedAttendedTransfer(failed) == nil)
+    }
+
     @Test func connectEventsInAsteriskOrderWithBothChannelBlocks() async throws {
         let f = try EngineFixture(Self.queue("linear", members: ["811"]))
         var c1 = try await f.join(1)

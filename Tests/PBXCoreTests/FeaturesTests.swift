@@ -11,7 +11,7 @@ struct FeaturesConfigTests {
     @Test func theSampleFileParsesWithoutWarnings() throws {
         let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../conf/features.conf").path
         let config = try FeaturesConfig.load(path: sample)
-        #expect(config.codes == ["#": .blindTransfer, "*0": .disconnect])
+        #expect(config.codes == ["#": .blindTransfer, "*0": .disconnect, "*2": .attendedTransfer])
         #expect(config.warnings.isEmpty)
     }
 
@@ -31,11 +31,23 @@ struct FeaturesConfigTests {
             [featuremap]
             blindxfer => ##
             disconnect => *9
+            atxfer => *3
             """)
-        #expect(config.codes == ["##": .blindTransfer, "*9": .disconnect])
+        #expect(config.codes == ["##": .blindTransfer, "*9": .disconnect, "*3": .attendedTransfer])
+        #expect(config.code(of: .attendedTransfer) == "*3")
         #expect(config.code(of: .blindTransfer) == "##")
         #expect(config.transferDigitTimeout == .seconds(5))
         #expect(config.featureDigitTimeout == .milliseconds(1500))
+    }
+
+    @Test func atxferAbortIsAGeneralKeyDefaultingToStarOne() throws {
+        #expect(try Self.parse("").abortTransferCode == "*1")
+        let set = try Self.parse("[general]\natxferabort => #9\n")
+        #expect(set.abortTransferCode == "#9" && set.warnings.isEmpty)
+        #expect(try Self.parse("[general]\natxferabort =>\n").abortTransferCode == nil)
+        // Not a [featuremap] key (as in Asterisk): warned about, no code.
+        let misplaced = try Self.parse("[featuremap]\natxferabort => *1\n")
+        #expect(misplaced.codes == FeaturesConfig.defaultCodes && misplaced.warnings.count == 1)
     }
 
     @Test func emptyCodeDisablesTheFeature() throws {
@@ -50,7 +62,7 @@ struct FeaturesConfigTests {
             pickupexten = *8
             colour = blue
             [featuremap]
-            atxfer => *2
+            parkcall => #72
             [applicationmap]
             testfeature => #5,self,Playback,tt-monkeys
             """)
@@ -58,7 +70,7 @@ struct FeaturesConfigTests {
         #expect(text.count == 4)
         #expect(text[0].hasPrefix("features.conf:2:") && text[0].contains("pickupexten"))
         #expect(text[1].hasPrefix("features.conf:3:") && text[1].contains("colour"))
-        #expect(text[2].hasPrefix("features.conf:5:") && text[2].contains("atxfer is not supported"))
+        #expect(text[2].hasPrefix("features.conf:5:") && text[2].contains("parkcall is not supported"))
         #expect(text[3].hasPrefix("features.conf:6:") && text[3].contains("applicationmap"))
         #expect(config.codes == FeaturesConfig.defaultCodes)
     }
@@ -68,6 +80,7 @@ struct FeaturesConfigTests {
         ("[featuremap]\nblindxfer => *\n", "features.conf:2: blindxfer: code already used by disconnect"),
         ("[general]\ntransferdigittimeout => 0\n", "features.conf:2: transferdigittimeout: expected a whole number"),
         ("[general]\nfeaturedigittimeout => soon\n", "features.conf:2: featuredigittimeout: expected a whole number"),
+        ("[general]\natxferabort => *x\n", "features.conf:2: atxferabort: expected DTMF keys"),
     ])
     func badValuesFailWithFileAndLine(text: String, message: String) {
         #expect {
@@ -122,6 +135,16 @@ struct FeatureCodeMatcherTests {
         #expect(matcher.press(Self.key("0")) == .feature(.disconnect))
     }
 
+    @Test func starTwoIsAttendedTransferBesideStarZero() {
+        var matcher = FeatureCodeMatcher(codes: ["*0": .disconnect, "*2": .attendedTransfer, "#": .blindTransfer],
+                                         features: BridgeFeatures(options: "th").callee)
+        #expect(matcher.press(Self.key("*")) == .hold)
+        #expect(matcher.press(Self.key("2")) == .feature(.attendedTransfer))
+        #expect(matcher.press(Self.key("*")) == .hold)
+        #expect(matcher.cleared().held.isEmpty)
+        #expect(matcher.press(Self.key("0")) == .feature(.disconnect))
+    }
+
     @Test func featuresThePartyMayNotUseAreOrdinaryKeys() {
         var matcher = FeatureCodeMatcher(codes: Self.codes, features: [.blindTransfer])
         #expect(matcher.press(Self.key("*")) == .passOn([Self.key("*")]))
@@ -129,11 +152,12 @@ struct FeatureCodeMatcherTests {
     }
 
     @Test(arguments: [
-        ("t", BridgeFeatures(caller: [], callee: [.blindTransfer])),
-        ("T", BridgeFeatures(caller: [.blindTransfer], callee: [])),
-        ("tThH", BridgeFeatures(caller: [.blindTransfer, .disconnect], callee: [.blindTransfer, .disconnect])),
+        ("t", BridgeFeatures(caller: [], callee: [.blindTransfer, .attendedTransfer])),
+        ("T", BridgeFeatures(caller: [.blindTransfer, .attendedTransfer], callee: [])),
+        ("tThH", BridgeFeatures(caller: [.blindTransfer, .attendedTransfer, .disconnect],
+                                callee: [.blindTransfer, .attendedTransfer, .disconnect])),
         ("M(ht)r", BridgeFeatures.none),
-        ("gU(sub^t)T", BridgeFeatures(caller: [.blindTransfer], callee: [])),
+        ("gU(sub^t)T", BridgeFeatures(caller: [.blindTransfer, .attendedTransfer], callee: [])),
     ])
     func optionLettersGiveEachPartyItsFeatures(options: String, expected: BridgeFeatures) {
         #expect(BridgeFeatures(options: options) == expected)

@@ -15,7 +15,12 @@ as RFC 4733 events and sees which telephone-events reach the other party.
 (f) Dial(SIP/811,20,h): `*` is held back until the next key (`*5` arrives as * then 5) or the
     feature digit timeout (1 s); `*0` (disconnect) hangs the called party up.
 (g) As (c) with 811 on `dtmfmode=info`: its `#` and 1002 arrive as SIP INFO.
-(e) Dial(SIP/811,20,T): the caller transfers the called party (a leg Dial created, which starts its own dialplan run)."""
+(e) Dial(SIP/811,20,T): the caller transfers the called party (a leg Dial created, which starts its own dialplan run).
+(h) Queue(600,t) and Dial(SIP/811,20,t), attended transfer: the agent 811 presses `*2` and 1002,
+    consults 1002 (they hear each other), hangs up; then the caller and 1002 hear each other;
+    queue_log has ATTENDEDTRANSFER (BRIDGE and the bridge's id) and no COMPLETE* line.
+(i) As (h) with Dial, but the agent presses `*1` (atxferabort) while consulting: 1002 is hung
+    up and the agent and the caller hear each other again."""
 from __future__ import annotations
 
 import re
@@ -322,3 +327,118 @@ def test_sip_info_keys_blind_transfer(info_pbxd, procs, artifacts):
     assert re.search(r"channel=SIP/811\S* feature=blindxfer", inst.log_text()), inst.log_tail(40)
     assert re.search(r"target=1002@internal transferee=SIP/1001", inst.log_text()), inst.log_tail(40)
     assert rig.events("a") == [], f"feature keys leaked to the caller: {rig.events('a')}"
+
+
+def _press_while_talking(party, keys: str, others: list, gap: float = 0.3) -> None:
+    """Each key as one RFC 4733 event in `party`'s RTP stream, the other parties talking on."""
+    from test_transfer import pump
+    for key in keys:
+        seq0 = party.seq + 1
+        party.seq += 9
+        for pkt in dtmf_packets(EVENT[key], TELEPHONE_EVENT, 0x5000 + party.freq, seq0, seq0 * 160):
+            party.sock.sendto(pkt, party.peer)
+            pump(others, 0.02)
+        pump(others + [party], gap)
+
+
+@pytest.mark.parametrize("exten", ["610", "630"])
+def test_agent_attended_transfers_the_caller(pbxd, procs, artifacts, exten):
+    """(h) `*2` 1002 by the called party (a queue agent, a Dial(...,t) callee): the caller holds
+    while the agent and 1002 talk; the agent hangs up and the caller and 1002 are bridged."""
+    from test_transfer import A_HZ, B_HZ, C_HZ, Party, dominant, ended, pump
+    from audio import goertzel_power
+    inst, cap = pbxd
+    a, b, c_ = Party(A_HZ), Party(B_HZ), Party(C_HZ)
+    try:
+        port = netutil.free_port(tcp=False)
+        assert register(inst, procs, artifacts, "1002", port).rc == 0
+        target = callee(inst, procs, artifacts, "1002", port, "queue_uas_rtp_hangup.xml", hold_ms=7000, timeout=30,
+                        keys={"rtp_port": str(c_.port)})
+        agent = _registered(inst, procs, artifacts, "811", "queue_uas_rtp_hangup.xml", hold_ms=8000,
+                            keys={"rtp_port": str(b.port)})
+        uac = caller(inst, procs, artifacts, "1001", exten, "ivr_uac_rtp_wait_bye.xml", timeout=30,
+                     keys={"rtp_port": str(a.port)}).start()
+        to_agent = wait_sip(cap, lambda s, d, t: t.startswith("INVITE sip:811") and s == inst.sip_port, 10)
+        to_caller = wait_sip(cap, lambda s, d, t: t.startswith("SIP/2.0 200") and "m=audio" in t
+                             and re.search(r"(?m)^CSeq:\s*2 INVITE", t) is not None, 10)
+        assert to_agent and to_caller, "the call was not set up\n" + inst.log_tail()
+        assert wait_log(inst, r"bridged", 10), "the legs were not bridged\n" + inst.log_tail()
+        a.peer, b.peer = ("127.0.0.1", sdp_media(to_caller[2])[1]), ("127.0.0.1", sdp_media(to_agent[2])[1])
+        pump([a, b, c_], 0.5)
+        _press_while_talking(b, "*", [a, c_])
+        _press_while_talking(b, "2", [a, c_], gap=1.2)
+        _press_while_talking(b, "1002", [a, c_])
+        pump([a, b, c_], 6, until=lambda: any(t for t, _ in c_.received))
+        consulted = next((t for t, _ in c_.received), None)
+        assert consulted, "1002 was not consulted\n" + inst.log_tail(60)
+        pump([a, b, c_], 8, until=lambda: "attended transfer completed" in inst.log_text())
+        done = time.monotonic()
+        assert "attended transfer completed" in inst.log_text(), inst.log_tail(60)
+        pump([a, b, c_], 8, until=lambda: ended(target))
+        results = {"1002": target.wait(abandon=True), "811": agent.wait(abandon=True), "1001": uac.wait(abandon=True)}
+    finally:
+        for p in (a, b, c_):
+            p.sock.close()
+    for name, r in results.items():
+        assert r.rc == 0, f"{name}'s call did not end cleanly\n" + r.describe() + inst.log_tail(40)
+    assert re.search(r"channel=SIP/811\S* feature=atxfer", inst.log_text()), inst.log_tail(40)
+    if exten == "610":
+        assert _wait_for(lambda: "|ATTENDEDTRANSFER|" in _queue_log(inst), 5), _queue_log(inst)
+        line = next(l for l in _queue_log(inst).splitlines() if "|ATTENDEDTRANSFER|" in l)
+        assert re.search(r"\|600\|SIP/811\|ATTENDEDTRANSFER\|BRIDGE\|[0-9a-f-]{36}\|\d+\|\d+\|1$", line), line
+        assert "COMPLETECALLER" not in _queue_log(inst) and "COMPLETEAGENT" not in _queue_log(inst), _queue_log(inst)
+    tones = [A_HZ, B_HZ, C_HZ]
+    # Consulting: 811 and 1002 hear each other, and 1001 hears neither.
+    assert dominant(c_.heard(consulted + 0.2, done - 0.2), tones) == B_HZ
+    assert dominant(b.heard(consulted + 0.2, done - 0.2), tones) == C_HZ
+    on_hold, after = a.heard(consulted + 0.2, consulted + 1.2), a.heard(done + 0.3, done + 1.3)
+    leaked = max(goertzel_power(on_hold, 8000, f) for f in (B_HZ, C_HZ))
+    assert leaked * 100 < goertzel_power(after, 8000, C_HZ), "the held caller heard the consultation"
+    # Transferred: 1001 and 1002 hear each other.
+    assert dominant(a.heard(done + 0.3, done + 2.0), tones) == C_HZ
+    assert dominant(c_.heard(done + 0.3, done + 2.0), tones) == A_HZ
+
+
+def test_atxferabort_returns_the_agent_to_the_caller(pbxd, procs, artifacts):
+    """(i) `*2` 1002, 1002 answers, then `*1`: 1002 gets a BYE, the agent is back with the caller."""
+    from test_transfer import A_HZ, B_HZ, C_HZ, Party, dominant, ended, pump
+    inst, cap = pbxd
+    a, b, c_ = Party(A_HZ), Party(B_HZ), Party(C_HZ)
+    try:
+        port = netutil.free_port(tcp=False)
+        assert register(inst, procs, artifacts, "1002", port).rc == 0
+        target = callee(inst, procs, artifacts, "1002", port, "call_uas_rtp.xml", timeout=30, keys={"rtp_port": str(c_.port)})
+        agent = _registered(inst, procs, artifacts, "811", "queue_uas_rtp_hangup.xml", hold_ms=10000,
+                            keys={"rtp_port": str(b.port)})
+        uac = caller(inst, procs, artifacts, "1001", "630", "ivr_uac_rtp_wait_bye.xml", timeout=30,
+                     keys={"rtp_port": str(a.port)}).start()
+        to_agent = wait_sip(cap, lambda s, d, t: t.startswith("INVITE sip:811") and s == inst.sip_port, 10)
+        to_caller = wait_sip(cap, lambda s, d, t: t.startswith("SIP/2.0 200") and "m=audio" in t
+                             and re.search(r"(?m)^CSeq:\s*2 INVITE", t) is not None, 10)
+        assert to_agent and to_caller, "the call was not set up\n" + inst.log_tail()
+        assert wait_log(inst, r"bridged", 10), "the legs were not bridged\n" + inst.log_tail()
+        a.peer, b.peer = ("127.0.0.1", sdp_media(to_caller[2])[1]), ("127.0.0.1", sdp_media(to_agent[2])[1])
+        pump([a, b, c_], 0.5)
+        _press_while_talking(b, "*", [a, c_])
+        _press_while_talking(b, "2", [a, c_], gap=1.2)
+        _press_while_talking(b, "1002", [a, c_])
+        pump([a, b, c_], 6, until=lambda: any(t for t, _ in c_.received))
+        assert any(c_.received), "1002 was not consulted\n" + inst.log_tail(60)
+        pump([a, b, c_], 0.8)
+        _press_while_talking(b, "*", [a, c_])
+        _press_while_talking(b, "1", [a, c_])
+        pump([a, b, c_], 5, until=lambda: "back with the transferee" in inst.log_text())
+        back = time.monotonic()
+        assert "back with the transferee" in inst.log_text(), inst.log_tail(60)
+        target_r = target.wait(abandon=True)
+        pump([a, b, c_], 8, until=lambda: ended(agent))
+        results = {"811": agent.wait(abandon=True), "1001": uac.wait(abandon=True)}
+    finally:
+        for p in (a, b, c_):
+            p.sock.close()
+    assert target_r.rc == 0, "1002 was not hung up by atxferabort\n" + target_r.describe() + inst.log_tail(40)
+    for name, r in results.items():
+        assert r.rc == 0, f"{name}'s call did not end cleanly\n" + r.describe() + inst.log_tail(40)
+    assert re.search(r"channel=SIP/811\S* feature=atxferabort", inst.log_text()), inst.log_tail(40)
+    assert dominant(a.heard(back + 0.3, back + 1.8), [A_HZ, B_HZ, C_HZ]) == B_HZ
+    assert dominant(b.heard(back + 0.3, back + 1.8), [A_HZ, B_HZ, C_HZ]) == A_HZ

@@ -272,8 +272,9 @@ public actor QueueEngine {
         entry.assignments.finish()
         queue.statistics.recordAnswer(holdTime: holdTime, serviceLevel: queue.settings.serviceLevel)
         let member = queue.members[m]
-        connectedCalls[caller.uniqueID] = ConnectedCall(queue: name, interface: member.interface, holdTime: holdTime,
-                                                        originalPosition: entry.originalPosition, connectedAt: now)
+        connectedCalls[caller.uniqueID] = ConnectedCall(queue: name, interface: member.interface, agentID: agent.uniqueID,
+                                                        holdTime: holdTime, originalPosition: entry.originalPosition,
+                                                        connectedAt: now)
         queues[name] = queue
         tellPositions(in: queue, from: c)
         log(QueueLogEntry(time: now, callID: caller.uniqueID, queue: name, agent: member.name, event: "CONNECT",
@@ -300,6 +301,8 @@ public actor QueueEngine {
     struct ConnectedCall {
         var queue: String
         var interface: String
+        /// The agent leg's Uniqueid.
+        var agentID: String
         var holdTime: Int
         var originalPosition: Int
         var connectedAt: Date
@@ -325,6 +328,9 @@ public actor QueueEngine {
         case .transfer(let exten, let context):
             log(QueueLogEntry(time: now, callID: caller.uniqueID, queue: call.queue, agent: member.name,
                               event: "BLINDTRANSFER", data: [exten, context] + times))
+        case .attendedTransfer(let bridge):
+            log(QueueLogEntry(time: now, callID: caller.uniqueID, queue: call.queue, agent: member.name,
+                              event: "ATTENDEDTRANSFER", data: ["BRIDGE", bridge] + times))
         }
         publish(QueueEvents.agent("AgentComplete", caller: caller, agent: agent, queue: call.queue, member: member, [
             .init("HoldTime", String(call.holdTime)), .init("TalkTime", String(talk)), .init("Reason", reason.eventReason),
@@ -333,6 +339,18 @@ public actor QueueEngine {
         persist()
         scheduleTimer()
         dispatchAll()
+    }
+
+    /// An attended transfer by the agent (of the caller) or by the caller (of the agent) of a
+    /// bridged queue call: the call is complete now (ATTENDEDTRANSFER, AgentComplete), as
+    /// app_queue has it; the bridge's later end logs nothing more.
+    public func attendedTransfer(_ transfer: CompletedAttendedTransfer) {
+        let (transferer, transferee) = (transfer.transferer, transfer.transferee)
+        if let call = connectedCalls[transferee.uniqueID], call.agentID == transferer.uniqueID {
+            completed(caller: transferee, agent: transferer, by: .attendedTransfer(bridge: transfer.bridgeID))
+        } else if let call = connectedCalls[transferer.uniqueID], call.agentID == transferee.uniqueID {
+            completed(caller: transferer, agent: transferee, by: .attendedTransfer(bridge: transfer.bridgeID))
+        }
     }
 
     // MARK: Dispatch

@@ -39,13 +39,15 @@ public enum CompletionReason: Sendable, Equatable {
     case agent
     /// The caller was blind-transferred (AMI BlindTransfer/Redirect) to `exten@context`.
     case transfer(exten: String, context: String)
+    /// An attended transfer put the caller (or agent) in a bridge with its target.
+    case attendedTransfer(bridge: String)
 
     /// AgentComplete's `Reason`.
     var eventReason: String {
         switch self {
         case .caller: "caller"
         case .agent: "agent"
-        case .transfer: "transfer"
+        case .transfer, .attendedTransfer: "transfer"
         }
     }
 }

@@ -1,8 +1,9 @@
 import PBXCore
 
-/// Blind transfers dialed in a bridge (`blindxfer`), answered from the live dialplan: the
-/// extensions the transferer may dial and the async goto that sends the transferee there
-/// (the same redirect AMI BlindTransfer uses, so Queue logs BLINDTRANSFER for it).
+/// Transfers dialed in a bridge (`blindxfer`, `atxfer`), answered from the live dialplan: the
+/// extensions the transferer may dial, the async goto that sends the transferee there (the
+/// same redirect AMI BlindTransfer uses, so Queue logs BLINDTRANSFER for it) and the
+/// consultation run of an attended transfer (as AMI Atxfer's).
 public struct DialplanTransferRouting: BlindTransferRouting {
     let dialplan: LiveDialplan
     let executions: ExecutionRegistry
@@ -40,5 +41,9 @@ public struct DialplanTransferRouting: BlindTransferRouting {
 
     public func redirect(_ transferee: any CallChannel, context: String, exten: String) async throws {
         try await executions.redirect(channel: transferee.uniqueID, context: context, exten: exten, priority: "1")
+    }
+
+    public func consult(_ transferer: any CallChannel, context: String, exten: String) async {
+        await dialplan.executor.run(channel: transferer, context: context, exten: exten)
     }
 }

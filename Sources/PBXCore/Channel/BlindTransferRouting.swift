@@ -1,4 +1,4 @@
-/// The dialplan's half of a blind transfer dialed in a bridge (features.conf `blindxfer`).
+/// The dialplan's half of a transfer dialed in a bridge (features.conf `blindxfer`, `atxfer`).
 /// PBXCore spots the code, holds the bridge and collects the transferer's digits; what an
 /// extension is and how a channel is sent to one belong to the dialplan, which the wiring
 /// passes down through this (PBXCore does not import Dialplan).
@@ -13,4 +13,7 @@ public protocol BlindTransferRouting: Sendable {
     /// Sends `transferee` to priority 1 of `exten@context` (an async goto of its dialplan run).
     /// Throws, with a reason for the log, when it can't (a leg with no dialplan run).
     func redirect(_ transferee: any CallChannel, context: String, exten: String) async throws
+    /// Runs `exten@context` on `transferer` as an attended transfer's consultation (the run
+    /// AMI Atxfer starts; it returns when that run ends).
+    func consult(_ transferer: any CallChannel, context: String, exten: String) async
 }

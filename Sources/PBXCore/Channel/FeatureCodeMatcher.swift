@@ -49,6 +49,13 @@ public struct FeatureCodeMatcher: Sendable {
         return .passOn(release())
     }
 
+    /// The same codes with no key held (for a party back in a bridge it had left).
+    public func cleared() -> FeatureCodeMatcher {
+        var copy = self
+        copy.held.removeAll()
+        return copy
+    }
+
     /// The keys held back, to pass on (the feature digit timeout passed); none held afterwards.
     public mutating func release() -> [PressedKey] {
         defer { held.removeAll() }
@@ -58,7 +65,7 @@ public struct FeatureCodeMatcher: Sendable {
 
 /// Which party of a bridge may use which feature: Dial()'s and Queue()'s option letters.
 public struct BridgeFeatures: Sendable, Equatable {
-    /// The calling party's features (`T`: blind transfer, `H`: disconnect).
+    /// The calling party's features (`T`: blind and attended transfer, `H`: disconnect).
     public var caller: Set<BridgeFeature>
     /// The called party's (`t`, `h`) — a queue's agent.
     public var callee: Set<BridgeFeature>
@@ -70,7 +77,10 @@ public struct BridgeFeatures: Sendable, Equatable {
         self.callee = callee
     }
 
-    /// From option letters (`tTwW`…): `t`/`T` blind transfer, `h`/`H` disconnect, for the
+    /// Asterisk's `t`/`T` allow both kinds of transfer.
+    static let transfers: Set<BridgeFeature> = [.blindTransfer, .attendedTransfer]
+
+    /// From option letters (`tTwW`…): `t`/`T` blind and attended transfer, `h`/`H` disconnect, for the
     /// called/calling party; letters inside an option's parentheses (`M(ht)`) are parameters.
     public init(options: String) {
         self = .none
@@ -80,8 +90,8 @@ public struct BridgeFeatures: Sendable, Equatable {
             case "(": depth += 1
             case ")": depth = max(0, depth - 1)
             case _ where depth > 0: continue
-            case "t": callee.insert(.blindTransfer)
-            case "T": caller.insert(.blindTransfer)
+            case "t": callee.formUnion(Self.transfers)
+            case "T": caller.formUnion(Self.transfers)
             case "h": callee.insert(.disconnect)
             case "H": caller.insert(.disconnect)
             default: continue

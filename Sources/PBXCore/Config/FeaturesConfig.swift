@@ -4,6 +4,12 @@ import Foundation
 public enum BridgeFeature: String, Sendable, Hashable, CaseIterable {
     /// `blindxfer`: the other party is sent to an extension the dialer then keys in.
     case blindTransfer = "blindxfer"
+    /// `atxfer`: the other party is held while the dialer consults an extension it keys in;
+    /// hanging up then bridges the two (SIPAttendedTransfer).
+    case attendedTransfer = "atxfer"
+    /// `atxferabort` (a `[general]` key): while consulting, the transferer ends the
+    /// consultation and is back with the transferee (as AMI CancelAtxfer).
+    case abortTransfer = "atxferabort"
     /// `disconnect`: the party who dials it hangs up (and the bridge with it).
     case disconnect
 }
@@ -15,12 +21,14 @@ public enum BridgeFeature: String, Sendable, Hashable, CaseIterable {
 /// [general]
 /// transferdigittimeout => 3     ; seconds between the digits of a transfer's extension
 /// featuredigittimeout => 1000   ; ms to complete a multi-digit feature code
+/// atxferabort => *1             ; while consulting: back to the transferee
 /// [featuremap]
 /// blindxfer => #
 /// disconnect => *0
+/// atxfer => *2
 /// ```
 ///
-/// Not implemented (a warning names them): `atxfer` (pbxd has no attended transfer yet),
+/// Not implemented (a warning names them): `atxfercomplete`, `atxferthreeway`, `atxferswap`,
 /// `parkcall`, `automon`, `automixmon`, `[applicationmap]` and the other `[general]` keys.
 public struct FeaturesConfig: Sendable, Equatable {
     /// Feature code (DTMF keys) → feature. An empty value in the file disables the feature.
@@ -29,10 +37,13 @@ public struct FeaturesConfig: Sendable, Equatable {
     public var transferDigitTimeout: Duration
     /// Longest wait for the next digit of a feature code before the held digits go on.
     public var featureDigitTimeout: Duration
+    /// The consulting transferer's code to abort its attended transfer; nil when disabled.
+    public var abortTransferCode: String? = "*1"
     public var warnings: [ConfigWarning] = []
 
     /// Asterisk's built-in map (features_config.c) when features.conf leaves a feature out:
-    /// `blindxfer => #`, `disconnect => *`. (Its sample file, like conf/features.conf, sets `*0`.)
+    /// `blindxfer => #`, `disconnect => *`, no `atxfer`. (Its sample file, like conf/features.conf,
+    /// sets `disconnect => *0` and `atxfer => *2`.)
     public static let defaultCodes: [String: BridgeFeature] = ["#": .blindTransfer, "*": .disconnect]
 
     public init(
@@ -56,11 +67,11 @@ public struct FeaturesConfig: Sendable, Equatable {
     /// Keys of Asterisk's features.conf that pbxd reads but does not act on.
     private static let unsupportedGeneral: Set<String> = [
         "pickupexten", "pickupsound", "pickupfailsound", "atxfernoanswertimeout",
-        "atxferdropcall", "atxferloopdelay", "atxfercallbackretries", "atxferabort", "atxfercomplete",
+        "atxferdropcall", "atxferloopdelay", "atxfercallbackretries", "atxfercomplete",
         "atxferthreeway", "atxferswap", "transferdialattempts", "transferretrysound", "transferinvalidsound",
         "courtesytone", "xfersound", "xferfailsound", "recordingfailsound", "parkedplay",
     ]
-    private static let unsupportedFeatures: Set<String> = ["atxfer", "parkcall", "automon", "automixmon"]
+    private static let unsupportedFeatures: Set<String> = ["parkcall", "automon", "automixmon"]
 
     public init(_ file: ConfigFile) throws(ConfigError) {
         self.init()
@@ -72,7 +83,7 @@ public struct FeaturesConfig: Sendable, Equatable {
             case "featuremap":
                 for entry in section.entries {
                     let key = entry.key.lowercased()
-                    if let feature = BridgeFeature(rawValue: key) {
+                    if let feature = BridgeFeature(rawValue: key), feature != .abortTransfer {
                         codes = codes.filter { $0.value != feature }
                         guard !entry.value.isEmpty else { continue }
                         try Self.checkCode(entry)
@@ -104,6 +115,9 @@ public struct FeaturesConfig: Sendable, Equatable {
                 transferDigitTimeout = .seconds(try entry.intValue(in: 1...600))
             case "featuredigittimeout":
                 featureDigitTimeout = .milliseconds(try entry.intValue(in: 1...60_000))
+            case "atxferabort":
+                if !entry.value.isEmpty { try Self.checkCode(entry) }
+                abortTransferCode = entry.value.isEmpty ? nil : entry.value
             case let key where Self.unsupportedGeneral.contains(key):
                 warnings.append(ConfigWarning("features.conf: \(key) is not supported by pbxd; ignored", at: entry.location))
             default:

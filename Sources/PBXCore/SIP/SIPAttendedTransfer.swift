@@ -32,6 +32,9 @@ final class SIPAttendedTransfer {
     private var consultationOver = false
     /// The consultation's latest Dial: while it rings, a transferer hanging up hands it over.
     weak var consultDial: DialAttempt?
+    /// The transferer's feature codes in the transferee's bridge (the consultation's bridge
+    /// replaces them), for its return there.
+    private let transfererFeatures: BridgeFeatureCodes?
     private var logger: Logger { transferer.logger }
     /// Whether the transferee still waits in its bridge (not hung up, not redirected away).
     private var transfereeWaits: Bool { transferee.hangupCause == nil && transferee.bridge === bridge }
@@ -56,6 +59,7 @@ final class SIPAttendedTransfer {
         self.transferee = transferee
         self.transferer = transferer
         self.bridge = bridge
+        transfererFeatures = transferer.featureCodes.map { BridgeFeatureCodes(matcher: $0.matcher.cleared()) }
     }
 
     private func hold() {
@@ -145,10 +149,12 @@ final class SIPAttendedTransfer {
         guard !consultationOver else { return true }
         consultationOver = true
         if let target = transferer.bridgedPeer {
+            // Hung up while still bridged, so the consultation's Dial sees its party go and
+            // returns (its hangup of the transferer lands here again and is absorbed).
+            target.hangupOnLoop(cause: .normalClearing)
             transferer.bridge?.leave(transferer)
             transferer.bridgedPeer = nil
             driver.media.unbridge(caller: transferer.media)
-            target.hangupOnLoop(cause: .normalClearing)
         } else {
             consultDial?.cancelRinging()
         }
@@ -176,6 +182,8 @@ final class SIPAttendedTransfer {
         transferee.bridgedPeer = transferer
         transferer.bridgedPeer = transferee
         transferee.startDTMFInterworking(with: transferer)
+        if let timer = transferer.featureCodes?.releaseTimer { driver.timers.cancel(timer) }
+        transferer.featureCodes = transfererFeatures
         bridge.enter(transferer)
         logger.info("attended transfer: back with the transferee", metadata: ["transferee": "\(transferee.name)"])
     }

@@ -10,8 +10,10 @@ struct BridgeFeatureCodes {
 
 /// In-call DTMF features (Dial/Queue options `t`/`T`, `h`/`H`): a bridged party's keys are
 /// watched for features.conf codes; a code's keys never reach the other party, other keys do, in
-/// the order pressed. `blindxfer` holds the bridge (music on hold for the transferee), lets the
-/// transferer dial an extension and sends the transferee there; `disconnect` hangs the party up.
+/// the order pressed. `blindxfer` and `atxfer` hold the bridge (music on hold for the
+/// transferee) and let the transferer dial an extension: `blindxfer` sends the transferee
+/// there, `atxfer` consults it first (an attended transfer, as AMI Atxfer; `atxferabort`, in
+/// the consultation's bridge, ends it as CancelAtxfer does); `disconnect` hangs the party up.
 /// Loop-side state and calls are on the SIP event loop; the transfer itself runs in a task.
 extension SIPChannel {
     /// Called by the bridge for each leg: watches this leg's keys for the codes of `features`.
@@ -19,10 +21,21 @@ extension SIPChannel {
         eventLoop.preconditionInEventLoop()
         featureCodes = nil  // an earlier bridge's codes don't carry over
         var allowed = features
-        if driver.blindTransferRouting == nil, allowed.remove(.blindTransfer) != nil {
-            logger.warning("blind transfer requested but no dialplan routes transfers; the option is ignored")
+        if driver.blindTransferRouting == nil, !allowed.isDisjoint(with: BridgeFeatures.transfers) {
+            allowed.subtract(BridgeFeatures.transfers)
+            logger.warning("transfer requested but no dialplan routes transfers; the option is ignored")
         }
-        let matcher = FeatureCodeMatcher(codes: driver.features.codes, features: allowed)
+        // The consultation runs dialplan on the transferer, which can't hold a second run.
+        if dialplanOwnsChannel, allowed.remove(.attendedTransfer) != nil {
+            logger.debug("attended transfer (atxfer) is not offered to a party that runs its own dialplan")
+        }
+        var codes = driver.features.codes
+        if attendedTransfer != nil, let abort = driver.features.abortTransferCode {
+            // Consulting (the caller of the consultation's Dial): its key back to the transferee.
+            codes[abort] = .abortTransfer
+            allowed.insert(.abortTransfer)
+        }
+        let matcher = FeatureCodeMatcher(codes: codes, features: allowed)
         guard !matcher.isEmpty else { return }
         featureCodes = BridgeFeatureCodes(matcher: matcher)
         // RFC 4733 keys are normally relayed packet for packet; a code's keys must not be.
@@ -70,16 +83,26 @@ extension SIPChannel {
         switch feature {
         case .disconnect:
             hangupOnLoop(cause: .normalClearing)
-        case .blindTransfer:
+        case .abortTransfer:
+            // CancelAtxfer's path: the target is hung up; the run's end brings this leg back.
+            if attendedTransfer?.endConsultation() != true { logger.notice("atxferabort: no consultation to end") }
+        case .blindTransfer, .attendedTransfer:
             guard let routing = driver.blindTransferRouting else { return }
             bridgePaused = true
             other.bridgePaused = true
             let digitTimeout = driver.features.transferDigitTimeout
-            Task { await blindTransfer(other, routing: routing, digitTimeout: digitTimeout) }
+            Task {
+                let target = await collectTransferTarget(other, routing: routing, digitTimeout: digitTimeout)
+                if feature == .blindTransfer {
+                    await blindTransfer(other, to: target, routing: routing)
+                } else {
+                    await attendedTransfer(other, to: target, routing: routing)
+                }
+            }
         }
     }
 
-    // MARK: Blind transfer
+    // MARK: Transfers
 
     /// Where the transferer's digits lead.
     private enum TransferTarget {
@@ -88,15 +111,22 @@ extension SIPChannel {
         case gone
     }
 
-    /// Asterisk's `feature_blind_transfer`: the transferee hears music on hold while the
-    /// transferer hears `pbx-transfer` and dials; a valid extension → the transferee goes there
-    /// and the transferer is hung up; otherwise `pbx-invalid` and both are bridged again.
-    private func blindTransfer(_ transferee: SIPChannel, routing: any BlindTransferRouting, digitTimeout: Duration) async {
+    /// The start of both of Asterisk's transfer features: the transferee hears music on hold
+    /// while the transferer hears `pbx-transfer` and dials an extension.
+    private func collectTransferTarget(_ transferee: SIPChannel, routing: any BlindTransferRouting, digitTimeout: Duration)
+        async -> TransferTarget
+    {
         await holdBridge()
         let music = await transferee.startHoldMusic()
         await discardCodeEcho()
         let target = await dialTransferTarget(routing: routing, digitTimeout: digitTimeout, bridgedWith: transferee)
         await transferee.stopHoldMusic(music)
+        return target
+    }
+
+    /// Asterisk's `feature_blind_transfer`: a valid extension → the transferee goes there and
+    /// the transferer is hung up; otherwise `pbx-invalid` and both are bridged again.
+    private func blindTransfer(_ transferee: SIPChannel, to target: TransferTarget, routing: any BlindTransferRouting) async {
         switch target {
         case .exten(let context, let exten):
             await resumeFlags(with: transferee)
@@ -109,15 +139,67 @@ extension SIPChannel {
                 logger.warning(
                     "blind transfer failed; back to the bridge",
                     metadata: ["transferee": "\(transferee.name)", "target": "\(exten)@\(context)", "reason": "\(error)"])
-                _ = await play(["pbx-invalid"], language: SoundLibrary.fallbackLanguage, interruptDigits: "")
+                await playInvalid()
             }
         case .invalid(let dialed):
             logger.info("blind transfer: no such extension; back to the bridge", metadata: ["dialed": "\(dialed)"])
-            _ = await play(["pbx-invalid"], language: SoundLibrary.fallbackLanguage, interruptDigits: "")
+            await playInvalid()
         case .gone:
             break
         }
         await resumeBridge(with: transferee)
+    }
+
+    /// Asterisk's `feature_attended_transfer`: a valid extension → the transferee stays held
+    /// while this leg consults it (SIPAttendedTransfer, the core of AMI Atxfer: hanging up
+    /// once the target answered bridges the two, a failed consultation comes back); otherwise
+    /// `pbx-invalid` and both are bridged again.
+    private func attendedTransfer(_ transferee: SIPChannel, to target: TransferTarget, routing: any BlindTransferRouting) async {
+        switch target {
+        case .exten(let context, let exten):
+            let refusal = await startAttendedTransfer(with: transferee)
+            guard let refusal else {
+                logger.info("attended transfer", metadata: ["transferee": "\(transferee.name)", "target": "\(exten)@\(context)"])
+                await routing.consult(self, context: context, exten: exten)
+                return
+            }
+            logger.warning(
+                "attended transfer refused; back to the bridge",
+                metadata: ["transferee": "\(transferee.name)", "target": "\(exten)@\(context)", "reason": "\(refusal)"])
+            await playInvalid()
+        case .invalid(let dialed):
+            logger.info("attended transfer: no such extension; back to the bridge", metadata: ["dialed": "\(dialed)"])
+            await playInvalid()
+        case .gone:
+            break
+        }
+        await resumeBridge(with: transferee)
+    }
+
+    /// Ends the dialing hold and holds the transferee for the consultation, in one loop turn
+    /// (no key or frame of the bridge slips in between); nil once held, else why not.
+    private func startAttendedTransfer(with transferee: SIPChannel) async -> TransferRefusal? {
+        let outcome = try? await eventLoop.submit { [self] () -> Result<Void, TransferRefusal> in
+            bridgePaused = false
+            transferee.bridgePaused = false
+            discardDigits()
+            transferee.discardDigits()
+            do throws(TransferRefusal) {
+                _ = try SIPAttendedTransfer.start(transferer: self, driver: driver)
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
+        }.get()
+        switch outcome {
+        case .success: return nil
+        case .failure(let refusal): return refusal
+        case nil: return .gone(name)
+        }
+    }
+
+    private func playInvalid() async {
+        _ = await play(["pbx-invalid"], language: SoundLibrary.fallbackLanguage, interruptDigits: "")
     }
 
     /// The prompt, then keys until the extension can't grow or the digit timeout passes.
