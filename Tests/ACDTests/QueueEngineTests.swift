@@ -225,6 +225,8 @@ import Testing
             "1795306790|1795306679.2|600|SIP/811|RINGCANCELED|30000",
             "1795306790|1795306679.2|600|NONE|ABANDON|1|1|30",
             "1795306790|1795306679.3|600|NONE|ENTERQUEUE||5550103|1",
+            // Caller 3's Queue() timeout ends 811's ring: a missed ring, as app_queue's rna().
+            "1795306910|1795306679.3|600|SIP/811|RINGNOANSWER|120000",
             "1795306910|1795306679.3|600|NONE|EXITWITHTIMEOUT|1|1|120",
         ])
         let stats = try #require(await f.engine.reports(queue: "600").first?.statistics)

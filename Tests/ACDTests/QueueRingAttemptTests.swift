@@ -84,11 +84,15 @@ import Testing
         #expect(await f.ringing() == [])
     }
 
-    @Test func aTimeoutExitIsNoRingcanceled() async throws {
+    @Test func queueTimeoutWhileAMemberRingsIsARingNoAnswerNotRingcanceled() async throws {
         let f = try EngineFixture(Self.queue("linear", restart: false))
         var c = try await f.join(1)
         _ = await Self.nextRing(&c)
+        f.clock.advance(1.5)
         await f.engine.leave(queue: "600", caller: EngineFixture.caller(1).uniqueID, because: .timeout)
-        #expect(f.log.events == ["ENTERQUEUE", "EXITWITHTIMEOUT"])
+        #expect(f.log.events == ["ENTERQUEUE", "RINGNOANSWER", "EXITWITHTIMEOUT"])
+        #expect(f.log.lines.contains { $0.hasSuffix("|SIP/811|RINGNOANSWER|1500") })
+        #expect(await f.events().contains { $0.name == "AgentRingNoAnswer" && $0["RingTime"] == "1500" })
+        #expect(await f.ringing() == [])
     }
 }

@@ -137,7 +137,18 @@ public actor QueueEngine {
         let waited = seconds(from: caller.joinedAt, to: now)
         for interface in caller.ringing {
             guard let m = queue.memberIndex(interface) else { continue }
-            if exit == .abandon { logRingCanceled(queue.members[m], caller: uniqueID, queue: name, at: now) }
+            switch exit {
+            case .abandon:
+                logRingCanceled(queue.members[m], caller: uniqueID, queue: name, at: now)
+            case .timeout:
+                // Queue()'s timeout ended the ring: a missed ring, as app_queue's rna() counts it.
+                if let since = queue.members[m].ringingSince(caller: uniqueID) {
+                    missedRing(in: &queue, member: m, caller: caller.snapshot, agent: nil,
+                               milliseconds: Self.milliseconds(from: since, to: now), at: now)
+                }
+            case .empty, .key:
+                break
+            }
             if queue.members[m].ringCancelled(caller: uniqueID) { announceStatus(queue.settings, queue.members[m]) }
         }
         let common = [String(position), String(caller.originalPosition), String(waited)]
@@ -205,22 +216,30 @@ public actor QueueEngine {
                 queue.callers[c].attemptStartedAt = now
             }
         }
+        missedRing(in: &queue, member: m, caller: caller, agent: agent, milliseconds: milliseconds, at: now)
+        queues[name] = queue
+        persist()
+        dispatch(name)
+    }
+
+    /// RINGNOANSWER and AgentRingNoAnswer for a member that rang `milliseconds` in vain (its ring
+    /// timeout, a refusal, or Queue()'s own timeout ending the ring: app_queue's rna()), then
+    /// retry and autopause.
+    private func missedRing(in queue: inout QueueState, member m: Int, caller: ChannelSnapshot, agent: ChannelSnapshot?,
+                            milliseconds: Int, at now: Date) {
         let wasPaused = queue.members[m].paused
         let changed = queue.members[m].missedRing(caller: caller.uniqueID, at: now, retry: queue.settings.retry, autoPause: queue.settings.autoPause)
         let member = queue.members[m]
-        queues[name] = queue
-        log(QueueLogEntry(time: now, callID: caller.uniqueID, queue: name, agent: member.name, event: "RINGNOANSWER", data: [String(milliseconds)]))
-        publish(QueueEvents.agent("AgentRingNoAnswer", caller: caller, agent: agent, queue: name, member: member,
+        log(QueueLogEntry(time: now, callID: caller.uniqueID, queue: queue.settings.name, agent: member.name, event: "RINGNOANSWER",
+                          data: [String(milliseconds)]))
+        publish(QueueEvents.agent("AgentRingNoAnswer", caller: caller, agent: agent, queue: queue.settings.name, member: member,
                                   [.init("RingTime", String(milliseconds))], at: now))
-        if changed {
-            if member.paused, !wasPaused {
-                log(QueueLogEntry(time: now, callID: "NONE", queue: name, agent: member.name, event: "PAUSE", data: [member.pausedReason]))
-                publish(QueueEvents.member("QueueMemberPause", queue: queue.settings, member, device: device(of: member), at: now))
-            }
-            announceStatus(queue.settings, member)
+        guard changed else { return }
+        if member.paused, !wasPaused {
+            log(QueueLogEntry(time: now, callID: "NONE", queue: queue.settings.name, agent: member.name, event: "PAUSE", data: [member.pausedReason]))
+            publish(QueueEvents.member("QueueMemberPause", queue: queue.settings, member, device: device(of: member), at: now))
         }
-        persist()
-        dispatch(name)
+        announceStatus(queue.settings, member)
     }
 
     /// A member answered. True when it is the first (the caller's task announces and bridges
