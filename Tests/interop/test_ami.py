@@ -794,8 +794,23 @@ def test_blind_transfer_of_the_caller_and_play_dtmf(ami, procs, artifacts):
     """While 1001 talks to 1002, BlindTransfer on 1002's leg sends the caller 1001 to 4000 (Echo)
     and hangs 1002 up; PlayDTMF then sends a key to the caller (DTMFEnd, Direction Sent)."""
     callee, caller, c, names = bridged_call(ami, procs, artifacts, "1002", "1002")
+    c.action("Events", EventMask="call")
+    c.response()
     c.action("BlindTransfer", Channel=names["SIP/1002"], Exten="4000", Context="internal")
-    assert c.response()["Message"] == "Transfer succeeded"
+    reply, event = None, None
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and (reply is None or event is None):
+        m = c.message()
+        if m.get("Event") == "BlindTransfer":
+            event = m
+        elif "Response" in m and "Event" not in m:
+            reply = m
+    assert reply and reply["Message"] == "Transfer succeeded", reply
+    # The BlindTransfer event (ami.md §10.6): who transferred whom, out of which bridge, where to.
+    assert event, "no BlindTransfer event"
+    assert (event["Result"], event["TransfererChannel"], event["TransfereeChannel"], event["Context"], event["Extension"],
+            event["IsExternal"]) == ("Success", names["SIP/1002"], names["SIP/1001"], "internal", "4000", "No"), event
+    assert event["BridgeUniqueid"] and event["Privilege"].startswith("call"), event
     assert wait_log(ami, r"Executing \[4000@internal:2\] Echo", 10), ami.log_tail(30)
     uas = callee.wait()
     assert uas.rc == 0, "the transferer (1002) was not hung up\n" + uas.describe()

@@ -187,13 +187,21 @@ extension ChannelActions {
               })
         else { return .error("Transfer failed: \(transferer.snapshot.name) is not bridged") }
         let context = nonEmpty(request["Context"]) ?? transferee.snapshot.context
+        let bridge = BridgeSnapshot(uniqueID: transferer.bridgeID, channelCount: 2)
+        func report(_ result: String) {
+            bus.publish(.blindTransfer(result: result, transferer: transferer.snapshot, transferee: transferee.snapshot,
+                                       bridge: bridge, context: context, exten: exten))
+        }
         do {
             try await executions.redirect(channel: transferee.snapshot.name, context: context, exten: exten, priority: "1")
         } catch .invalidPriority, .noExtension {
+            report("Invalid")
             return .error("Transfer failed: no extension \(exten)@\(context)")
         } catch {
+            report("Fail")
             return .error("Transfer failed: \(error)")
         }
+        report("Success")
         if let channel = channels.channel(named: transferer.snapshot.name) {
             await channels.hangup(channel, cause: .normalClearing)
         }

@@ -130,15 +130,18 @@ extension SIPChannel {
         switch target {
         case .exten(let context, let exten):
             await resumeFlags(with: transferee)
+            let report = await blindTransferReport(transferee, context: context, exten: exten)
             do {
                 try await routing.redirect(transferee, context: context, exten: exten)
                 logger.info("blind transfer", metadata: ["transferee": "\(transferee.name)", "target": "\(exten)@\(context)"])
+                report?("Success")
                 await hangup(cause: .normalClearing)
                 return
             } catch {
                 logger.warning(
                     "blind transfer failed; back to the bridge",
                     metadata: ["transferee": "\(transferee.name)", "target": "\(exten)@\(context)", "reason": "\(error)"])
+                report?("Fail")
                 await playInvalid()
             }
         case .invalid(let dialed):
@@ -148,6 +151,21 @@ extension SIPChannel {
             break
         }
         await resumeBridge(with: transferee)
+    }
+
+    /// Publishes the BlindTransfer event with the given result; the blocks are taken now, while
+    /// both legs are still in their bridge. Nil when this leg is no longer bridged.
+    private func blindTransferReport(_ transferee: SIPChannel, context: String, exten: String) async -> (@Sendable (String) -> Void)? {
+        let events = driver.events
+        let blocks = try? await eventLoop.submit { [self] () -> (ChannelSnapshot, ChannelSnapshot, BridgeSnapshot)? in
+            guard let bridge else { return nil }
+            return (snapshotOnLoop(), transferee.snapshotOnLoop(), bridge.eventSnapshot)
+        }.get()
+        guard let (transferer, transfereeBlock, bridge) = blocks ?? nil else { return nil }
+        return { result in
+            events.publish(.blindTransfer(result: result, transferer: transferer, transferee: transfereeBlock, bridge: bridge,
+                                          context: context, exten: exten))
+        }
     }
 
     /// Asterisk's `feature_attended_transfer`: a valid extension → the transferee stays held
