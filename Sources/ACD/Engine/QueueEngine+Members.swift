@@ -81,37 +81,38 @@ extension QueueEngine {
 
     /// QueuePenalty: PENALTY and QueueMemberPenalty per queue changed.
     public func setPenalty(_ penalty: Int, interface: String, queue only: String? = nil) -> Result<Void, MemberChangeError> {
-        if let only, queues[only] == nil { return .failure(.noSuchQueue) }
-        let now = clock()
-        var found = false
-        for name in only.map({ [$0] }) ?? queueNames {
-            guard var queue = queues[name], let m = queue.memberIndex(interface) else { continue }
-            found = true
+        updateMember(interface, queue: only) { queue, m, now in
             queue.members[m].penalty = penalty
-            queues[name] = queue
             let member = queue.members[m]
-            log(QueueLogEntry(time: now, callID: "NONE", queue: name, agent: member.interface, event: "PENALTY", data: [String(penalty)]))
+            log(QueueLogEntry(time: now, callID: "NONE", queue: queue.settings.name, agent: member.interface, event: "PENALTY",
+                              data: [String(penalty)]))
             publish(QueueEvents.member("QueueMemberPenalty", queue: queue.settings, member, device: device(of: member), at: now))
         }
-        guard found else { return .failure(.notMember) }
-        persist()
-        dispatchAll()
-        return .success(())
     }
 
     /// QueueMemberRingInUse, `Set(QUEUE_MEMBER(…,ringinuse,…)=…)`: the member's own
     /// ringinuse in one queue or every queue it belongs to (QueueMemberRinginuse per queue,
     /// as app_queue's set_member_ringinuse; no queue_log line).
     public func setRingInUse(_ ringInUse: Bool, interface: String, queue only: String? = nil) -> Result<Void, MemberChangeError> {
+        updateMember(interface, queue: only) { queue, m, now in
+            queue.members[m].ringInUse = ringInUse
+            let member = queue.members[m]
+            publish(QueueEvents.member("QueueMemberRinginuse", queue: queue.settings, member, device: device(of: member), at: now))
+        }
+    }
+
+    /// Applies `change` to the member (index `m`) in `only` or in every queue it belongs to,
+    /// then saves and redistributes: the one path of the per-member settings actions.
+    private func updateMember(_ interface: String, queue only: String?,
+                              _ change: (inout QueueState, _ m: Int, _ now: Date) -> Void) -> Result<Void, MemberChangeError> {
         if let only, queues[only] == nil { return .failure(.noSuchQueue) }
         let now = clock()
         var found = false
         for name in only.map({ [$0] }) ?? queueNames {
             guard var queue = queues[name], let m = queue.memberIndex(interface) else { continue }
             found = true
-            queue.members[m].ringInUse = ringInUse
+            change(&queue, m, now)
             queues[name] = queue
-            publish(QueueEvents.member("QueueMemberRinginuse", queue: queue.settings, queue.members[m], device: device(of: queue.members[m]), at: now))
         }
         guard found else { return .failure(.notMember) }
         persist()

@@ -127,12 +127,7 @@ final class SIPAttendedTransfer {
         }
         consultBridge?.leave(target)
         transferer.bridgedPeer = nil
-        transferee.localMedia = nil
-        target.localMedia = nil
-        driver.media.bridge(caller: transferee.media, callee: target.media)
-        transferee.bridgedPeer = target
-        target.bridgedPeer = transferee
-        transferee.startDTMFInterworking(with: target)
+        SIPBridge.link(transferee, target, driver: driver)
         bridge.enter(target)
         transferee.setConnectedLine(number: target.callerNumber, name: target.callerName)
         target.setConnectedLine(number: transferee.callerNumber, name: transferee.callerName)
@@ -176,12 +171,7 @@ final class SIPAttendedTransfer {
             transferer.bridgedPeer = nil
             target.hangupOnLoop(cause: .normalClearing)
         }
-        transferer.localMedia = nil
-        transferee.localMedia = nil
-        driver.media.bridge(caller: transferee.media, callee: transferer.media)
-        transferee.bridgedPeer = transferer
-        transferer.bridgedPeer = transferee
-        transferee.startDTMFInterworking(with: transferer)
+        SIPBridge.link(transferee, transferer, driver: driver)
         if let timer = transferer.featureCodes?.releaseTimer { driver.timers.cancel(timer) }
         transferer.featureCodes = transfererFeatures
         bridge.enter(transferer)

@@ -13,12 +13,7 @@ final class SIPBridge {
     /// Joins `caller` and `callee` (both answered, `callee` called for `caller` so they share a
     /// relay session), each watching its keys for the `features` it may use. Call on the SIP loop.
     func join(caller: SIPChannel, callee: SIPChannel, features: BridgeFeatures = .none) {
-        caller.localMedia = nil
-        callee.localMedia = nil
-        driver.media.bridge(caller: caller.media, callee: callee.media)
-        caller.bridgedPeer = callee
-        callee.bridgedPeer = caller
-        caller.startDTMFInterworking(with: callee)
+        Self.link(caller, callee, driver: driver)
         caller.watchFeatures(features.caller)
         callee.watchFeatures(features.callee)
         driver.events.publish(.bridgeCreate(snapshot))
@@ -28,6 +23,17 @@ final class SIPBridge {
         driver.channels.setApplication("AppDial", data: "(Outgoing Line)", uniqueID: callee.uniqueID)
         for member in [callee, caller] { enter(member) }
         caller.logger.info("bridged", metadata: ["peer": "\(callee.name)", "bridge": "\(snapshot.uniqueID)"])
+    }
+
+    /// Makes two answered legs each other's party: their media and DTMF linked (local media
+    /// detached first). For a new bridge, a transfer's target, or a transferer taken back.
+    static func link(_ caller: SIPChannel, _ callee: SIPChannel, driver: SIPChannelDriver) {
+        caller.localMedia = nil
+        callee.localMedia = nil
+        driver.media.bridge(caller: caller.media, callee: callee.media)
+        caller.bridgedPeer = callee
+        callee.bridgedPeer = caller
+        caller.startDTMFInterworking(with: callee)
     }
 
     /// The bridge as events describe it now.
